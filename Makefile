@@ -1,0 +1,33 @@
+# The two commands a newcomer needs (see README.md):
+#   make quickstart   set up .venv and run examples/quickstart offline on the default file store
+#   make test         set up .venv (and the browser, database the tests use) and run every check
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: quickstart test setup setup-dev lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/pip install -q -e '.[openai]'
+
+setup-dev: $(BIN)/python
+	$(BIN)/pip install -q -e '.[all,dev]'
+
+quickstart: setup
+	cd examples/quickstart && ../../$(BIN)/python main.py
+
+lint: setup-dev
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: setup-dev lint
+	$(BIN)/python -m pytest
+
+bench: setup-dev
+	$(BIN)/python bench/tracing_overhead.py

@@ -1,0 +1,153 @@
+"""The vocabulary: span types, attribute keys and assessment source types.
+
+OTel GenAI (``gen_ai.*``) keys are used where they exist, OpenInference keys beside them,
+and our own ``otelfeedback.*`` namespace only for what neither has. Every key is declared
+once here; other modules import the constant, never the literal.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Final
+
+
+class SpanType(str, Enum):
+    """What a span represents. The value is stored in ``otelfeedback.span_type``."""
+
+    LLM = "LLM"
+    CHAT_MODEL = "CHAT_MODEL"
+    RETRIEVER = "RETRIEVER"
+    EMBEDDING = "EMBEDDING"
+    RERANKER = "RERANKER"
+    TOOL = "TOOL"
+    CHAIN = "CHAIN"
+    AGENT = "AGENT"
+    PARSER = "PARSER"
+    EVALUATOR = "EVALUATOR"
+    GUARDRAIL = "GUARDRAIL"
+    UNKNOWN = "UNKNOWN"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: SpanType | str) -> SpanType:
+        """Return the ``SpanType`` for ``value`` (case-insensitive); raise ``ValueError``
+        listing the valid ones otherwise."""
+        if isinstance(value, SpanType):
+            return value
+        if isinstance(value, str):
+            member = cls.__members__.get(value.upper())
+            if member is not None:
+                return member
+        valid = ", ".join(cls.__members__)
+        raise ValueError(f"unknown span_type {value!r}; expected one of: {valid}")
+
+
+#: OpenInference span kind for each of our span types (OpenInference has no CHAT_MODEL,
+#: PARSER or UNKNOWN; they map to the nearest kind).
+OPENINFERENCE_KIND: Final[dict[SpanType, str]] = {
+    SpanType.LLM: "LLM",
+    SpanType.CHAT_MODEL: "LLM",
+    SpanType.RETRIEVER: "RETRIEVER",
+    SpanType.EMBEDDING: "EMBEDDING",
+    SpanType.RERANKER: "RERANKER",
+    SpanType.TOOL: "TOOL",
+    SpanType.CHAIN: "CHAIN",
+    SpanType.AGENT: "AGENT",
+    SpanType.PARSER: "CHAIN",
+    SpanType.EVALUATOR: "EVALUATOR",
+    SpanType.GUARDRAIL: "GUARDRAIL",
+    SpanType.UNKNOWN: "CHAIN",
+}
+
+
+class AssessmentSourceType(str, Enum):
+    """Who produced an assessment."""
+
+    HUMAN = "HUMAN"
+    LLM_JUDGE = "LLM_JUDGE"
+    CODE = "CODE"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# --- our own namespace ------------------------------------------------------------------
+SPAN_TYPE: Final = "otelfeedback.span_type"
+"""Our span type (a ``SpanType`` value)."""
+TRACE_TAGS: Final = "otelfeedback.trace.tags"
+"""JSON object of trace tags (key/value), on the local root span."""
+TRACE_REQUEST_PREVIEW: Final = "otelfeedback.trace.request_preview"
+"""Explicit request preview for the trace list, on the local root span."""
+TRACE_RESPONSE_PREVIEW: Final = "otelfeedback.trace.response_preview"
+"""Explicit response preview for the trace list, on the local root span."""
+TRUNCATED: Final = "otelfeedback.truncated"
+"""List of attribute keys whose values were cut to the size cap."""
+
+# --- OpenInference ----------------------------------------------------------------------
+OPENINFERENCE_SPAN_KIND: Final = "openinference.span.kind"
+"""OpenInference span kind (LLM, CHAIN, TOOL, RETRIEVER, ...)."""
+INPUT_VALUE: Final = "input.value"
+"""The span's input: JSON or text."""
+INPUT_MIME_TYPE: Final = "input.mime_type"
+"""``application/json`` or ``text/plain``."""
+OUTPUT_VALUE: Final = "output.value"
+"""The span's output: JSON or text."""
+OUTPUT_MIME_TYPE: Final = "output.mime_type"
+"""``application/json`` or ``text/plain``."""
+SESSION_ID: Final = "session.id"
+"""Conversation / session id."""
+USER_ID: Final = "user.id"
+"""End-user id."""
+METADATA: Final = "metadata"
+"""JSON object of metadata."""
+TAG_TAGS: Final = "tag.tags"
+"""List of tag strings (OpenInference form of tags: ``key`` or ``key=value``)."""
+
+MIME_JSON: Final = "application/json"
+MIME_TEXT: Final = "text/plain"
+
+# --- OTel GenAI -------------------------------------------------------------------------
+GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+"""OTel GenAI conversation id (mirrors ``session.id``)."""
+GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
+"""``chat``, ``embeddings``, ``text_completion``, ``execute_tool``, ..."""
+GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
+"""``openai``, ``azure.ai.openai``, ..."""
+GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
+GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
+GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
+GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+GEN_AI_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
+"""Event name for an evaluation / feedback result."""
+GEN_AI_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
+GEN_AI_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
+GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
+GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
+
+# --- assessments on the wire (DESIGN.md section 4) ----------------------------------------
+ASSESSMENT_PREFIX: Final = "otelfeedback.assessment."
+ASSESSMENT_ID: Final = "otelfeedback.assessment.id"
+ASSESSMENT_TRACE_ID: Final = "otelfeedback.assessment.trace_id"
+ASSESSMENT_SPAN_ID: Final = "otelfeedback.assessment.span_id"
+ASSESSMENT_NAME: Final = "otelfeedback.assessment.name"
+ASSESSMENT_KIND: Final = "otelfeedback.assessment.kind"
+"""``feedback`` or ``expectation``."""
+ASSESSMENT_VALUE: Final = "otelfeedback.assessment.value"
+"""The exact value, JSON-encoded."""
+ASSESSMENT_RATIONALE: Final = "otelfeedback.assessment.rationale"
+ASSESSMENT_SOURCE_TYPE: Final = "otelfeedback.assessment.source_type"
+ASSESSMENT_SOURCE_ID: Final = "otelfeedback.assessment.source_id"
+ASSESSMENT_METADATA: Final = "otelfeedback.assessment.metadata"
+"""JSON object."""
+ASSESSMENT_ERROR: Final = "otelfeedback.assessment.error"
+"""JSON object ``{error_code, error_message, stack_trace}``."""
+ASSESSMENT_CREATE_TIME_MS: Final = "otelfeedback.assessment.create_time_ms"
+ASSESSMENT_LAST_UPDATE_TIME_MS: Final = "otelfeedback.assessment.last_update_time_ms"
+ASSESSMENT_OVERRIDES: Final = "otelfeedback.assessment.overrides"
+"""Id of the assessment this one replaces."""
+ASSESSMENT_OPERATION: Final = "otelfeedback.assessment.operation"
+"""``create``, ``update`` or ``delete``."""
