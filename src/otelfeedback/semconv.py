@@ -151,3 +151,21 @@ ASSESSMENT_OVERRIDES: Final = "otelfeedback.assessment.overrides"
 """Id of the assessment this one replaces."""
 ASSESSMENT_OPERATION: Final = "otelfeedback.assessment.operation"
 """``create``, ``update`` or ``delete``."""
+
+# --- OpenInference annotations (spec/annotations.md) -----------------------------------------
+ANNOTATION_SPAN_PREFIX: Final = "annotations.0.annotation."
+"""Prefix of a span-scope annotation on a carrier span (one annotation per carrier)."""
+ANNOTATION_TRACE_PREFIX: Final = "trace.annotations.0.annotation."
+"""Prefix of a trace-scope annotation on a carrier span."""
+ANNOTATION_FIELDS: Final = (
+    "name", "score", "label", "explanation", "annotator_kind", "identifier", "metadata",
+)
+"""Fields under an annotation prefix: ``name`` plus score/label/explanation, who and an
+upsert ``identifier`` (our assessment id), ``metadata`` as a JSON object string."""
+ERROR_TYPE: Final = "error.type"
+"""OTel ``error.type``: on a ``gen_ai.evaluation.result`` event when the evaluator failed."""
+ASSESSMENT_CARRIER_SPAN_NAME: Final = "otelfeedback.assessment"
+"""Name of the carrier span that holds a post-hoc assessment record."""
+RUN_ID: Final = "otelfeedback.run_id"
+"""Trace metadata / assessment metadata key tying a trace to a run (labeling session,
+evaluation run); ``search_traces(run_id=...)`` matches it."""

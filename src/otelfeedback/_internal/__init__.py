@@ -1,0 +1,1 @@
+"""Private helpers: serialization, safety, the OTLP/JSON codec. Not public API."""

@@ -1,0 +1,248 @@
+"""``configure()``: wire a tracer provider, processors and exporters to the store.
+
+Nothing happens at import. The first span configures the defaults lazily (the file store at
+``./otelfeedback-data`` or ``OTELFEEDBACK_STORE``, plus OTLP when the standard
+``OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`` is set). We build our own ``TracerProvider`` and never
+make it global unless ``set_global=True``; ``tracer_provider=`` joins an app's provider instead.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import trace as trace_api
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.sdk.trace.id_generator import IdGenerator
+
+from otelfeedback import config
+from otelfeedback.errors import ConfigurationError
+from otelfeedback.export.batch import BoundedBatchSpanProcessor
+from otelfeedback.export.console import ConsoleSpanExporter
+from otelfeedback.export.file_store import FileStoreSpanExporter
+from otelfeedback.export.otlp import PROTOCOLS, build_otlp_exporter
+from otelfeedback.tracing import _state
+
+__version__ = "0.1.0.dev0"
+_lock = threading.RLock()
+
+
+@dataclass
+class Configuration:
+    """The active configuration, as ``configure()`` returned it."""
+
+    tracer_provider: trace_api.TracerProvider
+    store_path: Path | None
+    capture_content: bool
+    processors: list[BoundedBatchSpanProcessor] = field(default_factory=list)
+    owns_provider: bool = True
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Export counters per exporter: queued, exported, dropped, failed."""
+        return {type(p.exporter).__name__: p.stats() for p in self.processors}
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Export everything finished so far; True when it all went out in time."""
+        millis = int((30.0 if timeout is None else timeout) * 1000)
+        ok = True
+        for processor in self.processors:
+            ok = processor.force_flush(millis) and ok
+        provider = self.tracer_provider
+        if not self.processors and hasattr(provider, "force_flush"):
+            ok = bool(provider.force_flush(millis)) and ok
+        return ok
+
+    def shutdown(self) -> None:
+        if self.owns_provider and isinstance(self.tracer_provider, TracerProvider):
+            self.tracer_provider.shutdown()
+        else:
+            for processor in self.processors:
+                processor.shutdown()
+
+
+_active: Configuration | None = None
+
+
+def _store_path(store: str | os.PathLike[str] | None) -> Path | None:
+    value = config.resolve("store", store)
+    if value is None or value == "" or value is False:
+        return None
+    text = os.fspath(value)
+    if "://" in text:
+        scheme = text.split("://", 1)[0]
+        raise ConfigurationError(
+            f"store={text!r}: {scheme}:// stores are not available in this version; "
+            "give a directory for the JSON file store"
+        )
+    return Path(text).expanduser().resolve()
+
+
+def _processor(exporter: SpanExporter, settings: Mapping[str, int]) -> BoundedBatchSpanProcessor:
+    return BoundedBatchSpanProcessor(
+        exporter,
+        max_queue_size=settings["export_queue_size"],
+        max_batch_size=settings["export_batch_size"],
+        schedule_delay_ms=settings["export_delay_ms"],
+        export_timeout_ms=settings["export_timeout_ms"],
+    )
+
+
+def configure(
+    *,
+    service_name: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    otlp_endpoint: str | None = None,
+    otlp_protocol: str | None = None,
+    otlp_headers: Mapping[str, str] | None = None,
+    exporters: Sequence[SpanExporter] = (),
+    tracer_provider: trace_api.TracerProvider | None = None,
+    capture_content: bool | None = None,
+    max_value_length: int | None = None,
+    console: bool | None = None,
+    resource_attributes: Mapping[str, Any] | None = None,
+    id_generator: IdGenerator | None = None,
+    set_global: bool = False,
+) -> Configuration:
+    """Configure where otelfeedback sends spans and assessments. Replaces any earlier
+    configuration (flushing it first).
+
+    Example::
+
+        otelfeedback.configure(service_name="chatbot", otlp_endpoint="http://127.0.0.1:4318")
+
+    Args:
+        service_name: the ``service.name`` resource attribute.
+        store: the JSON file store directory (default ``./otelfeedback-data``); ``""``
+            turns the store off.
+        otlp_endpoint: also export over OTLP here (base URL or full traces URL).
+        otlp_protocol: ``http/protobuf`` (default) or ``grpc``.
+        otlp_headers: headers for OTLP export (e.g. auth); never recorded on spans.
+        exporters: more span exporters, each behind its own bounded batch processor.
+        tracer_provider: create our spans with this provider (the app's) instead of our
+            own; we then add processors to it only for what you pass explicitly
+            (``store``, ``otlp_endpoint``, ``exporters``).
+        capture_content: record inputs/outputs and messages (default on).
+        max_value_length: cap for one input/output value, in characters.
+        console: also print each finished span to stderr.
+        resource_attributes: extra resource attributes.
+        id_generator: a custom id generator (e.g. deterministic ids in tests).
+        set_global: also make our provider the global OTel provider.
+
+    Returns:
+        The active ``Configuration`` (``stats()``, ``flush()``).
+
+    Raises:
+        ConfigurationError: a setting is invalid.
+    """
+    global _active
+    settings = {
+        name: config.resolve(name)
+        for name in ("export_queue_size", "export_batch_size", "export_delay_ms",
+                     "export_timeout_ms")
+    }
+    protocol = config.resolve("otlp_protocol", otlp_protocol)
+    if protocol not in PROTOCOLS:
+        raise ConfigurationError(
+            f"otlp_protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}"
+        )
+    joined = tracer_provider is not None
+    path = _store_path(store) if not joined or store is not None else None
+    # Joining an app's provider, we export over OTLP only when asked to in this call.
+    endpoint = otlp_endpoint if joined else config.resolve("otlp_endpoint", otlp_endpoint)
+    span_exporters: list[SpanExporter] = []
+    if path is not None:
+        span_exporters.append(FileStoreSpanExporter(path, config.resolve("file_max_bytes")))
+    if endpoint:
+        span_exporters.append(
+            build_otlp_exporter(endpoint, protocol, otlp_headers, settings["export_timeout_ms"])
+        )
+    if config.resolve("console", console):
+        span_exporters.append(ConsoleSpanExporter())
+    span_exporters.extend(exporters)
+    processors = [_processor(e, settings) for e in span_exporters]
+
+    if tracer_provider is None:
+        attrs: dict[str, Any] = dict(resource_attributes or {})
+        name = config.resolve("service_name", service_name)
+        if name:
+            attrs["service.name"] = name
+        provider: trace_api.TracerProvider = TracerProvider(
+            resource=Resource.create(attrs), id_generator=id_generator
+        )
+    else:
+        provider = tracer_provider
+    add: Any = getattr(provider, "add_span_processor", None)
+    if processors and not callable(add):
+        raise ConfigurationError(
+            "tracer_provider: this provider cannot take span processors; pass an SDK "
+            "TracerProvider, or no store/otlp_endpoint/exporters"
+        )
+    for processor in processors:
+        add(processor)
+    if set_global:
+        trace_api.set_tracer_provider(provider)
+
+    new = Configuration(
+        tracer_provider=provider,
+        store_path=path,
+        capture_content=bool(config.resolve("capture_content", capture_content)),
+        processors=processors,
+        owns_provider=not joined,
+    )
+    state = _state.TracingState(
+        tracer=provider.get_tracer("otelfeedback", __version__),
+        capture_content=new.capture_content,
+        max_value_length=int(config.resolve("max_value_length", max_value_length)),
+    )
+    with _lock:
+        old, _active = _active, new
+        _state.install(state)
+    if old is not None:
+        old.flush(5)
+        old.shutdown()
+    return new
+
+
+def _configure_default() -> None:
+    if _active is None:
+        configure()
+
+
+_state.register_default_configurer(_configure_default)
+
+
+def get_configuration() -> Configuration | None:
+    """The active configuration, or ``None`` before the first span / ``configure()``."""
+    return _active
+
+
+def get_active_store_path() -> Path | None:
+    """The file-store directory of the active configuration (configuring the defaults)."""
+    if _active is None:
+        _state.current()
+    return _active.store_path if _active is not None else None
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Export every finished span now. Returns True when all went out within ``timeout``
+    seconds (default 30)."""
+    active = _active
+    return True if active is None else active.flush(timeout)
+
+
+def reset() -> None:
+    """Flush and shut down the active configuration and forget it (for tests and
+    notebooks); the next span configures the defaults again."""
+    global _active
+    with _lock:
+        old, _active = _active, None
+        _state.install(None)
+    if old is not None:
+        old.flush(5)
+        old.shutdown()

@@ -1,0 +1,92 @@
+"""Where the tracing layer finds its tracer and settings (OpenTelemetry API only).
+
+``otelfeedback.setup`` installs a ``TracingState`` when ``configure()`` runs, and registers
+the function that builds the default configuration on first use. Nothing here runs at import.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from opentelemetry import trace as trace_api
+
+
+@dataclass(frozen=True)
+class TracingState:
+    """What the hot path needs, resolved once by ``configure()``."""
+
+    tracer: trace_api.Tracer
+    capture_content: bool = True
+    max_value_length: int = 65536
+
+
+_active: TracingState | None = None
+_default_configurer: Callable[[], None] | None = None
+_lock = threading.RLock()
+
+#: Spans of ours that are still recording, by span id (for assessments on a live span).
+_live_spans: dict[int, trace_api.Span] = {}
+
+_last_trace_id: ContextVar[str | None] = ContextVar("otelfeedback_last_trace_id", default=None)
+
+
+def install(state: TracingState | None) -> None:
+    """Make ``state`` the active tracing state (``None`` forgets it)."""
+    global _active
+    with _lock:
+        _active = state
+
+
+def register_default_configurer(configurer: Callable[[], None]) -> None:
+    """Set the function that configures the defaults when a span starts unconfigured."""
+    global _default_configurer
+    _default_configurer = configurer
+
+
+def current() -> TracingState:
+    """The active state, configuring the defaults on first use."""
+    state = _active
+    if state is not None:
+        return state
+    with _lock:
+        if _active is None:
+            if _default_configurer is not None:
+                _default_configurer()
+            if _active is None:  # nothing configured us: follow the global provider
+                install(TracingState(trace_api.get_tracer("otelfeedback")))
+        assert _active is not None
+        return _active
+
+
+def is_configured() -> bool:
+    """Whether a tracing state is installed."""
+    return _active is not None
+
+
+def get_tracer() -> trace_api.Tracer:
+    """The OTel tracer of the active configuration."""
+    return current().tracer
+
+
+def get_live_span(span_id: str) -> trace_api.Span | None:
+    """The span with this hex id if it is ours and still recording in this process."""
+    try:
+        return _live_spans.get(int(span_id, 16))
+    except ValueError:
+        return None
+
+
+def set_last_trace_id(trace_id: int) -> None:
+    _last_trace_id.set(format(trace_id, "032x"))
+
+
+def get_last_active_trace_id() -> str | None:
+    """Id (32 hex) of the last trace whose span of ours ended in this thread or async task.
+
+    >>> get_last_active_trace_id() is None or len(get_last_active_trace_id()) == 32
+    True
+    """
+    return _last_trace_id.get()

@@ -1,0 +1,201 @@
+"""``LiveSpan`` and ``start_span``: a span with typed inputs, outputs and span type.
+
+The start/end helpers here are shared by ``start_span`` and the ``@trace`` decorator so
+both produce identical spans.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace as trace_api
+from opentelemetry.trace import Status, StatusCode
+
+from otelfeedback import semconv
+from otelfeedback._internal.serialization import to_json, truncate
+from otelfeedback.semconv import SpanType
+from otelfeedback.tracing import _state
+from otelfeedback.tracing.context import current_context_attributes, with_local_root
+
+_PRIMITIVES = (str, bool, int, float)
+
+
+def type_attributes(span_type: SpanType) -> dict[str, str]:
+    """The attributes that declare a span's type to every backend."""
+    return {
+        semconv.OPENINFERENCE_SPAN_KIND: semconv.OPENINFERENCE_KIND[span_type],
+        semconv.SPAN_TYPE: span_type.value,
+    }
+
+
+def encode_value(value: Any, max_length: int) -> tuple[str, str, bool]:
+    """``(text, mime_type, truncated)`` for an input or output value."""
+    if isinstance(value, str):
+        text, mime = value, semconv.MIME_TEXT
+    else:
+        text, mime = to_json(value), semconv.MIME_JSON
+    text, cut = truncate(text, max_length)
+    return text, (semconv.MIME_TEXT if cut else mime), cut
+
+
+def attribute_value(value: Any) -> Any:
+    """An OTel-valid attribute value: primitives and homogeneous primitive lists as they are,
+    anything else as JSON."""
+    if isinstance(value, _PRIMITIVES):
+        return value
+    if isinstance(value, (list, tuple)) and value:
+        first = type(value[0])
+        if first in _PRIMITIVES and all(type(v) is first for v in value):
+            return list(value)
+    return to_json(value)
+
+
+def set_io(span: trace_api.Span, which: str, value: Any, state: _state.TracingState) -> None:
+    """Set ``input.*`` (``which="input"``) or ``output.*`` on ``span``."""
+    text, mime, cut = encode_value(value, state.max_value_length)
+    key = semconv.INPUT_VALUE if which == "input" else semconv.OUTPUT_VALUE
+    span.set_attribute(key, text)
+    span.set_attribute(
+        semconv.INPUT_MIME_TYPE if which == "input" else semconv.OUTPUT_MIME_TYPE, mime
+    )
+    if cut:
+        span.set_attribute(semconv.TRUNCATED, [key])
+
+
+def begin(
+    state: _state.TracingState, name: str, attributes: Mapping[str, Any], attach: bool = True
+) -> tuple[trace_api.Span, object | None, otel_context.Context]:
+    """Start a span as a child of the current context; make it current when ``attach``.
+
+    Returns the span, the token to detach with (``None`` when not attached) and the
+    context in which the span is current.
+    """
+    parent = otel_context.get_current()
+    extra = current_context_attributes()
+    attrs = {**extra, **attributes} if extra else attributes
+    span = state.tracer.start_span(name, context=parent, attributes=attrs)
+    ctx = with_local_root(trace_api.set_span_in_context(span, parent), span)
+    token = otel_context.attach(ctx) if attach else None
+    _state._live_spans[span.get_span_context().span_id] = span
+    return span, token, ctx
+
+
+def finish(span: trace_api.Span, token: object | None) -> None:
+    """Detach (when ``token`` is given) and end ``span``."""
+    if token is not None:
+        otel_context.detach(token)  # type: ignore[arg-type]
+    span_context = span.get_span_context()
+    _state._live_spans.pop(span_context.span_id, None)
+    span.end()
+    _state.set_last_trace_id(span_context.trace_id)
+
+
+def record_error(span: trace_api.Span, exc: BaseException) -> None:
+    """Record ``exc`` on ``span`` as an exception event and ERROR status."""
+    span.record_exception(
+        exc,
+        attributes={
+            "exception.stacktrace": "".join(
+                traceback.format_exception(type(exc), exc, exc.__traceback__)
+            )
+        },
+        escaped=True,
+    )
+    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+
+
+class LiveSpan:
+    """A recording span with otelfeedback's typed setters.
+
+    >>> with start_span("retrieve", span_type="RETRIEVER") as span:
+    ...     span.set_outputs(["doc 1", "doc 2"])
+    """
+
+    __slots__ = ("otel_span", "_state")
+
+    def __init__(self, otel_span: trace_api.Span, state: _state.TracingState) -> None:
+        self.otel_span = otel_span
+        self._state = state
+
+    @property
+    def trace_id(self) -> str:
+        """The trace id, 32 lowercase hex characters."""
+        return format(self.otel_span.get_span_context().trace_id, "032x")
+
+    @property
+    def span_id(self) -> str:
+        """The span id, 16 lowercase hex characters."""
+        return format(self.otel_span.get_span_context().span_id, "016x")
+
+    def set_inputs(self, inputs: Any) -> None:
+        """Record the span's inputs (any value; JSON-encoded unless a string)."""
+        if self._state.capture_content:
+            set_io(self.otel_span, "input", inputs, self._state)
+
+    def set_outputs(self, outputs: Any) -> None:
+        """Record the span's outputs (any value; JSON-encoded unless a string)."""
+        if self._state.capture_content:
+            set_io(self.otel_span, "output", outputs, self._state)
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        """Set one attribute; non-primitive values are stored as JSON."""
+        self.otel_span.set_attribute(key, attribute_value(value))
+
+    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        """Set several attributes; non-primitive values are stored as JSON."""
+        self.otel_span.set_attributes({k: attribute_value(v) for k, v in attributes.items()})
+
+    def set_span_type(self, span_type: SpanType | str) -> None:
+        """Change the span type (``SpanType`` or its name).
+
+        Raises:
+            ValueError: an unknown span type (the message lists the valid ones).
+        """
+        self.otel_span.set_attributes(type_attributes(SpanType.parse(span_type)))
+
+    def record_exception(self, exception: BaseException) -> None:
+        """Record ``exception`` as an exception event and set status ERROR."""
+        record_error(self.otel_span, exception)
+
+    def add_event(self, name: str, attributes: Mapping[str, Any] | None = None) -> None:
+        """Add a timestamped event."""
+        attrs = {k: attribute_value(v) for k, v in (attributes or {}).items()}
+        self.otel_span.add_event(name, attrs)
+
+
+@contextmanager
+def start_span(
+    name: str,
+    span_type: SpanType | str = SpanType.UNKNOWN,
+    inputs: Any = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Iterator[LiveSpan]:
+    """Open a span around a block; an exception escaping the block is recorded and re-raised.
+
+    Example::
+
+        with otelfeedback.start_span("rerank", span_type="RERANKER", inputs=docs) as span:
+            span.set_outputs(rerank(docs))
+
+    Raises:
+        ValueError: an unknown span type.
+    """
+    attrs = type_attributes(SpanType.parse(span_type))
+    if attributes:
+        attrs.update({k: attribute_value(v) for k, v in attributes.items()})
+    state = _state.current()
+    span, token, _ = begin(state, name, attrs)
+    live = LiveSpan(span, state)
+    try:
+        if inputs is not None:
+            live.set_inputs(inputs)
+        yield live
+    except BaseException as exc:
+        record_error(span, exc)
+        raise
+    finally:
+        finish(span, token)

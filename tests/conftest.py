@@ -1,0 +1,22 @@
+"""Hermetic tests: no OTEL_*/OTELFEEDBACK_* from the environment, no configuration leaking
+between tests, no OTel globals."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+import otelfeedback
+
+
+@pytest.fixture(autouse=True)
+def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith(("OTEL_", "OTELFEEDBACK_")):
+            monkeypatch.delenv(name)
+    # A default store, if a test falls back to it, lands in a temporary directory.
+    monkeypatch.setenv("OTELFEEDBACK_STORE", str(tmp_path_factory.mktemp("default-store")))
+    yield
+    otelfeedback.reset()
