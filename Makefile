@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: quickstart test setup setup-dev lint bench
+.PHONY: quickstart test setup setup-dev lint bench docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,6 @@ test: setup-dev lint
 
 bench: setup-dev
 	$(BIN)/python bench/tracing_overhead.py
+
+docs: setup-dev
+	$(BIN)/python -c 'import otelfeedback.config as c; print(c.render_markdown(), end="")' > docs/configuration.md

@@ -12,7 +12,9 @@ import otelfeedback
 
 
 @pytest.fixture(autouse=True)
-def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _hermetic(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith(("OTEL_", "OTELFEEDBACK_")):
             monkeypatch.delenv(name)
@@ -20,3 +22,27 @@ def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.setenv("OTELFEEDBACK_STORE", str(tmp_path_factory.mktemp("default-store")))
     yield
     otelfeedback.reset()
+
+
+@pytest.fixture
+def otlp_http() -> Iterator[HttpReceiver]:
+    """A real OTLP/HTTP receiver on loopback."""
+    from tests.otlp_receiver import HttpReceiver
+
+    receiver = HttpReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def otlp_grpc() -> Iterator[GrpcReceiver]:
+    """A real OTLP/gRPC receiver on loopback."""
+    from tests.otlp_receiver import GrpcReceiver
+
+    receiver = GrpcReceiver()
+    yield receiver
+    receiver.close()
+
+
+if False:  # for type checkers only
+    from tests.otlp_receiver import GrpcReceiver, HttpReceiver

@@ -3,7 +3,7 @@
 Precedence: an explicit argument, then the environment variable, then its OTel fallback
 (where one exists), then the default. Nothing is read at import time; ``resolve()`` reads the
 environment when it is called. ``docs/configuration.md`` is generated from ``SETTINGS``
-(``python -m otelfeedback.config``) and a test fails when the two differ.
+(``make docs``) and a test fails when the two differ.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class Setting:
     doc: str
     parse: Callable[[str], Any]
     otel_fallbacks: tuple[str, ...] = ()
+    env_only: bool = False
 
 
 def _setting(
@@ -61,6 +62,7 @@ def _setting(
     doc: str,
     kind: str = "str",
     otel: tuple[str, ...] = (),
+    env_only: bool = False,
 ) -> Setting:
     parsers: dict[str, Callable[[str], Any]] = {
         "str": _parse_str,
@@ -68,44 +70,91 @@ def _setting(
         "int": _parse_int,
         "bool|auto": _parse_optional_bool,
     }
-    return Setting(name, f"OTELFEEDBACK_{name.upper()}", kind, default, doc, parsers[kind], otel)
+    env = f"OTELFEEDBACK_{name.upper()}"
+    return Setting(name, env, kind, default, doc, parsers[kind], otel, env_only)
 
 
 SETTINGS: Final[tuple[Setting, ...]] = (
-    _setting("store", "./otelfeedback-data",
-             "Where spans and assessments go: a directory (the JSON file store), or later a "
-             "database or server URL. Empty disables the store."),
-    _setting("service_name", None,
-             "The `service.name` resource attribute.", otel=("OTEL_SERVICE_NAME",)),
-    _setting("capture_content", True,
-             "Record inputs, outputs and LLM messages. Off keeps only structure, timing "
-             "and token counts.", "bool",
-             otel=("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",)),
-    _setting("max_value_length", 65536,
-             "Largest input/output value kept on a span, in characters; longer values are "
-             "cut and marked truncated.", "int"),
-    _setting("otlp_endpoint", None,
-             "Also export over OTLP to this endpoint (a base URL, or the full traces URL).",
-             otel=("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")),
-    _setting("otlp_protocol", "http/protobuf",
-             "OTLP transport: "
-             "`http/protobuf` (default) or `grpc`.",
-             otel=("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")),
+    _setting(
+        "store",
+        "./otelfeedback-data",
+        "Where spans and assessments go: a directory (the JSON file store), or later a "
+        "database or server URL. Empty disables the store.",
+    ),
+    _setting(
+        "service_name", None, "The `service.name` resource attribute.", otel=("OTEL_SERVICE_NAME",)
+    ),
+    _setting(
+        "capture_content",
+        True,
+        "Record inputs, outputs and LLM messages. Off keeps only structure, timing "
+        "and token counts.",
+        "bool",
+        otel=("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",),
+    ),
+    _setting(
+        "max_value_length",
+        65536,
+        "Largest input/output value kept on a span, in characters; longer values are "
+        "cut and marked truncated.",
+        "int",
+    ),
+    _setting(
+        "otlp_endpoint",
+        None,
+        "Also export over OTLP to this endpoint (a base URL, or the full traces URL).",
+        otel=("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+    ),
+    _setting(
+        "otlp_protocol",
+        "http/protobuf",
+        "OTLP transport: `http/protobuf` (default) or `grpc`.",
+        otel=("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
+    ),
     _setting("console", False, "Also print a line per finished span to stderr.", "bool"),
-    _setting("export_queue_size", 2048,
-             "Spans held for export at most; beyond it new spans are dropped and counted, "
-             "never blocking the app.", "int", otel=("OTEL_BSP_MAX_QUEUE_SIZE",)),
-    _setting("export_batch_size", 512, "Spans per export call at most.", "int",
-             otel=("OTEL_BSP_MAX_EXPORT_BATCH_SIZE",)),
-    _setting("export_delay_ms", 500, "Longest wait before a partial batch is exported.", "int",
-             otel=("OTEL_BSP_SCHEDULE_DELAY",)),
-    _setting("export_timeout_ms", 10000, "Longest an export call may take.", "int",
-             otel=("OTEL_BSP_EXPORT_TIMEOUT",)),
-    _setting("file_max_bytes", 64 * 1024 * 1024,
-             "Size at which the file store starts a new segment file.", "int"),
-    _setting("raise_internal_errors", None,
-             "Raise otelfeedback's own internal errors instead of logging them. `auto` "
-             "(the default) raises only under pytest.", "bool|auto"),
+    _setting(
+        "export_queue_size",
+        2048,
+        "Spans held for export at most; beyond it new spans are dropped and counted, "
+        "never blocking the app.",
+        "int",
+        otel=("OTEL_BSP_MAX_QUEUE_SIZE",),
+    ),
+    _setting(
+        "export_batch_size",
+        512,
+        "Spans per export call at most.",
+        "int",
+        otel=("OTEL_BSP_MAX_EXPORT_BATCH_SIZE",),
+    ),
+    _setting(
+        "export_delay_ms",
+        500,
+        "Longest wait before a partial batch is exported.",
+        "int",
+        otel=("OTEL_BSP_SCHEDULE_DELAY",),
+    ),
+    _setting(
+        "export_timeout_ms",
+        10000,
+        "Longest an export call may take.",
+        "int",
+        otel=("OTEL_BSP_EXPORT_TIMEOUT",),
+    ),
+    _setting(
+        "file_max_bytes",
+        64 * 1024 * 1024,
+        "Size at which the file store starts a new segment file.",
+        "int",
+    ),
+    _setting(
+        "raise_internal_errors",
+        None,
+        "Raise otelfeedback's own internal errors instead of logging them. `auto` "
+        "(the default) raises only under pytest.",
+        "bool|auto",
+        env_only=True,
+    ),
 )
 
 _BY_NAME: Final[dict[str, Setting]] = {s.name: s for s in SETTINGS}
@@ -138,11 +187,12 @@ def render_markdown() -> str:
     lines = [
         "# Configuration",
         "",
-        "<!-- generated by `python -m otelfeedback.config`; do not edit by hand -->",
+        "<!-- generated from otelfeedback/config.py by `make docs`; do not edit by hand -->",
         "",
-        "Every setting can be given as an argument to `otelfeedback.configure()` (same name),",
-        "or as an environment variable. An argument wins over the variable, the variable",
-        "over its OpenTelemetry fallback, and that over the default.",
+        "Every setting can be given as an argument to `otelfeedback.configure()` (same name;",
+        "settings marked *env only* excepted), or as an environment variable. An argument",
+        "wins over the variable, the variable over its OpenTelemetry fallback, and that over",
+        "the default.",
         "",
         "| setting | variable | OTel fallback | type | default | what it does |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -150,12 +200,7 @@ def render_markdown() -> str:
     for s in SETTINGS:
         fallback = ", ".join(f"`{v}`" for v in s.otel_fallbacks) or "–"
         default = "auto" if s.default is None and s.type == "bool|auto" else repr(s.default)
-        lines.append(
-            f"| `{s.name}` | `{s.env}` | {fallback} | {s.type} | `{default}` | {s.doc} |"
-        )
+        doc = f"{s.doc} *(env only)*" if s.env_only else s.doc
+        lines.append(f"| `{s.name}` | `{s.env}` | {fallback} | {s.type} | `{default}` | {doc} |")
     lines.append("")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    print(render_markdown(), end="")

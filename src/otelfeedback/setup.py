@@ -17,7 +17,7 @@ from typing import Any
 
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
@@ -108,6 +108,11 @@ def configure(
     resource_attributes: Mapping[str, Any] | None = None,
     id_generator: IdGenerator | None = None,
     set_global: bool = False,
+    export_queue_size: int | None = None,
+    export_batch_size: int | None = None,
+    export_delay_ms: int | None = None,
+    export_timeout_ms: int | None = None,
+    file_max_bytes: int | None = None,
 ) -> Configuration:
     """Configure where otelfeedback sends spans and assessments. Replaces any earlier
     configuration (flushing it first).
@@ -133,6 +138,8 @@ def configure(
         resource_attributes: extra resource attributes.
         id_generator: a custom id generator (e.g. deterministic ids in tests).
         set_global: also make our provider the global OTel provider.
+        export_queue_size, export_batch_size, export_delay_ms, export_timeout_ms,
+        file_max_bytes: export tuning; see docs/configuration.md.
 
     Returns:
         The active ``Configuration`` (``stats()``, ``flush()``).
@@ -142,9 +149,10 @@ def configure(
     """
     global _active
     settings = {
-        name: config.resolve(name)
-        for name in ("export_queue_size", "export_batch_size", "export_delay_ms",
-                     "export_timeout_ms")
+        "export_queue_size": config.resolve("export_queue_size", export_queue_size),
+        "export_batch_size": config.resolve("export_batch_size", export_batch_size),
+        "export_delay_ms": config.resolve("export_delay_ms", export_delay_ms),
+        "export_timeout_ms": config.resolve("export_timeout_ms", export_timeout_ms),
     }
     protocol = config.resolve("otlp_protocol", otlp_protocol)
     if protocol not in PROTOCOLS:
@@ -157,7 +165,9 @@ def configure(
     endpoint = otlp_endpoint if joined else config.resolve("otlp_endpoint", otlp_endpoint)
     span_exporters: list[SpanExporter] = []
     if path is not None:
-        span_exporters.append(FileStoreSpanExporter(path, config.resolve("file_max_bytes")))
+        span_exporters.append(
+            FileStoreSpanExporter(path, config.resolve("file_max_bytes", file_max_bytes))
+        )
     if endpoint:
         span_exporters.append(
             build_otlp_exporter(endpoint, protocol, otlp_headers, settings["export_timeout_ms"])

@@ -110,8 +110,8 @@ def encode_spans(spans: Sequence[ReadableSpan]) -> dict[str, Any]:
         entry = by_resource.get(id(resource))
         if entry is None:
             entry = by_resource[id(resource)] = (resource, {})
-        scope = span.instrumentation_scope
-        key = (scope.name, scope.version or "", scope.schema_url or "") if scope else ("", "", "")
+        sc = span.instrumentation_scope
+        key = (sc.name, sc.version or "", sc.schema_url or "") if sc else ("", "", "")
         entry[1].setdefault(key, []).append(_span(span))
     resource_spans = []
     for resource, scopes in by_resource.values():

@@ -26,7 +26,7 @@ def _placeholder(value: Any) -> str:
     return f"<{type(value).__qualname__} object>"
 
 
-def _default(value: Any) -> Any:  # noqa: PLR0911
+def _default(value: Any) -> Any:
     """``json.dumps`` hook: the JSON form of a non-JSON value (never raises)."""
     try:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):

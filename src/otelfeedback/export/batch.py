@@ -67,7 +67,8 @@ class BoundedBatchSpanProcessor(SpanProcessor):
                 self._warned_drop = True
                 logger.warning(
                     "otelfeedback: export queue full (%d spans); dropping spans until the "
-                    "exporter catches up", self.max_queue_size
+                    "exporter catches up",
+                    self.max_queue_size,
                 )
             return
         queue.append(span)
@@ -91,8 +92,10 @@ class BoundedBatchSpanProcessor(SpanProcessor):
     def _run(self) -> None:
         while True:
             with self._cond:
-                if not self._shutdown and not self._flush_requests and (
-                    len(self._queue) < self.max_batch_size
+                if (
+                    not self._shutdown
+                    and not self._flush_requests
+                    and (len(self._queue) < self.max_batch_size)
                 ):
                     self._cond.wait(self.schedule_delay)
                 flushes, self._flush_requests = self._flush_requests, []
@@ -105,7 +108,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
 
     def _drain(self, everything: bool) -> None:
         while self._queue:
-            batch = []
+            batch: list[ReadableSpan] = []
             while self._queue and len(batch) < self.max_batch_size:
                 batch.append(self._queue.popleft())
             self._export(batch)

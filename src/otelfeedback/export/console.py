@@ -24,10 +24,12 @@ class ConsoleSpanExporter(SpanExporter):
         try:
             for span in spans:
                 ctx = span.context
+                if ctx is None:
+                    continue
                 attrs = span.attributes or {}
                 ms = ((span.end_time or 0) - (span.start_time or 0)) / 1e6
                 out.write(
-                    f"[otelfeedback] {ctx.trace_id:032x} {ctx.span_id:016x} "  # type: ignore[union-attr]
+                    f"[otelfeedback] {ctx.trace_id:032x} {ctx.span_id:016x} "
                     f"{attrs.get(semconv.SPAN_TYPE, '-'):<10} {span.name} {ms:.1f}ms "
                     f"{span.status.status_code.name}\n"
                 )

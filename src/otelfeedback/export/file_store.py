@@ -96,7 +96,7 @@ class SegmentWriter:
         if path.exists() and path.stat().st_size >= self.max_bytes:
             number += 1
             path = self.directory / segment_name(number)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         self._number = number
         return self._fd
 

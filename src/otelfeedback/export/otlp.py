@@ -16,9 +16,7 @@ def traces_url(endpoint: str) -> str:
     """``endpoint`` as a full OTLP/HTTP traces URL: ``/v1/traces`` is added to a bare base."""
     parsed = urlparse(endpoint)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ConfigurationError(
-            f"otlp_endpoint {endpoint!r}: expected an http:// or https:// URL"
-        )
+        raise ConfigurationError(f"otlp_endpoint {endpoint!r}: expected an http:// or https:// URL")
     if parsed.path in ("", "/"):
         return endpoint.rstrip("/") + "/v1/traces"
     return endpoint
@@ -57,6 +55,4 @@ def build_otlp_exporter(
             headers=dict(headers) if headers else None,
             timeout=timeout,
         )
-    raise ConfigurationError(
-        f"otlp_protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}"
-    )
+    raise ConfigurationError(f"otlp_protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")

@@ -42,7 +42,7 @@ class SequentialIdGenerator(IdGenerator):
 class CapturedSpans(InMemorySpanExporter):
     """An in-memory exporter whose ``get_finished_spans()`` flushes first."""
 
-    def get_finished_spans(self) -> tuple[Any, ...]:  # type: ignore[override]
+    def get_finished_spans(self) -> tuple[Any, ...]:
         setup.flush(10)
         return super().get_finished_spans()
 

@@ -14,7 +14,7 @@ from typing import Any
 class InputBinder:
     """Turns ``(args, kwargs)`` into ``{param: value}`` with defaults, ``self``/``cls`` dropped."""
 
-    __slots__ = ("_names", "_defaults", "_skip", "_fast", "_signature", "_var_kw")
+    __slots__ = ("_defaults", "_fast", "_names", "_signature", "_skip", "_var_kw")
 
     def __init__(self, func: Callable[..., Any]) -> None:
         try:

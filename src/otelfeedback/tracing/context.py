@@ -56,7 +56,7 @@ class ContextAttributes:
 
 
 class _Attached:
-    __slots__ = ("data", "attributes")
+    __slots__ = ("attributes", "data")
 
     def __init__(self, data: ContextAttributes) -> None:
         self.data = data
@@ -74,18 +74,24 @@ def _current_data() -> ContextAttributes:
     return attached.data if isinstance(attached, _Attached) else ContextAttributes()
 
 
-def normalize_tags(tags: Mapping[str, Any] | Sequence[str], argument: str = "tags") -> dict[str, str]:
+def normalize_tags(
+    tags: Mapping[str, Any] | Sequence[str], argument: str = "tags"
+) -> dict[str, str]:
     """Tags as a ``{key: value}`` dict; a plain string tag ``"k"`` is ``{"k": ""}`` and
     ``"k=v"`` is ``{"k": "v"}``."""
     if isinstance(tags, Mapping):
         out = {}
         for key, value in tags.items():
             if not isinstance(key, str) or not key:
-                raise InvalidArgumentError(argument, f"tag keys must be non-empty strings, got {key!r}")
+                raise InvalidArgumentError(
+                    argument, f"tag keys must be non-empty strings, got {key!r}"
+                )
             out[key] = value if isinstance(value, str) else to_json(value)
         return out
     if isinstance(tags, str) or not isinstance(tags, Sequence):
-        raise InvalidArgumentError(argument, f"expected a dict or a list of strings, got {type(tags).__name__}")
+        raise InvalidArgumentError(
+            argument, f"expected a dict or a list of strings, got {type(tags).__name__}"
+        )
     out = {}
     for tag in tags:
         if not isinstance(tag, str) or not tag:
@@ -176,7 +182,7 @@ def using_metadata(metadata: Mapping[str, Any]) -> _Using:
 class LocalRoot:
     """The outermost span of ours in the current trace, with its trace-level fields."""
 
-    __slots__ = ("span", "tags", "metadata")
+    __slots__ = ("metadata", "span", "tags")
 
     def __init__(self, span: trace_api.Span) -> None:
         self.span = span

@@ -20,8 +20,15 @@ from otelfeedback._internal.safety import log_internal_error
 from otelfeedback.semconv import SpanType
 from otelfeedback.tracing import _state
 from otelfeedback.tracing._inputs import InputBinder
-from otelfeedback.tracing.span import attribute_value, begin, finish, record_error, set_io
-from otelfeedback.tracing.span import type_attributes
+from otelfeedback.tracing.span import (
+    attribute_value,
+    begin,
+    finish,
+    io_attributes,
+    record_error,
+    set_io,
+    type_attributes,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,7 +37,7 @@ R = TypeVar("R")
 class _Recipe:
     """Everything about a decorated function that is fixed at decoration time."""
 
-    __slots__ = ("name", "attributes", "binder", "capture_inputs", "capture_outputs", "reducer")
+    __slots__ = ("attributes", "binder", "capture_inputs", "capture_outputs", "name", "reducer")
 
     def __init__(
         self,
@@ -56,9 +63,10 @@ class _Recipe:
         self, args: tuple[Any, ...], kwargs: dict[str, Any], attach: bool = True
     ) -> tuple[trace_api.Span, object | None, _state.TracingState, otel_context.Context]:
         state = _state.current()
-        span, token, ctx = begin(state, self.name, self.attributes, attach)
+        attrs = self.attributes
         if self.binder is not None and state.capture_content:
-            set_io(span, "input", self.binder.bind(args, kwargs), state)
+            attrs = {**attrs, **io_attributes("input", self.binder.bind(args, kwargs), state)}
+        span, token, ctx = begin(state, self.name, attrs, attach)
         return span, token, state, ctx
 
     def record_output(self, span: trace_api.Span, state: _state.TracingState, value: Any) -> None:
@@ -133,7 +141,7 @@ def _wrap_coroutine(func: Callable[..., Any], recipe: _Recipe) -> Callable[..., 
 class _StreamRecorder:
     """The span of a generator: current only while the generator body runs."""
 
-    __slots__ = ("recipe", "span", "state", "ctx", "items", "done")
+    __slots__ = ("ctx", "done", "items", "recipe", "span", "state")
 
     def __init__(self, recipe: _Recipe, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.recipe = recipe
@@ -333,4 +341,4 @@ def trace(
     }
     if func is not None:
         return _decorate(func, recipe_args)  # type: ignore[no-any-return]
-    return lambda f: _decorate(f, recipe_args)  # type: ignore[no-any-return]
+    return lambda f: _decorate(f, recipe_args)

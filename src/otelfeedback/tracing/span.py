@@ -54,16 +54,25 @@ def attribute_value(value: Any) -> Any:
     return to_json(value)
 
 
+_IO_KEYS = {
+    "input": (semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE),
+    "output": (semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE),
+}
+
+
+def io_attributes(which: str, value: Any, state: _state.TracingState) -> dict[str, Any]:
+    """The ``input.*`` (``which="input"``) or ``output.*`` attributes for ``value``."""
+    text, mime, cut = encode_value(value, state.max_value_length)
+    value_key, mime_key = _IO_KEYS[which]
+    attrs: dict[str, Any] = {value_key: text, mime_key: mime}
+    if cut:
+        attrs[semconv.TRUNCATED] = [value_key]
+    return attrs
+
+
 def set_io(span: trace_api.Span, which: str, value: Any, state: _state.TracingState) -> None:
     """Set ``input.*`` (``which="input"``) or ``output.*`` on ``span``."""
-    text, mime, cut = encode_value(value, state.max_value_length)
-    key = semconv.INPUT_VALUE if which == "input" else semconv.OUTPUT_VALUE
-    span.set_attribute(key, text)
-    span.set_attribute(
-        semconv.INPUT_MIME_TYPE if which == "input" else semconv.OUTPUT_MIME_TYPE, mime
-    )
-    if cut:
-        span.set_attribute(semconv.TRUNCATED, [key])
+    span.set_attributes(io_attributes(which, value, state))
 
 
 def begin(
@@ -115,7 +124,7 @@ class LiveSpan:
     ...     span.set_outputs(["doc 1", "doc 2"])
     """
 
-    __slots__ = ("otel_span", "_state")
+    __slots__ = ("_state", "otel_span")
 
     def __init__(self, otel_span: trace_api.Span, state: _state.TracingState) -> None:
         self.otel_span = otel_span

@@ -1,0 +1,114 @@
+"""OTLP export end to end to real receivers on loopback, and a dead endpoint."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import time
+
+import pytest
+
+import otelfeedback
+
+
+@otelfeedback.trace(span_type="AGENT")
+def chatbot(question: str) -> str:
+    return retrieve(question)[0]
+
+
+@otelfeedback.trace(span_type="RETRIEVER")
+def retrieve(query: str) -> list[str]:
+    return ["context for " + query]
+
+
+def test_spans_reach_an_otlp_http_receiver(otlp_http, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test")
+    otelfeedback.configure(
+        store="",
+        otlp_endpoint=otlp_http.endpoint,
+        service_name="chatbot-svc",
+        otlp_headers={"x-api-key": "secret-key"},
+    )
+    chatbot("what is otel?")
+    assert otelfeedback.flush(10)
+    spans = {s.name: s for s in otlp_http.wait_for(2)}
+    agent, retriever = spans["chatbot"], spans["retrieve"]
+    assert retriever.parent_span_id == agent.span_id
+    assert agent.attributes["openinference.span.kind"] == "AGENT"
+    assert retriever.attributes["otelfeedback.span_type"] == "RETRIEVER"
+    assert agent.attributes["output.value"] == "context for what is otel?"
+    assert agent.resource["service.name"] == "chatbot-svc"
+    assert agent.resource["deployment.environment"] == "test"
+    assert agent.headers["x-api-key"] == "secret-key"
+    # Secrets in export headers are never recorded on spans.
+    assert "secret-key" not in repr(agent.attributes) + repr(agent.resource)
+
+
+def test_standard_otel_endpoint_variable_adds_otlp_to_the_default(otlp_http, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_http.endpoint)
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "from-env")
+    chatbot("lazy")  # no configure(): the first span configures the defaults
+    assert otelfeedback.flush(10)
+    spans = otlp_http.wait_for(2)
+    assert {s.name for s in spans} == {"chatbot", "retrieve"}
+    assert spans[0].resource["service.name"] == "from-env"
+
+
+def test_spans_reach_an_otlp_grpc_receiver(otlp_grpc) -> None:  # type: ignore[no-untyped-def]
+    otelfeedback.configure(store="", otlp_endpoint=otlp_grpc.endpoint, otlp_protocol="grpc")
+    chatbot("grpc")
+    assert otelfeedback.flush(10)
+    spans = {s.name: s for s in otlp_grpc.wait_for(2)}
+    assert spans["retrieve"].parent_span_id == spans["chatbot"].span_id
+
+
+def test_unknown_protocol_is_a_configuration_error() -> None:
+    with pytest.raises(otelfeedback.ConfigurationError, match="otlp_protocol 'http/xml'"):
+        otelfeedback.configure(otlp_protocol="http/xml")
+
+
+def test_bad_endpoint_is_a_configuration_error() -> None:
+    with pytest.raises(otelfeedback.ConfigurationError, match="expected an http"):
+        otelfeedback.configure(otlp_endpoint="localhost:4318")
+
+
+def _dead_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_dead_endpoint_keeps_latency_flat_counts_drops_and_raises_nothing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OTELFEEDBACK_RAISE_INTERNAL_ERRORS", "false")
+    endpoint = f"http://127.0.0.1:{_dead_port()}"
+    config = otelfeedback.configure(
+        store="",
+        otlp_endpoint=endpoint,
+        export_queue_size=50,
+        export_batch_size=10,
+        export_delay_ms=1,
+        export_timeout_ms=2000,
+    )
+
+    @otelfeedback.trace
+    def handler(i: int) -> int:
+        return i
+
+    def timed(n: int) -> list[float]:
+        out = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            handler(i)
+            out.append(time.perf_counter() - t0)
+        return out
+
+    first = timed(20)
+    later = timed(2000)
+    # Not a benchmark: only that no call waits on the dead backend (a retry waits seconds).
+    assert max(later) < 0.5
+    assert statistics.median(later) < 0.01
+    assert statistics.median(first) < 0.01
+    otelfeedback.flush(0.5)
+    stats = config.stats()["OTLPSpanExporter"]
+    assert stats["dropped"] > 0
+    assert stats["exported"] == 0
