@@ -18,7 +18,7 @@ setup-dev: $(BIN)/python
 	$(BIN)/pip install -q -e '.[all,dev]'
 
 quickstart: setup
-	cd examples/quickstart && ../../$(BIN)/python main.py
+	$(BIN)/python examples/quickstart/main.py
 
 lint: setup-dev
 	$(BIN)/ruff check src tests bench examples
