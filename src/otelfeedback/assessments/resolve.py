@@ -19,8 +19,16 @@ from otelfeedback.assessments.entities import Expectation, Feedback, assessment_
 from otelfeedback.assessments.wire import AssessmentRecord
 
 _IMMUTABLE = frozenset(
-    {"assessment_id", "kind", "trace_id", "span_id", "source_type", "source_id",
-     "create_time_ms", "overrides"}
+    {
+        "assessment_id",
+        "kind",
+        "trace_id",
+        "span_id",
+        "source_type",
+        "source_id",
+        "create_time_ms",
+        "overrides",
+    }
 )
 
 

@@ -176,4 +176,4 @@ def decode_record(attributes: dict[str, Any], time_ns: int, key: str) -> Assessm
             raise ValueError(f"assessment record without {required}")
     if operation == "create" and not isinstance(fields.get("name"), str):
         raise ValueError("assessment create record without a name")
-    return AssessmentRecord(operation, fields, time_ns, key)  # type: ignore[arg-type]
+    return AssessmentRecord(operation, fields, time_ns, key)

@@ -1,0 +1,319 @@
+"""The public assessment functions: log, override, update, delete, get.
+
+Every argument is validated before anything is emitted. The target must be findable: with a
+store configured, pending spans are flushed and the trace (and span) looked up, so
+``log_feedback`` right after the traced call works and an unknown trace raises
+``NotFoundError`` instead of writing a dangling record. Records then go on the wire
+(``assessments.emit``): an event on a still-recording target span, else a carrier span.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, TypeVar
+
+from otelfeedback.assessments import emit as _emit
+from otelfeedback.assessments import validation as v
+from otelfeedback.assessments.entities import (
+    AssessmentError,
+    AssessmentSource,
+    Expectation,
+    Feedback,
+    assessment_from_dict,
+)
+from otelfeedback.assessments.wire import AssessmentRecord, Operation
+from otelfeedback.errors import ConfigurationError, InvalidArgumentError, NotFoundError
+from otelfeedback.semconv import AssessmentSourceType
+from otelfeedback.store.fluent import active_store, flush_store
+from otelfeedback.tracing import _state
+
+_UNSET: Any = object()
+A = TypeVar("A", Feedback, Expectation)
+
+
+def _resolve_target(trace_id: str, span_id: str | None) -> str | None:
+    """The span the record targets: ``span_id`` or the trace's root span. Raises
+    ``NotFoundError`` when a store is configured and does not have it (after a flush)."""
+    if span_id is not None and _state.get_live_span(span_id) is not None:
+        return span_id
+    if span_id is None:
+        live_root = _emit.find_live_root(trace_id)
+        if live_root is not None:
+            return live_root
+    store = active_store(required=False)
+    if store is None:
+        return span_id
+    for attempt in range(2):
+        if attempt:
+            flush_store()
+        if span_id is None:
+            root = store.find_root_span_id(trace_id)
+            if root is not None:
+                return root
+        elif store.has_span(trace_id, span_id):
+            return span_id
+    if span_id is not None and store.find_root_span_id(trace_id) is not None:
+        raise NotFoundError(f"span {span_id!r} not found in trace {trace_id!r}")
+    raise NotFoundError(f"trace {trace_id!r} not found in the store at {store.path}")
+
+
+def _emit_record(operation: Operation, fields: dict[str, Any], target: str | None) -> None:
+    now = time.time_ns()
+    record = AssessmentRecord(operation, fields, now)
+    _emit.emit(record, target)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _new_id() -> str:
+    return "a-" + uuid.uuid4().hex
+
+
+def _fields(assessment: Feedback | Expectation) -> dict[str, Any]:
+    data = assessment.to_dict()
+    source = data.pop("source")
+    data.pop("valid")
+    data["source_type"], data["source_id"] = source["source_type"], source["source_id"]
+    return data
+
+
+def log_feedback(
+    trace_id: str,
+    name: str = "feedback",
+    value: Any = None,
+    rationale: str | None = None,
+    source: AssessmentSource | None = None,
+    span_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    error: AssessmentError | BaseException | str | None = None,
+) -> Feedback:
+    """Record feedback (a judgement: thumbs, score, label, ...) on a trace or one of its spans.
+
+    Example::
+
+        log_feedback(trace_id, "user_feedback", False, rationale="Missing details",
+                     source=AssessmentSource(AssessmentSourceType.HUMAN, "enduser_123"))
+
+    Args:
+        trace_id: the trace (32 hex).
+        name: what is judged (``"user_feedback"``), at most 250 characters.
+        value: bool, number, string, or a list/dict of those. Required unless ``error``.
+        rationale: why.
+        source: who; default ``CODE`` / ``"default"``.
+        span_id: a span of the trace (16 hex); default the whole trace (its root span).
+        metadata: JSON-representable extra data.
+        error: the evaluator failed: an ``AssessmentError``, an exception or a message.
+
+    Returns:
+        The ``Feedback``, with its ``assessment_id``.
+
+    Raises:
+        InvalidArgumentError: an argument is malformed (nothing is recorded).
+        NotFoundError: a store is configured and has no such trace / span.
+    """
+    trace_id = v.check_trace_id(trace_id)
+    span_id = v.check_span_id(span_id)
+    feedback = Feedback(
+        name=v.check_name(name),
+        value=v.check_value(value),
+        rationale=v.check_rationale(rationale),
+        source=v.check_source(source, AssessmentSourceType.CODE),
+        metadata=v.check_metadata(metadata),
+        error=v.check_error(error),
+        trace_id=trace_id,
+        span_id=span_id,
+    )
+    if feedback.value is None and feedback.error is None:
+        raise InvalidArgumentError("value", "a feedback needs a value (or an error); got None")
+    return _create(feedback)
+
+
+def log_expectation(
+    trace_id: str,
+    name: str,
+    value: Any,
+    source: AssessmentSource | None = None,
+    span_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Expectation:
+    """Record an expectation (ground truth: what the app should have produced).
+
+    Args are as for ``log_feedback``; ``value`` must not be None and ``source`` defaults to
+    ``HUMAN`` / ``"default"``.
+
+    Raises:
+        InvalidArgumentError: an argument is malformed (nothing is recorded).
+        NotFoundError: a store is configured and has no such trace / span.
+    """
+    trace_id = v.check_trace_id(trace_id)
+    span_id = v.check_span_id(span_id)
+    expectation = Expectation(
+        name=v.check_name(name),
+        value=v.check_value(value),
+        source=v.check_source(source, AssessmentSourceType.HUMAN),
+        metadata=v.check_metadata(metadata),
+        trace_id=trace_id,
+        span_id=span_id,
+    )
+    if expectation.value is None:
+        raise InvalidArgumentError("value", "an expectation needs a value; got None")
+    return _create(expectation)
+
+
+def _create(assessment: A, target: str | None = _UNSET) -> A:
+    assert assessment.trace_id is not None
+    if target is _UNSET:
+        target = _resolve_target(assessment.trace_id, assessment.span_id)
+    assessment.assessment_id = _new_id()
+    assessment.create_time_ms = assessment.last_update_time_ms = _now_ms()
+    _emit_record("create", _fields(assessment), target)
+    return assessment
+
+
+def _read(trace_id: str, assessment_id: str) -> Feedback | Expectation:
+    store = active_store(required=False)
+    if store is None:
+        raise ConfigurationError(
+            "reading an assessment needs a store: call otelfeedback.configure(store=DIRECTORY)"
+        )
+    flush_store()
+    return store.get_assessment(trace_id, assessment_id)
+
+
+def get_assessment(trace_id: str, assessment_id: str) -> Feedback | Expectation:
+    """The current state of one assessment.
+
+    Raises:
+        InvalidArgumentError: malformed ids.
+        NotFoundError: no such assessment on that trace.
+    """
+    return _read(v.check_trace_id(trace_id), v.check_assessment_id(assessment_id))
+
+
+def override_feedback(
+    trace_id: str,
+    assessment_id: str,
+    value: Any,
+    rationale: str | None = None,
+    source: AssessmentSource | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Feedback:
+    """Replace a feedback with a corrected one, keeping history: the old one stays, marked
+    ``valid=False``, and the new one's ``overrides`` names it. Same name and span.
+
+    ``source`` defaults to ``HUMAN`` / ``"default"`` (a person corrects a judgement).
+
+    Raises:
+        InvalidArgumentError: malformed arguments, or the assessment is an expectation.
+        NotFoundError: no such assessment on that trace.
+    """
+    trace_id = v.check_trace_id(trace_id)
+    assessment_id = v.check_assessment_id(assessment_id)
+    value = v.check_value(value)
+    if value is None:
+        raise InvalidArgumentError("value", "an override needs a value; got None")
+    new = Feedback(
+        value=value,
+        rationale=v.check_rationale(rationale),
+        source=v.check_source(source, AssessmentSourceType.HUMAN),
+        metadata=v.check_metadata(metadata),
+        trace_id=trace_id,
+    )
+    old = _read(trace_id, assessment_id)
+    if not isinstance(old, Feedback):
+        raise InvalidArgumentError(
+            "assessment_id", f"{assessment_id} is an expectation; only feedback can be overridden"
+        )
+    new.name, new.span_id, new.overrides = old.name, old.span_id, assessment_id
+    store = active_store()
+    assert store is not None
+    result: Feedback = _create(new, target=old.span_id or store.find_root_span_id(trace_id))
+    return result
+
+
+def update_assessment(
+    trace_id: str,
+    assessment_id: str,
+    assessment: Feedback | Expectation | None = None,
+    *,
+    name: str | None = None,
+    value: Any = _UNSET,
+    rationale: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Feedback | Expectation:
+    """Edit an assessment in place (no history; use ``override_feedback`` to keep it).
+
+    Give either ``assessment`` (a ``Feedback``/``Expectation`` whose name, value, rationale
+    and metadata are taken) or the keyword fields. ``rationale=None`` keeps the old one;
+    ``metadata`` merges into the old (new keys win). Source, span and times are kept.
+
+    Raises:
+        InvalidArgumentError: malformed arguments, or a kind mismatch.
+        NotFoundError: no such assessment on that trace.
+    """
+    trace_id = v.check_trace_id(trace_id)
+    assessment_id = v.check_assessment_id(assessment_id)
+    if assessment is not None:
+        if not isinstance(assessment, (Feedback, Expectation)):
+            raise InvalidArgumentError(
+                "assessment", f"expected a Feedback or Expectation, got {type(assessment).__name__}"
+            )
+        name, value = assessment.name, assessment.value
+        rationale = assessment.rationale
+        metadata = assessment.metadata
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = v.check_name(name)
+    if value is not _UNSET:
+        changes["value"] = v.check_value(value)
+    if rationale is not None:
+        changes["rationale"] = v.check_rationale(rationale)
+    extra_metadata = v.check_metadata(metadata)
+    old = _read(trace_id, assessment_id)
+    if assessment is not None and assessment.kind != old.kind:
+        raise InvalidArgumentError(
+            "assessment",
+            f"{assessment_id} is a {old.kind}; cannot update it with a {assessment.kind}",
+        )
+    if old.kind == "expectation" and changes.get("value", 0) is None:
+        raise InvalidArgumentError("value", "an expectation needs a value; got None")
+    if "rationale" in changes and old.kind == "expectation":
+        raise InvalidArgumentError("rationale", "an expectation has no rationale")
+    data = old.to_dict()
+    data.update(changes)
+    data["metadata"] = {**(old.metadata or {}), **extra_metadata}
+    data["last_update_time_ms"] = _now_ms()
+    updated = assessment_from_dict(data)
+    store = active_store()
+    assert store is not None
+    target = old.span_id or store.find_root_span_id(trace_id)
+    _emit_record("update", _fields(updated), target)
+    return updated
+
+
+def delete_assessment(trace_id: str, assessment_id: str) -> None:
+    """Delete an assessment. Deleting an override makes the one it replaced valid again.
+    Idempotent: an unknown id is a no-op.
+
+    Raises:
+        InvalidArgumentError: malformed ids.
+    """
+    trace_id = v.check_trace_id(trace_id)
+    assessment_id = v.check_assessment_id(assessment_id)
+    store = active_store(required=False)
+    target = None
+    if store is not None:
+        try:
+            old = _read(trace_id, assessment_id)
+        except NotFoundError:
+            return
+        target = old.span_id or store.find_root_span_id(trace_id)
+    fields = {
+        "assessment_id": assessment_id,
+        "trace_id": trace_id,
+        "last_update_time_ms": _now_ms(),
+    }
+    _emit_record("delete", fields, target)

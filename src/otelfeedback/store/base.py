@@ -1,0 +1,39 @@
+"""The interface every store implements (file store today; SQL and remote stores later)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from otelfeedback.assessments.entities import Expectation, Feedback
+from otelfeedback.store.entities import Trace
+from otelfeedback.store.paging import PagedList
+
+
+class TraceStore(Protocol):
+    """Read model of traces and their assessments."""
+
+    def get_trace(self, trace_id: str) -> Trace:
+        """The trace with its spans and assessments; ``NotFoundError`` if unknown."""
+        ...
+
+    def search_traces(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = 100,
+        order_by: list[str] | str | None = None,
+        page_token: str | None = None,
+        run_id: str | None = None,
+        include_spans: bool = True,
+    ) -> PagedList[Trace]:
+        """Traces matching the filter (see ``docs/search.md``), newest first by default."""
+        ...
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> Feedback | Expectation:
+        """One assessment, as currently resolved; ``NotFoundError`` if unknown."""
+        ...
+
+    def find_root_span_id(self, trace_id: str) -> str | None:
+        """The root span id of a stored trace, None when the trace is not stored."""
+        ...
+
+    def has_span(self, trace_id: str, span_id: str) -> bool: ...

@@ -1,0 +1,235 @@
+"""The file store: OTLP/JSON segments under ``<dir>/traces/`` and a derived SQLite index.
+
+>>> store = FileStore("./otelfeedback-data")            # doctest: +SKIP
+>>> store.search_traces("feedback.user_feedback = false")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from otelfeedback.assessments.entities import Expectation, Feedback, assessment_from_dict
+from otelfeedback.errors import InvalidArgumentError, NotFoundError
+from otelfeedback.semconv import RUN_ID
+from otelfeedback.store import indexer, schema
+from otelfeedback.store.entities import Span, Trace, TraceInfo
+from otelfeedback.store.paging import PagedList, decode_token, encode_token, query_fingerprint
+from otelfeedback.store.query import SQLiteDialect, compile_filter, parse_filter, parse_order_by
+
+INDEX_FILE = "index.sqlite"
+TRACES_DIR = "traces"
+_INFO_COLUMNS = (
+    "trace_id, name, service_name, root_span_id, start_ms, execution_time_ms, status, "
+    "request_preview, response_preview, tags, metadata, session_id, user_id, input_tokens, "
+    "output_tokens, span_count"
+)
+
+
+class FileStore:
+    """Read side of a file-store directory. Thread-safe; several processes may read and
+    append the same directory at once. The index is brought up to date on every read."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.traces_dir = self.path / TRACES_DIR
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.traces_dir.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path / INDEX_FILE,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=60.0,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA cache_size=-65536")
+            try:
+                if schema.migrate(conn):
+                    indexer.clear(conn)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> FileStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- index --------------------------------------------------------------------------
+    def update_index(self) -> indexer.IndexStats:
+        """Index the lines appended since the last read."""
+        with self._lock:
+            return indexer.update(self._connect(), self.traces_dir)
+
+    def reindex(self) -> indexer.IndexStats:
+        """Rebuild the index from the segments."""
+        with self._lock:
+            conn = self._connect()
+            indexer.clear(conn)
+            return indexer.update(conn, self.traces_dir)
+
+    def _read(self) -> sqlite3.Connection:
+        conn = self._connect()
+        indexer.update(conn, self.traces_dir)
+        return conn
+
+    # -- reads ----------------------------------------------------------------------------
+    def get_trace(self, trace_id: str) -> Trace:
+        with self._lock:
+            traces = self._load(self._read(), [trace_id], include_spans=True)
+        if not traces:
+            raise NotFoundError(f"trace {trace_id!r} not found in {self.path}")
+        return traces[0]
+
+    def search_traces(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = 100,
+        order_by: list[str] | str | None = None,
+        page_token: str | None = None,
+        run_id: str | None = None,
+        include_spans: bool = True,
+    ) -> PagedList[Trace]:
+        if filter_string is not None and not isinstance(filter_string, str):
+            raise InvalidArgumentError("filter_string", "expected a string or None")
+        if max_results is not None and (
+            isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1
+        ):
+            raise InvalidArgumentError(
+                "max_results", f"expected a positive int or None, got {max_results!r}"
+            )
+        if run_id is not None and (not isinstance(run_id, str) or not run_id):
+            raise InvalidArgumentError("run_id", "expected a non-empty string or None")
+        orders = parse_order_by(order_by)
+        where, params = compile_filter(parse_filter(filter_string or ""), SQLiteDialect())
+        if run_id is not None:
+            where += (
+                " AND (t.trace_id IN (SELECT trace_id FROM trace_metadata WHERE key = ? AND "
+                "value_text = ?) OR t.trace_id IN (SELECT trace_id FROM assessments WHERE "
+                "json_extract(data, '$.metadata.\"' || ? || '\"') = ?))"
+            )
+            params += [RUN_ID, run_id, RUN_ID, run_id]
+        fingerprint = query_fingerprint(
+            filter_string, [o.column for o in orders], [o.descending for o in orders], run_id
+        )
+        offset = decode_token(page_token, fingerprint)
+        order_sql = ", ".join(f"t.{o.column} {'DESC' if o.descending else 'ASC'}" for o in orders)
+        order_sql += ", t.trace_id DESC" if orders[0].descending else ", t.trace_id ASC"
+        limit = -1 if max_results is None else max_results + 1
+        sql = f"SELECT t.trace_id FROM traces t WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?"
+        with self._lock:
+            conn = self._read()
+            ids = [row[0] for row in conn.execute(sql, [*params, limit, offset])]
+            more = max_results is not None and len(ids) > max_results
+            ids = ids[:max_results] if max_results is not None else ids
+            traces = self._load(conn, ids, include_spans=include_spans)
+        token = encode_token(offset + len(ids), fingerprint) if more else None
+        return PagedList(traces, token)
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> Feedback | Expectation:
+        with self._lock:
+            row = (
+                self._read()
+                .execute(
+                    "SELECT data FROM assessments WHERE trace_id = ? AND assessment_id = ?",
+                    (trace_id, assessment_id),
+                )
+                .fetchone()
+            )
+        if row is None:
+            raise NotFoundError(f"assessment {assessment_id!r} not found on trace {trace_id!r}")
+        return assessment_from_dict(json.loads(row[0]))
+
+    def find_root_span_id(self, trace_id: str) -> str | None:
+        with self._lock:
+            row = (
+                self._read()
+                .execute("SELECT root_span_id FROM traces WHERE trace_id = ?", (trace_id,))
+                .fetchone()
+            )
+        return None if row is None else str(row[0])
+
+    def has_span(self, trace_id: str, span_id: str) -> bool:
+        with self._lock:
+            row = (
+                self._read()
+                .execute(
+                    "SELECT 1 FROM spans WHERE trace_id = ? AND span_id = ?", (trace_id, span_id)
+                )
+                .fetchone()
+            )
+        return row is not None
+
+    # -- loading --------------------------------------------------------------------------
+    def _load(
+        self, conn: sqlite3.Connection, ids: list[str], *, include_spans: bool
+    ) -> list[Trace]:
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        infos = {
+            row[0]: row
+            for row in conn.execute(
+                f"SELECT {_INFO_COLUMNS} FROM traces WHERE trace_id IN ({marks})", ids
+            )
+        }
+        spans: dict[str, list[Span]] = defaultdict(list)
+        if include_spans:
+            for trace_id, data in conn.execute(
+                f"SELECT trace_id, data FROM spans WHERE trace_id IN ({marks}) "
+                "ORDER BY start_ns, rowid",
+                ids,
+            ):
+                spans[trace_id].append(Span.from_row_data(json.loads(data)))
+        assessments: dict[str, list[Any]] = defaultdict(list)
+        for trace_id, data in conn.execute(
+            f"SELECT trace_id, data FROM assessments WHERE trace_id IN ({marks}) "
+            "ORDER BY create_time_ms, assessment_id",
+            ids,
+        ):
+            assessments[trace_id].append(assessment_from_dict(json.loads(data)))
+        result = []
+        for trace_id in ids:
+            row = infos.get(trace_id)
+            if row is None:
+                continue
+            info = TraceInfo(
+                trace_id=row[0],
+                name=row[1],
+                service_name=row[2],
+                root_span_id=row[3],
+                timestamp_ms=row[4],
+                execution_time_ms=row[5],
+                status=row[6],
+                request_preview=row[7],
+                response_preview=row[8],
+                tags=json.loads(row[9]),
+                metadata=json.loads(row[10]),
+                session_id=row[11],
+                user_id=row[12],
+                input_tokens=row[13],
+                output_tokens=row[14],
+                span_count=row[15],
+                assessments=assessments.get(trace_id, []),
+            )
+            result.append(Trace(info, spans.get(trace_id, [])))
+        return result

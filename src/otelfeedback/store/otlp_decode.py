@@ -1,0 +1,218 @@
+"""Decode OTLP/JSON trace data (``ExportTraceServiceRequest``) into plain Python spans.
+
+Accepts anything valid OTLP/JSON, whoever wrote it: lowerCamelCase or snake_case field names,
+hex or base64 ids, 64-bit integers as strings or numbers, enums as numbers or names, every
+``AnyValue`` form (strings, bools, ints, doubles incl. ``"NaN"``/``"Infinity"``, bytes, arrays,
+key-value lists), and zero or empty fields left out.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+_STATUS_NAMES = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
+_KIND_NAMES = {
+    "SPAN_KIND_UNSPECIFIED": 0,
+    "SPAN_KIND_INTERNAL": 1,
+    "SPAN_KIND_SERVER": 2,
+    "SPAN_KIND_CLIENT": 3,
+    "SPAN_KIND_PRODUCER": 4,
+    "SPAN_KIND_CONSUMER": 5,
+}
+
+
+class OTLPDecodeError(ValueError):
+    """The data is not valid OTLP/JSON trace data."""
+
+
+@dataclass
+class DecodedEvent:
+    name: str
+    time_ns: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DecodedLink:
+    trace_id: str
+    span_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DecodedSpan:
+    """One span with its resource and scope, ids as lowercase hex."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: int
+    start_ns: int
+    end_ns: int
+    attributes: dict[str, Any]
+    events: list[DecodedEvent]
+    links: list[DecodedLink]
+    status_code: int
+    status_message: str
+    resource: dict[str, Any]
+    scope_name: str
+    scope_version: str
+
+
+def _get(obj: Mapping[str, Any], camel: str, snake: str) -> Any:
+    value = obj.get(camel)
+    return obj.get(snake) if value is None else value
+
+
+def _int(raw: Any, what: str) -> int:
+    if raw is None:
+        return 0
+    if isinstance(raw, bool):
+        raise OTLPDecodeError(f"{what}: expected an integer, got a boolean")
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise OTLPDecodeError(f"{what}: expected an integer, got {raw!r}") from None
+
+
+def _id(raw: Any, size: int, what: str) -> str | None:
+    """Hex id of ``size`` bytes from hex or base64; None when absent or all zero."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise OTLPDecodeError(f"{what}: expected a string id, got {raw!r}")
+    if len(raw) == size * 2:
+        try:
+            value = bytes.fromhex(raw)
+        except ValueError:
+            value = b""
+        if value:
+            return None if not any(value) else raw.lower()
+    try:
+        value = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        value = b""
+    if len(value) != size:
+        raise OTLPDecodeError(f"{what}: {raw!r} is not a {size}-byte id in hex or base64")
+    return None if not any(value) else value.hex()
+
+
+def decode_any_value(value: Any) -> Any:
+    """The Python value of an OTLP ``AnyValue`` (bytes become base64 text)."""
+    if not isinstance(value, Mapping):
+        return None
+    for key in ("stringValue", "string_value"):
+        if key in value:
+            return value[key]
+    for key in ("boolValue", "bool_value"):
+        if key in value:
+            return bool(value[key])
+    for key in ("intValue", "int_value"):
+        if key in value:
+            return _int(value[key], "intValue")
+    for key in ("doubleValue", "double_value"):
+        if key in value:
+            return float(value[key])
+    for key in ("arrayValue", "array_value"):
+        if key in value:
+            return [decode_any_value(v) for v in (value[key] or {}).get("values") or []]
+    for key in ("kvlistValue", "kvlist_value"):
+        if key in value:
+            return decode_attributes((value[key] or {}).get("values"))
+    for key in ("bytesValue", "bytes_value"):
+        if key in value:
+            return str(value[key])
+    return None
+
+
+def decode_attributes(raw: Any) -> dict[str, Any]:
+    """A ``KeyValue`` list as a dict (later duplicates win)."""
+    if not raw:
+        return {}
+    if not isinstance(raw, list):
+        raise OTLPDecodeError(f"attributes: expected a list, got {type(raw).__name__}")
+    result: dict[str, Any] = {}
+    for item in raw:
+        if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
+            raise OTLPDecodeError(f"attributes: malformed key-value {item!r}")
+        result[item["key"]] = decode_any_value(item.get("value"))
+    return result
+
+
+def _enum(raw: Any, names: dict[str, int], what: str) -> int:
+    if isinstance(raw, str) and not raw.lstrip("-").isdigit():
+        if raw not in names:
+            raise OTLPDecodeError(f"{what}: unknown value {raw!r}")
+        return names[raw]
+    return _int(raw, what)
+
+
+def _decode_span(
+    raw: Mapping[str, Any], resource: dict[str, Any], scope_name: str, scope_version: str
+) -> DecodedSpan:
+    trace_id = _id(_get(raw, "traceId", "trace_id"), 16, "traceId")
+    span_id = _id(_get(raw, "spanId", "span_id"), 8, "spanId")
+    if trace_id is None or span_id is None:
+        raise OTLPDecodeError("span without a valid traceId/spanId")
+    status = raw.get("status") or {}
+    events = [
+        DecodedEvent(
+            str(e.get("name", "")),
+            _int(_get(e, "timeUnixNano", "time_unix_nano"), "timeUnixNano"),
+            decode_attributes(e.get("attributes")),
+        )
+        for e in raw.get("events") or []
+    ]
+    links = []
+    for link in raw.get("links") or []:
+        link_trace = _id(_get(link, "traceId", "trace_id"), 16, "links.traceId")
+        link_span = _id(_get(link, "spanId", "span_id"), 8, "links.spanId")
+        if link_trace and link_span:
+            links.append(
+                DecodedLink(link_trace, link_span, decode_attributes(link.get("attributes")))
+            )
+    return DecodedSpan(
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_span_id=_id(_get(raw, "parentSpanId", "parent_span_id"), 8, "parentSpanId"),
+        name=str(raw.get("name", "")),
+        kind=_enum(raw.get("kind", 0), _KIND_NAMES, "kind"),
+        start_ns=_int(_get(raw, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano"),
+        end_ns=_int(_get(raw, "endTimeUnixNano", "end_time_unix_nano"), "endTimeUnixNano"),
+        attributes=decode_attributes(raw.get("attributes")),
+        events=events,
+        links=links,
+        status_code=_enum(status.get("code", 0), _STATUS_NAMES, "status.code"),
+        status_message=str(status.get("message") or ""),
+        resource=resource,
+        scope_name=scope_name,
+        scope_version=scope_version,
+    )
+
+
+def iter_spans(request: Any) -> Iterator[DecodedSpan]:
+    """Every span of one decoded ``ExportTraceServiceRequest`` JSON object.
+
+    Raises:
+        OTLPDecodeError: the object is not OTLP/JSON trace data.
+    """
+    if not isinstance(request, Mapping):
+        raise OTLPDecodeError("expected a JSON object with resourceSpans")
+    resource_spans = _get(request, "resourceSpans", "resource_spans")
+    if not isinstance(resource_spans, list):
+        raise OTLPDecodeError("expected a JSON object with a resourceSpans list")
+    try:
+        for rs in resource_spans:
+            resource = decode_attributes((rs.get("resource") or {}).get("attributes"))
+            for ss in _get(rs, "scopeSpans", "scope_spans") or []:
+                scope = ss.get("scope") or {}
+                name, version = str(scope.get("name") or ""), str(scope.get("version") or "")
+                for span in ss.get("spans") or []:
+                    yield _decode_span(span, resource, name, version)
+    except (AttributeError, TypeError) as exc:
+        raise OTLPDecodeError(f"malformed OTLP/JSON: {exc}") from None

@@ -1,0 +1,134 @@
+"""Compile a parsed filter to a SQL ``WHERE`` clause over the index schema.
+
+The schema (``store/schema.py``) is shared by every SQL-backed store: ``traces t`` plus
+``spans``, ``span_attrs``, ``trace_tags``, ``trace_metadata`` and ``assessments``, whose
+key/value rows carry ``value_text`` (the text, or the JSON of a non-string) and
+``value_num`` (the number, when the value is one or reads as one).
+
+Semantics: a condition on spans, tags, metadata or assessments holds when *some* row
+satisfies it (``span.type = 'TOOL'``: the trace has a TOOL span; ``feedback.x != 'a'``: it has
+a valid ``x`` feedback other than ``'a'``); ``IS NULL`` holds when there is *no* such row.
+Only valid (not overridden) assessments count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from otelfeedback.store.query import fields as f
+from otelfeedback.store.query.dialect import Dialect
+from otelfeedback.store.query.parser import BoolOp, Comparison, Literal, Node, Not
+
+_KV_SUBQUERY = {
+    "tags": ("trace_tags", "k.key = {p}"),
+    "metadata": ("trace_metadata", "k.key = {p}"),
+    "span_attr": ("span_attrs", "k.key = {p}"),
+    "feedback": ("assessments", "k.kind = 'feedback' AND k.valid = 1 AND k.name = {p}"),
+    "expectation": ("assessments", "k.kind = 'expectation' AND k.valid = 1 AND k.name = {p}"),
+}
+
+
+def _literal_text(literal: Literal) -> str:
+    if literal.kind == "bool":
+        return "true" if literal.value else "false"
+    return str(literal.value)
+
+
+class Compiler:
+    """``compile(node)`` returns ``(sql, params)``; the SQL refers to ``t`` (traces)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.params: list[Any] = []
+
+    def param(self, value: Any) -> str:
+        self.params.append(value)
+        return self.dialect.placeholder
+
+    def compile(self, node: Node) -> tuple[str, list[Any]]:
+        self.params = []
+        return self.node(node), self.params
+
+    def node(self, node: Node) -> str:
+        if isinstance(node, BoolOp):
+            return "(" + f" {node.op} ".join(self.node(i) for i in node.items) + ")"
+        if isinstance(node, Not):
+            return f"(NOT {self.node(node.item)})"
+        return self.comparison(node)
+
+    def comparison(self, node: Comparison) -> str:
+        field = node.field
+        if field.prefix == "trace":
+            column = f.TRACE_FIELDS[field.key]
+            if column.type == "text":
+                negate = node.op.startswith("NOT ")
+                sql = f"t.trace_id IN ({self.dialect.text_search()})"
+                self.params.append(str(node.values[0].value))
+                return f"(NOT {sql})" if negate else sql
+            return self.column_condition(f"t.{column.column}", column, node)
+        if field.prefix == "span":
+            column = f.SPAN_FIELDS[field.key]
+            inner = self.column_condition(f"s.{column.column}", column, node)
+            return f"t.trace_id IN (SELECT s.trace_id FROM spans s WHERE {inner})"
+        table, key_sql = _KV_SUBQUERY[field.prefix]
+        key_condition = key_sql.format(p=self.param(field.key))
+        base = f"SELECT k.trace_id FROM {table} k WHERE {key_condition}"
+        if node.op == "IS NULL":
+            return f"t.trace_id NOT IN ({base})"
+        if node.op == "IS NOT NULL":
+            return f"t.trace_id IN ({base})"
+        return f"t.trace_id IN ({base} AND {self.kv_condition(node)})"
+
+    def column_condition(self, sql_column: str, column: f.TraceColumn, node: Comparison) -> str:
+        op = node.op
+        if op == "IS NULL":
+            return f"{sql_column} IS NULL"
+        if op == "IS NOT NULL":
+            return f"{sql_column} IS NOT NULL"
+        values = [
+            v.value.upper() if column.upper and isinstance(v.value, str) else v.value
+            for v in node.values
+        ]
+        if "LIKE" in op:
+            return self.like(sql_column, op, str(values[0]))
+        if op in ("IN", "NOT IN"):
+            marks = ", ".join(self.param(v) for v in values)
+            return f"{sql_column} {op} ({marks})"
+        return f"{sql_column} {op} {self.param(values[0])}"
+
+    def like(self, sql_column: str, op: str, pattern: str) -> str:
+        insensitive = "ILIKE" in op
+        sql = self.dialect.like(sql_column, case_insensitive=insensitive)
+        self.params.append(self.dialect.like_param(pattern, case_insensitive=insensitive))
+        return f"NOT ({sql})" if op.startswith("NOT ") else sql
+
+    def kv_condition(self, node: Comparison) -> str:
+        """Condition on ``k.value_text`` / ``k.value_num`` for a key/value comparison."""
+        op = node.op
+        if "LIKE" in op:
+            return self.like("k.value_text", op, str(node.values[0].value))
+        if op in ("IN", "NOT IN"):
+            texts = [v for v in node.values if v.kind != "number"]
+            numbers = [v for v in node.values if v.kind == "number"]
+            parts = []
+            if texts:
+                marks = ", ".join(self.param(_literal_text(v)) for v in texts)
+                parts.append(f"k.value_text IN ({marks})")
+            if numbers:
+                marks = ", ".join(self.param(v.value) for v in numbers)
+                parts.append(f"k.value_num IN ({marks})")
+            condition = " OR ".join(parts)
+            if op == "NOT IN":
+                return f"NOT ({condition}) AND k.value_text IS NOT NULL"
+            return f"({condition})"
+        value = node.values[0]
+        if value.kind == "number":
+            return f"k.value_num {op} {self.param(value.value)}"
+        return f"k.value_text {op} {self.param(_literal_text(value))}"
+
+
+def compile_filter(node: Node | None, dialect: Dialect) -> tuple[str, list[Any]]:
+    """``("1=1", [])`` for no filter, else the WHERE clause and its parameters."""
+    if node is None:
+        return "1=1", []
+    return Compiler(dialect).compile(node)

@@ -1,0 +1,210 @@
+"""Turn decoded spans into index rows, and a trace's span rows into its summary row."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from otelfeedback import semconv as sc
+from otelfeedback.store.entities import span_type_of
+from otelfeedback.store.otlp_decode import DecodedSpan
+
+#: Longest attribute value (as text) kept filterable by ``span.attributes.<key>``.
+MAX_ATTR_TEXT = 512
+#: Characters of each input / output value covered by full-text search.
+MAX_TEXT_CHARS = 4096
+PREVIEW_CHARS = 1000
+_STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
+_NOT_FILTERABLE = frozenset({sc.INPUT_VALUE, sc.OUTPUT_VALUE, sc.TRACE_TAGS, sc.METADATA})
+
+
+def kv_values(value: Any) -> tuple[str | None, float | None]:
+    """``(value_text, value_num)`` for a key/value row (see ``query/compiler.py``)."""
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return ("true" if value else "false"), None
+    if isinstance(value, (int, float)):
+        number = float(value)
+        return json.dumps(value), (number if math.isfinite(number) else None)
+    if isinstance(value, str):
+        number_value: float | None = None
+        if value[:1] in "+-.0123456789" and len(value) < 40:
+            try:
+                parsed = float(value)
+                number_value = parsed if math.isfinite(parsed) else None
+            except ValueError:
+                pass
+        return value, number_value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True), None
+
+
+def _json_object(raw: Any) -> dict[str, Any] | None:
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, str) and raw.startswith("{"):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+    return None
+
+
+def _tags(attributes: dict[str, Any]) -> dict[str, str] | None:
+    tags: dict[str, str] = {}
+    listed = attributes.get(sc.TAG_TAGS)
+    if isinstance(listed, list):
+        for item in listed:
+            key, _, value = str(item).partition("=")
+            tags[key] = value
+    tags.update(
+        {str(k): str(v) for k, v in (_json_object(attributes.get(sc.TRACE_TAGS)) or {}).items()}
+    )
+    return tags or None
+
+
+def _preview(attributes: dict[str, Any], explicit: str, value_key: str) -> str | None:
+    value = attributes.get(explicit)
+    if value is None:
+        value = attributes.get(value_key)
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text[:PREVIEW_CHARS]
+
+
+def _int_attr(attributes: dict[str, Any], key: str) -> int:
+    value = attributes.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    return int(value)
+
+
+@dataclass
+class SpanRows:
+    span: tuple[Any, ...]
+    attrs: list[tuple[str, str, str, str, float | None]]
+    text: str | None
+
+
+def span_rows(span: DecodedSpan) -> SpanRows:
+    """The ``spans`` row, the ``span_attrs`` rows and the full-text body of one span."""
+    attributes = span.attributes
+    data = {
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_id": span.parent_span_id,
+        "name": span.name,
+        "kind": span.kind,
+        "start_ns": span.start_ns,
+        "end_ns": span.end_ns,
+        "status_code": span.status_code,
+        "status_message": span.status_message,
+        "attributes": attributes,
+        "events": [[e.name, e.time_ns, e.attributes] for e in span.events],
+        "links": [[li.trace_id, li.span_id, li.attributes] for li in span.links],
+        "resource": span.resource,
+        "scope": {"name": span.scope_name, "version": span.scope_version},
+    }
+    tags = _tags(attributes)
+    metadata = _json_object(attributes.get(sc.METADATA))
+    service = span.resource.get("service.name")
+    row = (
+        span.trace_id,
+        span.span_id,
+        span.parent_span_id,
+        span.name,
+        span_type_of(attributes),
+        _STATUS.get(span.status_code, "UNSET"),
+        span.start_ns,
+        span.end_ns,
+        _int_attr(attributes, sc.GEN_AI_USAGE_INPUT_TOKENS),
+        _int_attr(attributes, sc.GEN_AI_USAGE_OUTPUT_TOKENS),
+        service if isinstance(service, str) else None,
+        _str_or_none(attributes.get(sc.SESSION_ID)),
+        _str_or_none(attributes.get(sc.USER_ID)),
+        json.dumps(tags, ensure_ascii=False) if tags else None,
+        json.dumps(metadata, ensure_ascii=False) if metadata else None,
+        _preview(attributes, sc.TRACE_REQUEST_PREVIEW, sc.INPUT_VALUE),
+        _preview(attributes, sc.TRACE_RESPONSE_PREVIEW, sc.OUTPUT_VALUE),
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+    )
+    attrs = []
+    for key, value in attributes.items():
+        if key in _NOT_FILTERABLE:
+            continue
+        text, number = kv_values(value)
+        if text is not None and len(text) <= MAX_ATTR_TEXT:
+            attrs.append((span.trace_id, span.span_id, key, text, number))
+    parts = [
+        v[:MAX_TEXT_CHARS]
+        for v in (attributes.get(sc.INPUT_VALUE), attributes.get(sc.OUTPUT_VALUE))
+        if isinstance(v, str) and v
+    ]
+    return SpanRows(row, attrs, "\n".join(parts) if parts else None)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+#: Columns ``trace_row`` reads, in order.
+SUMMARY_COLUMNS = (
+    "span_id, parent_span_id, name, status, start_ns, end_ns, input_tokens, output_tokens, "
+    "service_name, session_id, user_id, tags, metadata, request_preview, response_preview"
+)
+
+
+def trace_row(
+    trace_id: str, spans: list[tuple[Any, ...]]
+) -> tuple[tuple[Any, ...], dict[str, str], dict[str, Any]]:
+    """The ``traces`` row, tags and metadata of a trace from its span summaries
+    (``SUMMARY_COLUMNS``, sorted by start time).
+
+    The root is the span without a parent, else (the root lives elsewhere) the earliest span
+    whose parent is not stored. Tags and metadata merge over the spans in start order, the
+    root's winning; tokens sum over the spans."""
+    ids = {s[0] for s in spans}
+    root = next((s for s in spans if s[1] is None), None)
+    if root is None:
+        root = next((s for s in spans if s[1] not in ids), spans[0])
+    start = min(s[4] for s in spans)
+    end = max(s[5] for s in spans)
+    tags: dict[str, str] = {}
+    metadata: dict[str, Any] = {}
+    session = user = service = None
+    for s in [*spans, root]:
+        if s[11]:
+            tags.update(json.loads(s[11]))
+        if s[12]:
+            metadata.update(json.loads(s[12]))
+    for s in [root, *spans]:
+        service = service or s[8]
+        session = session or s[9]
+        user = user or s[10]
+    input_tokens = sum(s[6] for s in spans)
+    output_tokens = sum(s[7] for s in spans)
+    row = (
+        trace_id,
+        root[2],
+        "ERROR" if root[3] == "ERROR" else "OK",
+        start // 1_000_000,
+        end // 1_000_000,
+        max(0, end - start) / 1e6,
+        service,
+        session,
+        user,
+        input_tokens,
+        output_tokens,
+        input_tokens + output_tokens,
+        len(spans),
+        root[0],
+        root[13],
+        root[14],
+        json.dumps(tags, ensure_ascii=False),
+        json.dumps(metadata, ensure_ascii=False),
+    )
+    return row, tags, metadata

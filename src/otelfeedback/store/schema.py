@@ -1,0 +1,112 @@
+"""The index schema, as an append-only list of migrations applied on open.
+
+A shipped migration is never edited: a schema change is a new entry at the end. The file
+store's index is derived data, so a migration may also ask for a rebuild (``reindex=True``):
+the tables are emptied and the OTLP/JSON lines read again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    statements: tuple[str, ...]
+    reindex: bool = False
+
+
+_KV = (
+    "(trace_id TEXT NOT NULL, key TEXT NOT NULL, value_text TEXT, value_num REAL, "
+    "PRIMARY KEY (trace_id, key))"
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        "0001_initial",
+        (
+            "CREATE TABLE segments (name TEXT PRIMARY KEY, offset INTEGER NOT NULL, "
+            "line INTEGER NOT NULL)",
+            "CREATE TABLE spans (trace_id TEXT NOT NULL, span_id TEXT NOT NULL, "
+            "parent_span_id TEXT, name TEXT NOT NULL, span_type TEXT NOT NULL, "
+            "status TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, "
+            "input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, service_name TEXT, "
+            "session_id TEXT, user_id TEXT, tags TEXT, metadata TEXT, request_preview TEXT, "
+            "response_preview TEXT, data TEXT NOT NULL)",
+            "CREATE UNIQUE INDEX spans_id ON spans (trace_id, span_id)",
+            "CREATE INDEX spans_type ON spans (span_type, trace_id)",
+            "CREATE INDEX spans_name ON spans (name, trace_id)",
+            "CREATE TABLE span_attrs (trace_id TEXT NOT NULL, span_id TEXT NOT NULL, "
+            "key TEXT NOT NULL, value_text TEXT, value_num REAL)",
+            "CREATE INDEX span_attrs_text ON span_attrs (key, value_text)",
+            "CREATE INDEX span_attrs_num ON span_attrs (key, value_num)",
+            "CREATE VIRTUAL TABLE span_text USING fts5(trace_id UNINDEXED, body, "
+            "tokenize='trigram')",
+            "CREATE TABLE traces (trace_id TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, "
+            "start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, execution_time_ms REAL NOT NULL, "
+            "service_name TEXT, session_id TEXT, user_id TEXT, input_tokens INTEGER NOT NULL, "
+            "output_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL, "
+            "span_count INTEGER NOT NULL, root_span_id TEXT, request_preview TEXT, "
+            "response_preview TEXT, tags TEXT NOT NULL, metadata TEXT NOT NULL)",
+            "CREATE INDEX traces_start ON traces (start_ms)",
+            "CREATE INDEX traces_duration ON traces (execution_time_ms)",
+            "CREATE INDEX traces_name ON traces (name)",
+            "CREATE INDEX traces_session ON traces (session_id)",
+            "CREATE TABLE trace_tags " + _KV,
+            "CREATE INDEX trace_tags_text ON trace_tags (key, value_text)",
+            "CREATE TABLE trace_metadata " + _KV,
+            "CREATE INDEX trace_metadata_text ON trace_metadata (key, value_text)",
+            "CREATE TABLE assessment_records (key TEXT PRIMARY KEY, trace_id TEXT NOT NULL, "
+            "time_ns INTEGER NOT NULL, record TEXT NOT NULL)",
+            "CREATE INDEX assessment_records_trace ON assessment_records (trace_id)",
+            "CREATE TABLE assessments (assessment_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, "
+            "span_id TEXT, name TEXT NOT NULL, kind TEXT NOT NULL, valid INTEGER NOT NULL, "
+            "value_text TEXT, value_num REAL, create_time_ms INTEGER, data TEXT NOT NULL)",
+            "CREATE INDEX assessments_trace ON assessments (trace_id)",
+            "CREATE INDEX assessments_name ON assessments (name, kind, valid, value_text)",
+        ),
+    ),
+)
+
+DERIVED_TABLES = (
+    "segments",
+    "spans",
+    "span_attrs",
+    "span_text",
+    "traces",
+    "trace_tags",
+    "trace_metadata",
+    "assessment_records",
+    "assessments",
+)
+
+
+def migrate(conn: sqlite3.Connection) -> bool:
+    """Apply pending migrations (in one write transaction). Returns whether a rebuild of the
+    derived data is needed."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+    )
+    applied = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    pending = [m for m in MIGRATIONS if m.name not in applied]
+    if not pending:
+        return False
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        applied = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+        reindex = False
+        for migration in MIGRATIONS:
+            if migration.name in applied:
+                continue
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute("INSERT INTO _migrations VALUES (?, ?)", (migration.name, time.time()))
+            reindex = reindex or (migration.reindex and bool(applied))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return reindex
