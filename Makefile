@@ -24,6 +24,7 @@ lint: setup-dev
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/mypy
+	$(BIN)/mypy --strict tests/typing
 	$(BIN)/lint-imports
 
 test: setup-dev lint

@@ -171,3 +171,20 @@ def test_an_unwritable_store_logs_and_never_raises_into_the_app(
     otelfeedback.flush(5)
     assert config.stats()["FileStoreSpanExporter"]["failed"] == 1
     assert "writing spans to the file store" in caplog.text
+
+
+def test_spans_are_flushed_at_interpreter_exit(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import otelfeedback\n"
+        "otelfeedback.configure(store=%r, export_delay_ms=60000)\n"
+        "@otelfeedback.trace\n"
+        "def f(): return 1\n"
+        "f()\n"  # no flush: the exit handler must export it
+    ) % str(tmp_path)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    lines = read_lines(tmp_path)
+    assert len(lines) == 1
+    assert parse_otlp_json_line(lines[0]).resource_spans[0].scope_spans[0].spans[0].name == "f"

@@ -112,3 +112,15 @@ def test_dead_endpoint_keeps_latency_flat_counts_drops_and_raises_nothing(monkey
     stats = config.stats()["OTLPSpanExporter"]
     assert stats["dropped"] > 0
     assert stats["exported"] == 0
+
+
+def test_standard_headers_and_protocol_variables_are_honoured(otlp_grpc, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_grpc.endpoint)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-tenant=acme")
+    otelfeedback.configure(store="")
+    chatbot("env")
+    assert otelfeedback.flush(10)
+    spans = otlp_grpc.wait_for(2)
+    assert len(spans) == 2
+    assert spans[0].headers["x-tenant"] == "acme"
