@@ -179,11 +179,11 @@ def test_spans_are_flushed_at_interpreter_exit(tmp_path: Path) -> None:
 
     code = (
         "import otelfeedback\n"
-        "otelfeedback.configure(store=%r, export_delay_ms=60000)\n"
+        f"otelfeedback.configure(store={str(tmp_path)!r}, export_delay_ms=60000)\n"
         "@otelfeedback.trace\n"
         "def f(): return 1\n"
         "f()\n"  # no flush: the exit handler must export it
-    ) % str(tmp_path)
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     lines = read_lines(tmp_path)
     assert len(lines) == 1
