@@ -1,0 +1,65 @@
+"""Helpers shared by the command groups: the ``--store`` option, output formatting."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+from otelfeedback import config
+from otelfeedback.errors import ConfigurationError
+from otelfeedback.store.file_store import FileStore
+
+
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        metavar="DIR",
+        help="file store directory (default: $OTELFEEDBACK_STORE or ./otelfeedback-data)",
+    )
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def store_path(args: argparse.Namespace) -> Path:
+    value = config.resolve("store", args.store)
+    if not value:
+        raise ConfigurationError("no store: pass --store DIR or set OTELFEEDBACK_STORE")
+    path = Path(str(value)).expanduser()
+    if not path.is_dir():
+        raise ConfigurationError(f"--store: {path} is not a directory")
+    return path
+
+
+def open_store(args: argparse.Namespace) -> FileStore:
+    return FileStore(store_path(args))
+
+
+def dump(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def iso(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    moment = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def short(value: Any, width: int = 40) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
