@@ -62,10 +62,12 @@ def span(
 
 def request(spans: Iterable[dict[str, Any]], service: str = "svc") -> dict[str, Any]:
     return {
-        "resourceSpans": [{
-            "resource": {"attributes": attributes({"service.name": service})},
-            "scopeSpans": [{"scope": {"name": "test", "version": "1"}, "spans": list(spans)}],
-        }]
+        "resourceSpans": [
+            {
+                "resource": {"attributes": attributes({"service.name": service})},
+                "scopeSpans": [{"scope": {"name": "test", "version": "1"}, "spans": list(spans)}],
+            }
+        ]
     }
 
 
@@ -89,7 +91,9 @@ def sid(n: int) -> str:
     return f"{n:016x}"
 
 
-def io_attrs(span_type: str, inputs: Any = None, outputs: Any = None, **extra: Any) -> dict[str, Any]:
+def io_attrs(
+    span_type: str, inputs: Any = None, outputs: Any = None, **extra: Any
+) -> dict[str, Any]:
     attrs: dict[str, Any] = {"otelfeedback.span_type": span_type}
     if inputs is not None:
         attrs["input.value"] = json.dumps(inputs) if not isinstance(inputs, str) else inputs
