@@ -50,7 +50,8 @@ class FileStore:
                 timeout=60.0,
             )
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            # The index is derived data: a crash can at worst lose it, and it is rebuilt.
+            conn.execute("PRAGMA synchronous=OFF")
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA cache_size=-65536")
             try:

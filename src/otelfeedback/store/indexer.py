@@ -29,8 +29,8 @@ from otelfeedback.store.schema import DERIVED_TABLES
 logger = logging.getLogger("otelfeedback.store")
 
 #: Spans per write transaction: bounds memory whatever the store's size.
-CHUNK_SPANS = 5000
-CHUNK_BYTES = 8 * 1024 * 1024
+CHUNK_SPANS = 20000
+CHUNK_BYTES = 32 * 1024 * 1024
 
 
 @dataclass
@@ -158,9 +158,12 @@ def _records_of(span: DecodedSpan) -> tuple[list[AssessmentRecord], bool]:
 def _store(conn: sqlite3.Connection, spans: list[DecodedSpan], stats: IndexStats) -> None:
     span_rows: list[tuple[Any, ...]] = []
     attr_rows: list[tuple[Any, ...]] = []
-    text_rows: list[tuple[str, str]] = []
+    texts: dict[str, dict[str, None]] = defaultdict(dict)
     record_rows: list[tuple[str, str, int, str]] = []
     touched: set[str] = set()
+    # A span exported twice is indexed once (the first copy).
+    seen_before = _existing_spans(conn, {s.trace_id for s in spans})
+    seen = set(seen_before)
     for span in spans:
         records, carrier = _records_of(span)
         for rec in records:
@@ -172,23 +175,25 @@ def _store(conn: sqlite3.Connection, spans: list[DecodedSpan], stats: IndexStats
                     json.dumps({"operation": rec.operation, "fields": rec.fields}),
                 )
             )
-        if carrier:
+        if carrier or (span.trace_id, span.span_id) in seen:
             continue
+        seen.add((span.trace_id, span.span_id))
         rows = r.span_rows(span)
         span_rows.append(rows.span)
         attr_rows.extend(rows.attrs)
-        if rows.text:
-            text_rows.append((span.trace_id, rows.text))
+        for text in rows.texts:
+            texts[span.trace_id][text] = None
         touched.add(span.trace_id)
     if span_rows:
-        before = conn.total_changes
         conn.executemany(f"INSERT OR IGNORE INTO spans VALUES ({', '.join('?' * 18)})", span_rows)
-        if conn.total_changes - before != len(span_rows):
-            # Some spans were stored already (exported twice): keep the first copy only.
-            attr_rows, text_rows = _drop_duplicates(conn, spans, attr_rows, text_rows)
         conn.executemany("INSERT INTO span_attrs VALUES (?, ?, ?, ?, ?)", attr_rows)
-        conn.executemany("INSERT INTO span_text (trace_id, body) VALUES (?, ?)", text_rows)
-        _refresh_traces(conn, touched)
+        # Full text: one row per trace and chunk, each distinct input/output once (a root's
+        # input is often its LLM span's input too).
+        conn.executemany(
+            "INSERT INTO span_text (trace_id, body) VALUES (?, ?)",
+            [(trace_id, "\n".join(parts)) for trace_id, parts in texts.items()],
+        )
+        _refresh_traces(conn, touched, span_rows, {t for t, _ in seen_before})
     if record_rows:
         before = conn.total_changes
         conn.executemany(
@@ -199,35 +204,34 @@ def _store(conn: sqlite3.Connection, spans: list[DecodedSpan], stats: IndexStats
     stats.spans += len(span_rows)
 
 
-def _drop_duplicates(
-    conn: sqlite3.Connection,
-    spans: list[DecodedSpan],
-    attr_rows: list[tuple[Any, ...]],
-    text_rows: list[tuple[str, str]],
-) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]]]:
-    """Rebuild attribute and text rows for the spans that have no attribute rows yet."""
-    keep_attrs, keep_text = [], []
-    seen: set[tuple[str, str]] = set()
-    for span in spans:
-        key = (span.trace_id, span.span_id)
-        if key in seen or is_record(span.attributes):
-            continue
-        seen.add(key)
-        exists = conn.execute(
-            "SELECT 1 FROM span_attrs WHERE trace_id = ? AND span_id = ? LIMIT 1", key
-        ).fetchone()
-        if exists:
-            continue
-        rows = r.span_rows(span)
-        keep_attrs.extend(rows.attrs)
-        if rows.text:
-            keep_text.append((span.trace_id, rows.text))
-    return keep_attrs, keep_text
-
-
-def _refresh_traces(conn: sqlite3.Connection, trace_ids: Iterable[str]) -> None:
+def _existing_spans(conn: sqlite3.Connection, trace_ids: set[str]) -> set[tuple[str, str]]:
+    """(trace_id, span_id) of the spans of these traces already in the index."""
     ids = sorted(trace_ids)
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        marks = ", ".join("?" * len(batch))
+        found.update(
+            conn.execute(f"SELECT trace_id, span_id FROM spans WHERE trace_id IN ({marks})", batch)
+        )
+    return found
+
+
+def _refresh_traces(
+    conn: sqlite3.Connection,
+    trace_ids: Iterable[str],
+    new_rows: list[tuple[Any, ...]],
+    stored_before: set[str],
+) -> None:
+    """Recompute the summary rows of ``trace_ids``: from ``new_rows`` (this chunk's span
+    rows) for traces first seen in this chunk, from the index for the others."""
     by_trace: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in new_rows:
+        if row[0] not in stored_before:
+            by_trace[row[0]].append(row[r.SUMMARY_SLICE])
+    for summaries in by_trace.values():
+        summaries.sort(key=lambda s: s[5])
+    ids = sorted(t for t in trace_ids if t in stored_before)
     for start in range(0, len(ids), 500):
         batch = ids[start : start + 500]
         marks = ", ".join("?" * len(batch))

@@ -106,6 +106,9 @@ def decode_any_value(value: Any) -> Any:
     """The Python value of an OTLP ``AnyValue`` (bytes become base64 text)."""
     if not isinstance(value, Mapping):
         return None
+    text = value.get("stringValue")  # the common case first
+    if text is not None:
+        return text
     for key in ("stringValue", "string_value"):
         if key in value:
             return value[key]
@@ -138,9 +141,17 @@ def decode_attributes(raw: Any) -> dict[str, Any]:
         raise OTLPDecodeError(f"attributes: expected a list, got {type(raw).__name__}")
     result: dict[str, Any] = {}
     for item in raw:
-        if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
-            raise OTLPDecodeError(f"attributes: malformed key-value {item!r}")
-        result[item["key"]] = decode_any_value(item.get("value"))
+        try:
+            key = item["key"]
+            value = item.get("value")
+        except (KeyError, TypeError, AttributeError):
+            raise OTLPDecodeError(f"attributes: malformed key-value {item!r}") from None
+        if not isinstance(key, str):
+            raise OTLPDecodeError(f"attributes: malformed key {key!r}")
+        if type(value) is dict and "stringValue" in value:
+            result[key] = value["stringValue"]
+        else:
+            result[key] = decode_any_value(value)
     return result
 
 

@@ -17,7 +17,20 @@ MAX_ATTR_TEXT = 512
 MAX_TEXT_CHARS = 4096
 PREVIEW_CHARS = 1000
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
-_NOT_FILTERABLE = frozenset({sc.INPUT_VALUE, sc.OUTPUT_VALUE, sc.TRACE_TAGS, sc.METADATA})
+#: Not indexed as span attributes: searched as text, as tags / metadata, or by ``span.type``.
+_NOT_FILTERABLE = frozenset(
+    {
+        sc.INPUT_VALUE,
+        sc.OUTPUT_VALUE,
+        sc.INPUT_MIME_TYPE,
+        sc.OUTPUT_MIME_TYPE,
+        sc.TRACE_TAGS,
+        sc.METADATA,
+        sc.SPAN_TYPE,
+    }
+)
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_JSON_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def kv_values(value: Any) -> tuple[str | None, float | None]:
@@ -28,7 +41,7 @@ def kv_values(value: Any) -> tuple[str | None, float | None]:
         return ("true" if value else "false"), None
     if isinstance(value, (int, float)):
         number = float(value)
-        return json.dumps(value), (number if math.isfinite(number) else None)
+        return _JSON.encode(value), (number if math.isfinite(number) else None)
     if isinstance(value, str):
         number_value: float | None = None
         if value[:1] in "+-.0123456789" and len(value) < 40:
@@ -38,7 +51,7 @@ def kv_values(value: Any) -> tuple[str | None, float | None]:
             except ValueError:
                 pass
         return value, number_value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True), None
+    return _JSON_SORTED.encode(value), None
 
 
 def _json_object(raw: Any) -> dict[str, Any] | None:
@@ -86,8 +99,8 @@ def _int_attr(attributes: dict[str, Any], key: str) -> int:
 @dataclass
 class SpanRows:
     span: tuple[Any, ...]
-    attrs: list[tuple[str, str, str, str, float | None]]
-    text: str | None
+    attrs: list[tuple[str, str, str, str, float | None]]  # key, text, trace, span, number
+    texts: list[str]
 
 
 def span_rows(span: DecodedSpan) -> SpanRows:
@@ -126,11 +139,11 @@ def span_rows(span: DecodedSpan) -> SpanRows:
         service if isinstance(service, str) else None,
         _str_or_none(attributes.get(sc.SESSION_ID)),
         _str_or_none(attributes.get(sc.USER_ID)),
-        json.dumps(tags, ensure_ascii=False) if tags else None,
-        json.dumps(metadata, ensure_ascii=False) if metadata else None,
+        _JSON.encode(tags) if tags else None,
+        _JSON.encode(metadata) if metadata else None,
         _preview(attributes, sc.TRACE_REQUEST_PREVIEW, sc.INPUT_VALUE),
         _preview(attributes, sc.TRACE_RESPONSE_PREVIEW, sc.OUTPUT_VALUE),
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        _JSON.encode(data),
     )
     attrs = []
     for key, value in attributes.items():
@@ -138,23 +151,26 @@ def span_rows(span: DecodedSpan) -> SpanRows:
             continue
         text, number = kv_values(value)
         if text is not None and len(text) <= MAX_ATTR_TEXT:
-            attrs.append((span.trace_id, span.span_id, key, text, number))
+            attrs.append((key, text, span.trace_id, span.span_id, number))
     parts = [
         v[:MAX_TEXT_CHARS]
         for v in (attributes.get(sc.INPUT_VALUE), attributes.get(sc.OUTPUT_VALUE))
         if isinstance(v, str) and v
     ]
-    return SpanRows(row, attrs, "\n".join(parts) if parts else None)
+    return SpanRows(row, attrs, parts)
 
 
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+#: The summary columns within a ``spans`` row (``span_rows().span``), in the same order.
+SUMMARY_SLICE = slice(1, 17)
 #: Columns ``trace_row`` reads, in order.
 SUMMARY_COLUMNS = (
-    "span_id, parent_span_id, name, status, start_ns, end_ns, input_tokens, output_tokens, "
-    "service_name, session_id, user_id, tags, metadata, request_preview, response_preview"
+    "span_id, parent_span_id, name, span_type, status, start_ns, end_ns, input_tokens, "
+    "output_tokens, service_name, session_id, user_id, tags, metadata, request_preview, "
+    "response_preview"
 )
 
 
@@ -171,26 +187,26 @@ def trace_row(
     root = next((s for s in spans if s[1] is None), None)
     if root is None:
         root = next((s for s in spans if s[1] not in ids), spans[0])
-    start = min(s[4] for s in spans)
-    end = max(s[5] for s in spans)
+    start = min(s[5] for s in spans)
+    end = max(s[6] for s in spans)
     tags: dict[str, str] = {}
     metadata: dict[str, Any] = {}
     session = user = service = None
     for s in [*spans, root]:
-        if s[11]:
-            tags.update(json.loads(s[11]))
         if s[12]:
-            metadata.update(json.loads(s[12]))
+            tags.update(json.loads(s[12]))
+        if s[13]:
+            metadata.update(json.loads(s[13]))
     for s in [root, *spans]:
-        service = service or s[8]
-        session = session or s[9]
-        user = user or s[10]
-    input_tokens = sum(s[6] for s in spans)
-    output_tokens = sum(s[7] for s in spans)
+        service = service or s[9]
+        session = session or s[10]
+        user = user or s[11]
+    input_tokens = sum(s[7] for s in spans)
+    output_tokens = sum(s[8] for s in spans)
     row = (
         trace_id,
         root[2],
-        "ERROR" if root[3] == "ERROR" else "OK",
+        "ERROR" if root[4] == "ERROR" else "OK",
         start // 1_000_000,
         end // 1_000_000,
         max(0, end - start) / 1e6,
@@ -202,9 +218,9 @@ def trace_row(
         input_tokens + output_tokens,
         len(spans),
         root[0],
-        root[13],
         root[14],
-        json.dumps(tags, ensure_ascii=False),
-        json.dumps(metadata, ensure_ascii=False),
+        root[15],
+        _JSON.encode(tags),
+        _JSON.encode(metadata),
     )
     return row, tags, metadata

@@ -39,10 +39,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE UNIQUE INDEX spans_id ON spans (trace_id, span_id)",
             "CREATE INDEX spans_type ON spans (span_type, trace_id)",
             "CREATE INDEX spans_name ON spans (name, trace_id)",
-            "CREATE TABLE span_attrs (trace_id TEXT NOT NULL, span_id TEXT NOT NULL, "
-            "key TEXT NOT NULL, value_text TEXT, value_num REAL)",
-            "CREATE INDEX span_attrs_text ON span_attrs (key, value_text)",
-            "CREATE INDEX span_attrs_num ON span_attrs (key, value_num)",
+            "CREATE TABLE span_attrs (key TEXT NOT NULL, value_text TEXT NOT NULL, "
+            "trace_id TEXT NOT NULL, span_id TEXT NOT NULL, value_num REAL, "
+            "PRIMARY KEY (key, value_text, trace_id, span_id)) WITHOUT ROWID",
             "CREATE VIRTUAL TABLE span_text USING fts5(trace_id UNINDEXED, body, "
             "tokenize='trigram')",
             "CREATE TABLE traces (trace_id TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, "
