@@ -11,6 +11,12 @@ Importing the package does no work: no provider, no files, no threads. The first
 explicit ``otelfeedback.configure()``) sets things up.
 """
 
+from otelfeedback.assessments import (
+    AssessmentError,
+    AssessmentSource,
+    Expectation,
+    Feedback,
+)
 from otelfeedback.errors import (
     ConfigurationError,
     FilterSyntaxError,
@@ -21,6 +27,15 @@ from otelfeedback.errors import (
 )
 from otelfeedback.semconv import AssessmentSourceType, SpanType
 from otelfeedback.setup import Configuration, configure, flush, get_configuration, reset
+from otelfeedback.store import Trace, get_trace, search_traces
+from otelfeedback.store.assessment_api import (
+    delete_assessment,
+    get_assessment,
+    log_expectation,
+    log_feedback,
+    override_feedback,
+    update_assessment,
+)
 from otelfeedback.tracing import (
     LiveSpan,
     get_current_trace_id,
@@ -38,9 +53,13 @@ from otelfeedback.tracing import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AssessmentError",
+    "AssessmentSource",
     "AssessmentSourceType",
     "Configuration",
     "ConfigurationError",
+    "Expectation",
+    "Feedback",
     "FilterSyntaxError",
     "InvalidArgumentError",
     "LiveSpan",
@@ -48,16 +67,25 @@ __all__ = [
     "NotFoundError",
     "OtelFeedbackError",
     "SpanType",
+    "Trace",
     "__version__",
     "configure",
+    "delete_assessment",
     "flush",
+    "get_assessment",
     "get_configuration",
     "get_current_trace_id",
     "get_last_active_trace_id",
+    "get_trace",
+    "log_expectation",
+    "log_feedback",
+    "override_feedback",
     "propagate_context",
     "reset",
+    "search_traces",
     "start_span",
     "trace",
+    "update_assessment",
     "update_current_trace",
     "using_metadata",
     "using_session",

@@ -158,7 +158,13 @@ ANNOTATION_SPAN_PREFIX: Final = "annotations.0.annotation."
 ANNOTATION_TRACE_PREFIX: Final = "trace.annotations.0.annotation."
 """Prefix of a trace-scope annotation on a carrier span."""
 ANNOTATION_FIELDS: Final = (
-    "name", "score", "label", "explanation", "annotator_kind", "identifier", "metadata",
+    "name",
+    "score",
+    "label",
+    "explanation",
+    "annotator_kind",
+    "identifier",
+    "metadata",
 )
 """Fields under an annotation prefix: ``name`` plus score/label/explanation, who and an
 upsert ``identifier`` (our assessment id), ``metadata`` as a JSON object string."""
