@@ -1,12 +1,14 @@
 """The otelfeedback quickstart: trace a small RAG chatbot, then collect feedback on it.
 
 Runs offline on the embedded default store (./otelfeedback-data). Steps follow the human
-feedback workflow: 1) trace the app, 2) record end-user feedback, ...
+feedback workflow: 1) trace the app, 2) record an end user's thumbs-down on the answer, and read
+the trace back with its feedback.
 """
 
 from __future__ import annotations
 
 import otelfeedback
+from otelfeedback import AssessmentSource, AssessmentSourceType
 
 otelfeedback.configure(service_name="quickstart-chatbot")
 
@@ -31,10 +33,26 @@ def main() -> None:
     trace_id = otelfeedback.get_last_active_trace_id()
     print(f"Response: {response}")
     print(f"Trace ID: {trace_id}")
-    otelfeedback.flush()
+    assert trace_id is not None
+
+    # Step 2: an end user clicks thumbs-down; the app's backend records it.
+    otelfeedback.log_feedback(
+        trace_id=trace_id,
+        name="user_feedback",
+        value=False,
+        rationale="Missing details about what the project offers",
+        source=AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="enduser_123"),
+    )
+    print("End-user feedback recorded!")
+
+    # Read it back: the trace, its spans and its feedback.
+    trace = otelfeedback.get_trace(trace_id)
+    print(f"Trace {trace.info.name!r}: {len(trace.spans)} spans, status {trace.info.status}")
+    for assessment in trace.assessments:
+        print(f"  {assessment.name} = {assessment.value!r} ({assessment.rationale})")
     config = otelfeedback.get_configuration()
     assert config is not None
-    print(f"Traces are in {config.store_path}")
+    print(f"Traces and feedback are in {config.store_path}")
 
 
 if __name__ == "__main__":

@@ -35,4 +35,5 @@ def test_quickstart_example_runs_offline(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert re.search(r"Trace ID: [0-9a-f]{32}", result.stdout)
+    assert "user_feedback = False (Missing details" in result.stdout
     assert list((tmp_path / "otelfeedback-data" / "traces").glob("segment-*.jsonl"))
