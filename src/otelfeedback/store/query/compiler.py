@@ -69,7 +69,9 @@ class Compiler:
         if field.prefix == "span":
             column = f.SPAN_FIELDS[field.key]
             inner = self.column_condition(f"s.{column.column}", column, node)
-            return f"t.trace_id IN (SELECT s.trace_id FROM spans s WHERE {inner})"
+            # Correlated: walks traces in the requested order and stops at the page size,
+            # probing each trace's few spans through the (trace_id, span_id) index.
+            return f"EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND {inner})"
         table, key_sql = _KV_SUBQUERY[field.prefix]
         key_condition = key_sql.format(p=self.param(field.key))
         base = f"SELECT k.trace_id FROM {table} k WHERE {key_condition}"
