@@ -25,19 +25,6 @@ from otelfeedback.tracing import _state
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 
 
-def find_live_root(trace_id: str) -> str | None:
-    """Span id of the local root of ``trace_id`` if it is still recording in this process."""
-    wanted = int(trace_id, 16)
-    for span in list(_state._live_spans.values()):
-        context = span.get_span_context()
-        if context.trace_id != wanted:
-            continue
-        parent = getattr(span, "parent", None)
-        if parent is None or getattr(parent, "is_remote", False):
-            return format(context.span_id, "016x")
-    return None
-
-
 def _event_name(record: AssessmentRecord) -> str:
     if evaluation_event_attributes(record) is not None:
         return sc.GEN_AI_EVALUATION_RESULT

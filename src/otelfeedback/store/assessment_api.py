@@ -38,9 +38,9 @@ def _resolve_target(trace_id: str, span_id: str | None) -> str | None:
     if span_id is not None and _state.get_live_span(span_id) is not None:
         return span_id
     if span_id is None:
-        live_root = _emit.find_live_root(trace_id)
-        if live_root is not None:
-            return live_root
+        local_root = _state.find_local_root(trace_id)  # traced in this process: no lookup
+        if local_root is not None:
+            return local_root
     store = active_store(required=False)
     if store is None:
         return span_id

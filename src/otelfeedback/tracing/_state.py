@@ -7,6 +7,7 @@ the function that builds the default configuration on first use. Nothing here ru
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ _lock = threading.RLock()
 
 #: Spans of ours that are still recording, by span id (for assessments on a live span).
 _live_spans: dict[int, trace_api.Span] = {}
+
+#: The local root span (outermost span of ours) of recent traces: trace id -> span id.
+_local_roots: OrderedDict[int, int] = OrderedDict()
+_MAX_LOCAL_ROOTS = 4096
 
 _last_trace_id: ContextVar[str | None] = ContextVar("otelfeedback_last_trace_id", default=None)
 
@@ -77,6 +82,27 @@ def get_live_span(span_id: str) -> trace_api.Span | None:
         return _live_spans.get(int(span_id, 16))
     except ValueError:
         return None
+
+
+def note_local_root(trace_id: int, span_id: int) -> None:
+    """Remember the outermost span of ours in ``trace_id`` (bounded: oldest forgotten)."""
+    roots = _local_roots
+    roots.setdefault(trace_id, span_id)
+    if len(roots) > _MAX_LOCAL_ROOTS:
+        try:
+            roots.popitem(last=False)
+        except KeyError:
+            pass
+
+
+def find_local_root(trace_id: str) -> str | None:
+    """Hex id of the outermost span of ours in the trace ``trace_id``, if the trace was
+    recorded recently in this process (still running or ended), else ``None``."""
+    try:
+        span_id = _local_roots.get(int(trace_id, 16))
+    except ValueError:
+        return None
+    return None if span_id is None else format(span_id, "016x")
 
 
 def set_last_trace_id(trace_id: int) -> None:

@@ -21,6 +21,7 @@ from opentelemetry import trace as trace_api
 from otelfeedback import semconv
 from otelfeedback._internal.serialization import to_json
 from otelfeedback.errors import InvalidArgumentError
+from otelfeedback.tracing import _state
 
 _ATTRS_KEY = otel_context.create_key("otelfeedback-context-attributes")
 _ROOT_KEY = otel_context.create_key("otelfeedback-local-root")
@@ -191,8 +192,11 @@ class LocalRoot:
 
 
 def with_local_root(ctx: otel_context.Context, span: trace_api.Span) -> otel_context.Context:
-    """``ctx`` marked with ``span`` as the local root, unless one is already set."""
+    """``ctx`` marked with ``span`` as the local root, unless one is already set (the root
+    is also remembered per trace, for ``_state.find_local_root``)."""
     if otel_context.get_value(_ROOT_KEY, ctx) is None:
+        span_context = span.get_span_context()
+        _state.note_local_root(span_context.trace_id, span_context.span_id)
         root = LocalRoot(span)
         attached = otel_context.get_value(_ATTRS_KEY, ctx)
         if isinstance(attached, _Attached):

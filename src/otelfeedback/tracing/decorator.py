@@ -69,9 +69,35 @@ class _Recipe:
         span, token, ctx = begin(state, self.name, attrs, attach)
         return span, token, state, ctx
 
-    def record_output(self, span: trace_api.Span, state: _state.TracingState, value: Any) -> None:
-        if self.capture_outputs and state.capture_content:
-            set_io(span, "output", value, state)
+    def try_start(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], attach: bool = True
+    ) -> tuple[trace_api.Span, object | None, _state.TracingState, otel_context.Context] | None:
+        """``start``, or ``None`` (logged) when starting failed: run the function untraced."""
+        try:
+            return self.start(args, kwargs, attach)
+        except Exception:
+            log_internal_error("starting a span failed")
+            return None
+
+    def end_ok(
+        self, span: trace_api.Span, token: object | None, state: _state.TracingState, value: Any
+    ) -> None:
+        """Record the output (unless capture is off) and end the span; never raises."""
+        try:
+            if self.capture_outputs and state.capture_content:
+                set_io(span, "output", value, state)
+        except Exception:
+            log_internal_error("recording outputs failed")
+        _safe_finish(span, token)
+
+    @staticmethod
+    def end_error(span: trace_api.Span, token: object | None, exc: BaseException) -> None:
+        """Record ``exc`` and end the span; never raises (the caller re-raises ``exc``)."""
+        try:
+            record_error(span, exc)
+        except Exception:
+            log_internal_error("recording an exception failed")
+        _safe_finish(span, token)
 
     def reduce(self, items: list[Any]) -> Any:
         return self.reducer(items) if self.reducer is not None else items
@@ -87,25 +113,16 @@ def _safe_finish(span: trace_api.Span, token: object | None) -> None:
 def _wrap_function(func: Callable[..., Any], recipe: _Recipe) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            span, token, state, _ = recipe.start(args, kwargs)
-        except Exception:
-            log_internal_error("starting a span failed")
+        started = recipe.try_start(args, kwargs)
+        if started is None:
             return func(*args, **kwargs)
+        span, token, state, _ = started
         try:
             result = func(*args, **kwargs)
         except BaseException as exc:
-            try:
-                record_error(span, exc)
-            except Exception:
-                log_internal_error("recording an exception failed")
-            _safe_finish(span, token)
+            recipe.end_error(span, token, exc)
             raise
-        try:
-            recipe.record_output(span, state, result)
-        except Exception:
-            log_internal_error("recording outputs failed")
-        _safe_finish(span, token)
+        recipe.end_ok(span, token, state, result)
         return result
 
     return wrapper
@@ -114,25 +131,16 @@ def _wrap_function(func: Callable[..., Any], recipe: _Recipe) -> Callable[..., A
 def _wrap_coroutine(func: Callable[..., Any], recipe: _Recipe) -> Callable[..., Any]:
     @functools.wraps(func)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            span, token, state, _ = recipe.start(args, kwargs)
-        except Exception:
-            log_internal_error("starting a span failed")
+        started = recipe.try_start(args, kwargs)
+        if started is None:
             return await func(*args, **kwargs)
+        span, token, state, _ = started
         try:
             result = await func(*args, **kwargs)
         except BaseException as exc:
-            try:
-                record_error(span, exc)
-            except Exception:
-                log_internal_error("recording an exception failed")
-            _safe_finish(span, token)
+            recipe.end_error(span, token, exc)
             raise
-        try:
-            recipe.record_output(span, state, result)
-        except Exception:
-            log_internal_error("recording outputs failed")
-        _safe_finish(span, token)
+        recipe.end_ok(span, token, state, result)
         return result
 
     return wrapper
@@ -165,14 +173,15 @@ class _StreamRecorder:
         if self.done:
             return
         self.done = True
+        if exc is not None:
+            self.recipe.end_error(self.span, None, exc)
+            return
         try:
-            if exc is not None:
-                record_error(self.span, exc)
-            elif self.items is not None:
-                self.recipe.record_output(self.span, self.state, self.recipe.reduce(self.items))
+            output = self.recipe.reduce(self.items) if self.items is not None else None
         except Exception:
-            log_internal_error("recording generator outputs failed")
-        _safe_finish(self.span, None)
+            log_internal_error("output_reducer failed")
+            output = None
+        self.recipe.end_ok(self.span, None, self.state, output)
 
 
 def _wrap_generator(func: Callable[..., Any], recipe: _Recipe) -> Callable[..., Any]:
