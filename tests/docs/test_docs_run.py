@@ -16,7 +16,11 @@ def python_blocks(markdown: Path) -> list[str]:
 
 def test_readme_quickstart_snippet_runs_and_writes_the_default_store(tmp_path: Path) -> None:
     snippet = python_blocks(ROOT / "README.md")[0]
-    code = snippet + "\nassert trace_id and len(trace_id) == 32\notelfeedback.flush()\n"
+    code = snippet + (
+        "\nassert trace_id and len(trace_id) == 32\n"
+        "assert [t.info.trace_id for t in unhappy] == [trace_id]\n"
+        "assert trace.assessments[0].value is False\n"
+    )
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, check=True, timeout=60)
     assert list((tmp_path / "otelfeedback-data" / "traces").glob("segment-*.jsonl"))
