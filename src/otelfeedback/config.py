@@ -111,6 +111,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "OTLP transport: `http/protobuf` (default) or `grpc`.",
         otel=("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
     ),
+    _setting(
+        "server_token",
+        None,
+        "Token for an `otelfeedback server` bound beyond loopback: the server requires "
+        "it, and the SDK sends it in remote mode.",
+        env_only=True,
+    ),
     _setting("console", False, "Also print a line per finished span to stderr.", "bool"),
     _setting(
         "export_queue_size",

@@ -40,6 +40,7 @@ class Configuration:
     tracer_provider: trace_api.TracerProvider
     store_path: Path | None
     capture_content: bool
+    store_url: str | None = None
     processors: list[BoundedBatchSpanProcessor] = field(default_factory=list)
     owns_provider: bool = True
 
@@ -69,18 +70,22 @@ class Configuration:
 _active: Configuration | None = None
 
 
-def _store_path(store: str | os.PathLike[str] | None) -> Path | None:
+def _store_location(store: str | os.PathLike[str] | None) -> tuple[Path | None, str | None]:
+    """``(directory, None)`` for a file store, ``(None, url)`` for an otelfeedback server,
+    ``(None, None)`` for no store."""
     value = config.resolve("store", store)
     if value is None or value == "" or value is False:
-        return None
+        return None, None
     text = os.fspath(value)
     if "://" in text:
-        scheme = text.split("://", 1)[0]
+        scheme = text.split("://", 1)[0].lower()
+        if scheme in ("http", "https"):
+            return None, text.rstrip("/")
         raise ConfigurationError(
             f"store={text!r}: {scheme}:// stores are not available in this version; "
-            "give a directory for the JSON file store"
+            "give a directory (the JSON file store) or an otelfeedback server URL (http://...)"
         )
-    return Path(text).expanduser().resolve()
+    return Path(text).expanduser().resolve(), None
 
 
 def _processor(exporter: SpanExporter, settings: Mapping[str, int]) -> BoundedBatchSpanProcessor:
@@ -123,8 +128,9 @@ def configure(
 
     Args:
         service_name: the ``service.name`` resource attribute.
-        store: the JSON file store directory (default ``./otelfeedback-data``); ``""``
-            turns the store off.
+        store: the JSON file store directory (default ``./otelfeedback-data``), or the
+            URL of an ``otelfeedback server`` (remote mode: spans go to its OTLP receiver);
+            ``""`` turns the store off.
         otlp_endpoint: also export over OTLP here (base URL or full traces URL).
         otlp_protocol: ``http/protobuf`` (default) or ``grpc``.
         otlp_headers: headers for OTLP export (e.g. auth); never recorded on spans.
@@ -160,13 +166,23 @@ def configure(
             f"otlp_protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}"
         )
     joined = tracer_provider is not None
-    path = _store_path(store) if not joined or store is not None else None
+    path, url = _store_location(store) if not joined or store is not None else (None, None)
     # Joining an app's provider, we export over OTLP only when asked to in this call.
     endpoint = otlp_endpoint if joined else config.resolve("otlp_endpoint", otlp_endpoint)
     span_exporters: list[SpanExporter] = []
     if path is not None:
         span_exporters.append(
             FileStoreSpanExporter(path, config.resolve("file_max_bytes", file_max_bytes))
+        )
+    if url is not None:  # remote mode: spans go to the server's OTLP receiver
+        token = config.resolve("server_token")
+        span_exporters.append(
+            build_otlp_exporter(
+                url + "/v1/traces",
+                "http/protobuf",
+                {"authorization": f"Bearer {token}"} if token else None,
+                settings["export_timeout_ms"],
+            )
         )
     if endpoint:
         span_exporters.append(
@@ -201,6 +217,7 @@ def configure(
     new = Configuration(
         tracer_provider=provider,
         store_path=path,
+        store_url=url,
         capture_content=bool(config.resolve("capture_content", capture_content)),
         processors=processors,
         owns_provider=not joined,
@@ -237,6 +254,13 @@ def get_active_store_path() -> Path | None:
     if _active is None:
         _state.current()
     return _active.store_path if _active is not None else None
+
+
+def get_active_store_url() -> str | None:
+    """The otelfeedback server URL of the active configuration in remote mode, else None."""
+    if _active is None:
+        _state.current()
+    return _active.store_url if _active is not None else None
 
 
 def flush(timeout: float | None = None) -> bool:

@@ -124,3 +124,16 @@ def test_standard_headers_and_protocol_variables_are_honoured(otlp_grpc, monkeyp
     spans = otlp_grpc.wait_for(2)
     assert len(spans) == 2
     assert spans[0].headers["x-tenant"] == "acme"
+
+
+def test_a_server_url_as_store_sends_spans_to_its_otlp_receiver_with_the_token(  # type: ignore[no-untyped-def]
+    otlp_http, monkeypatch
+) -> None:
+    monkeypatch.setenv("OTELFEEDBACK_SERVER_TOKEN", "s3cret")
+    config = otelfeedback.configure(store=otlp_http.endpoint + "/")
+    assert config.store_url == otlp_http.endpoint and config.store_path is None
+    chatbot("remote")
+    assert otelfeedback.flush(10)
+    spans = otlp_http.wait_for(2)
+    assert {s.name for s in spans} == {"chatbot", "retrieve"}
+    assert spans[0].headers["authorization"] == "Bearer s3cret"
