@@ -97,7 +97,9 @@ class Span:
 
     @classmethod
     def from_row_data(cls, data: dict[str, Any]) -> Span:
-        """From the compact form the index stores (see ``store.indexer.span_data``)."""
+        """From the index's ``data`` column (``store.rows.span_data``) merged with the
+        row's ids, parent, name and times (``trace_id``, ``span_id``, ``parent_id``,
+        ``name``, ``start_ns``, ``end_ns``)."""
         attributes = data.get("attributes") or {}
         return cls(
             trace_id=data["trace_id"],

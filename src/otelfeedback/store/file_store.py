@@ -24,7 +24,7 @@ from otelfeedback.store.query import SQLiteDialect, compile_filter, parse_filter
 INDEX_FILE = "index.sqlite"
 TRACES_DIR = "traces"
 _INFO_COLUMNS = (
-    "trace_id, name, service_name, root_span_id, start_ms, execution_time_ms, status, "
+    "id, trace_id, name, service_name, root_span_id, start_ms, execution_time_ms, status, "
     "request_preview, response_preview, tags, metadata, session_id, user_id, input_tokens, "
     "output_tokens, span_count"
 )
@@ -96,7 +96,15 @@ class FileStore:
     # -- reads ----------------------------------------------------------------------------
     def get_trace(self, trace_id: str) -> Trace:
         with self._lock:
-            traces = self._load(self._read(), [trace_id], include_spans=True)
+            conn = self._read()
+            conn.execute("BEGIN")
+            try:
+                found = conn.execute(
+                    "SELECT id FROM traces WHERE trace_id = ?", (trace_id,)
+                ).fetchone()
+                traces = self._load(conn, [found[0]] if found else [], include_spans=True)
+            finally:
+                conn.execute("COMMIT")
         if not traces:
             raise NotFoundError(f"trace {trace_id!r} not found in {self.path}")
         return traces[0]
@@ -121,14 +129,7 @@ class FileStore:
         if run_id is not None and (not isinstance(run_id, str) or not run_id):
             raise InvalidArgumentError("run_id", "expected a non-empty string or None")
         orders = parse_order_by(order_by)
-        where, params = compile_filter(parse_filter(filter_string or ""), SQLiteDialect())
-        if run_id is not None:
-            where += (
-                " AND (t.trace_id IN (SELECT trace_id FROM trace_metadata WHERE key = ? AND "
-                "value_text = ?) OR t.trace_id IN (SELECT trace_id FROM assessments WHERE "
-                "json_extract(data, '$.metadata.\"' || ? || '\"') = ?))"
-            )
-            params += [RUN_ID, run_id, RUN_ID, run_id]
+        tree = parse_filter(filter_string or "")
         fingerprint = query_fingerprint(
             filter_string, [o.column for o in orders], [o.descending for o in orders], run_id
         )
@@ -136,14 +137,29 @@ class FileStore:
         order_sql = ", ".join(f"t.{o.column} {'DESC' if o.descending else 'ASC'}" for o in orders)
         order_sql += ", t.trace_id DESC" if orders[0].descending else ", t.trace_id ASC"
         limit = -1 if max_results is None else max_results + 1
-        sql = f"SELECT t.trace_id FROM traces t WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?"
         with self._lock:
             conn = self._read()
-            ids = [row[0] for row in conn.execute(sql, [*params, limit, offset])]
-            more = max_results is not None and len(ids) > max_results
-            ids = ids[:max_results] if max_results is not None else ids
-            traces = self._load(conn, ids, include_spans=include_spans)
-        token = encode_token(offset + len(ids), fingerprint) if more else None
+            # One snapshot for planning (full text probes the index), the query and loading.
+            conn.execute("BEGIN")
+            try:
+                where, params = compile_filter(tree, SQLiteDialect(conn))
+                if run_id is not None:
+                    where += (
+                        " AND (t.id IN (SELECT tid FROM trace_metadata WHERE key = ? AND "
+                        "value_text = ?) OR t.trace_id IN (SELECT trace_id FROM assessments "
+                        "WHERE json_extract(data, '$.metadata.\"' || ? || '\"') = ?))"
+                    )
+                    params += [RUN_ID, run_id, RUN_ID, run_id]
+                sql = (
+                    f"SELECT t.id FROM traces t WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?"
+                )
+                tids = [row[0] for row in conn.execute(sql, [*params, limit, offset])]
+                more = max_results is not None and len(tids) > max_results
+                tids = tids[:max_results] if max_results is not None else tids
+                traces = self._load(conn, tids, include_spans=include_spans)
+            finally:
+                conn.execute("COMMIT")
+        token = encode_token(offset + len(tids), fingerprint) if more else None
         return PagedList(traces, token)
 
     def get_assessment(self, trace_id: str, assessment_id: str) -> Feedback | Expectation:
@@ -174,7 +190,9 @@ class FileStore:
             row = (
                 self._read()
                 .execute(
-                    "SELECT 1 FROM spans WHERE trace_id = ? AND span_id = ?", (trace_id, span_id)
+                    "SELECT 1 FROM traces t JOIN spans s ON s.tid = t.id "
+                    "WHERE t.trace_id = ? AND s.span_id = ?",
+                    (trace_id, span_id),
                 )
                 .fetchone()
             )
@@ -182,55 +200,67 @@ class FileStore:
 
     # -- loading --------------------------------------------------------------------------
     def _load(
-        self, conn: sqlite3.Connection, ids: list[str], *, include_spans: bool
+        self, conn: sqlite3.Connection, tids: list[int], *, include_spans: bool
     ) -> list[Trace]:
-        if not ids:
+        """The traces with these integer keys, in this order."""
+        if not tids:
             return []
-        marks = ", ".join("?" * len(ids))
+        marks = ", ".join("?" * len(tids))
         infos = {
             row[0]: row
             for row in conn.execute(
-                f"SELECT {_INFO_COLUMNS} FROM traces WHERE trace_id IN ({marks})", ids
+                f"SELECT {_INFO_COLUMNS} FROM traces WHERE id IN ({marks})", tids
             )
         }
-        spans: dict[str, list[Span]] = defaultdict(list)
+        trace_ids = {tid: row[1] for tid, row in infos.items()}
+        spans: dict[int, list[Span]] = defaultdict(list)
         if include_spans:
-            for trace_id, data in conn.execute(
-                f"SELECT trace_id, data FROM spans WHERE trace_id IN ({marks}) "
-                "ORDER BY start_ns, rowid",
-                ids,
+            for tid, span_id, parent_id, name, start_ns, end_ns, data in conn.execute(
+                "SELECT tid, span_id, parent_span_id, name, start_ns, end_ns, data FROM spans "
+                f"WHERE tid IN ({marks}) ORDER BY start_ns, rowid",
+                tids,
             ):
-                spans[trace_id].append(Span.from_row_data(json.loads(data)))
+                fields = json.loads(data)
+                fields.update(
+                    trace_id=trace_ids[tid],
+                    span_id=span_id,
+                    parent_id=parent_id,
+                    name=name,
+                    start_ns=start_ns,
+                    end_ns=end_ns,
+                )
+                spans[tid].append(Span.from_row_data(fields))
         assessments: dict[str, list[Any]] = defaultdict(list)
+        id_marks = ", ".join("?" * len(trace_ids))
         for trace_id, data in conn.execute(
-            f"SELECT trace_id, data FROM assessments WHERE trace_id IN ({marks}) "
+            f"SELECT trace_id, data FROM assessments WHERE trace_id IN ({id_marks}) "
             "ORDER BY create_time_ms, assessment_id",
-            ids,
+            list(trace_ids.values()),
         ):
             assessments[trace_id].append(assessment_from_dict(json.loads(data)))
         result = []
-        for trace_id in ids:
-            row = infos.get(trace_id)
+        for tid in tids:
+            row = infos.get(tid)
             if row is None:
                 continue
             info = TraceInfo(
-                trace_id=row[0],
-                name=row[1],
-                service_name=row[2],
-                root_span_id=row[3],
-                timestamp_ms=row[4],
-                execution_time_ms=row[5],
-                status=row[6],
-                request_preview=row[7],
-                response_preview=row[8],
-                tags=json.loads(row[9]),
-                metadata=json.loads(row[10]),
-                session_id=row[11],
-                user_id=row[12],
-                input_tokens=row[13],
-                output_tokens=row[14],
-                span_count=row[15],
-                assessments=assessments.get(trace_id, []),
+                trace_id=row[1],
+                name=row[2],
+                service_name=row[3],
+                root_span_id=row[4],
+                timestamp_ms=row[5],
+                execution_time_ms=row[6],
+                status=row[7],
+                request_preview=row[8],
+                response_preview=row[9],
+                tags=json.loads(row[10]),
+                metadata=json.loads(row[11]),
+                session_id=row[12],
+                user_id=row[13],
+                input_tokens=row[14],
+                output_tokens=row[15],
+                span_count=row[16],
+                assessments=assessments.get(row[1], []),
             )
-            result.append(Trace(info, spans.get(trace_id, [])))
+            result.append(Trace(info, spans.get(tid, [])))
         return result

@@ -9,13 +9,16 @@ warning naming the file and the line; the rest is indexed.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
 import sqlite3
+import threading
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +27,17 @@ from otelfeedback.assessments.wire import AssessmentRecord, decode_record, is_re
 from otelfeedback.export.file_store import list_segments as _list_segments
 from otelfeedback.store import rows as r
 from otelfeedback.store.otlp_decode import DecodedSpan, OTLPDecodeError, iter_spans
-from otelfeedback.store.schema import DERIVED_TABLES
+from otelfeedback.store.schema import CLEAR_STATEMENTS
 
 logger = logging.getLogger("otelfeedback.store")
 
 #: Spans per write transaction: bounds memory whatever the store's size.
 CHUNK_SPANS = 20000
 CHUNK_BYTES = 32 * 1024 * 1024
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
 
 
 @dataclass
@@ -73,17 +80,46 @@ def clear(conn: sqlite3.Connection) -> None:
     """Empty every derived table (the next ``update`` reads everything again)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for table in DERIVED_TABLES:
-            conn.execute(f"DELETE FROM {table}")
+        for statement in CLEAR_STATEMENTS:
+            conn.execute(statement)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a chunk is decoded and stored.
+
+    A chunk allocates a few million short-lived containers (decoded JSON) and keeps up to
+    ``CHUNK_SPANS`` spans alive, which makes the collector run full collections over them
+    again and again (about a tenth of the indexing time); none of it forms cycles, so
+    reference counting frees it all. Nested and concurrent pauses are counted; the
+    collector's previous state is restored when the last one ends."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def _index_chunk(conn: sqlite3.Connection, path: Path, stats: IndexStats) -> bool:
     """Index up to one chunk of ``path`` in one transaction. Returns whether there may be
     more complete lines after it."""
+    with _gc_paused():
+        return _index_chunk_locked(conn, path, stats)
+
+
+def _index_chunk_locked(conn: sqlite3.Connection, path: Path, stats: IndexStats) -> bool:
     conn.execute("BEGIN IMMEDIATE")
     try:
         row = conn.execute(
@@ -156,14 +192,9 @@ def _records_of(span: DecodedSpan) -> tuple[list[AssessmentRecord], bool]:
 
 
 def _store(conn: sqlite3.Connection, spans: list[DecodedSpan], stats: IndexStats) -> None:
-    span_rows: list[tuple[Any, ...]] = []
-    attr_rows: list[tuple[Any, ...]] = []
-    texts: dict[str, dict[str, None]] = defaultdict(dict)
     record_rows: list[tuple[str, str, int, str]] = []
-    touched: set[str] = set()
-    # A span exported twice is indexed once (the first copy).
-    seen_before = _existing_spans(conn, {s.trace_id for s in spans})
-    seen = set(seen_before)
+    # trace id -> span id -> rows; a span exported twice is indexed once (the first copy).
+    fresh: dict[str, dict[str, r.SpanRows]] = {}
     for span in spans:
         records, carrier = _records_of(span)
         for rec in records:
@@ -175,25 +206,15 @@ def _store(conn: sqlite3.Connection, spans: list[DecodedSpan], stats: IndexStats
                     json.dumps({"operation": rec.operation, "fields": rec.fields}),
                 )
             )
-        if carrier or (span.trace_id, span.span_id) in seen:
+        if carrier:
             continue
-        seen.add((span.trace_id, span.span_id))
-        rows = r.span_rows(span)
-        span_rows.append(rows.span)
-        attr_rows.extend(rows.attrs)
-        for text in rows.texts:
-            texts[span.trace_id][text] = None
-        touched.add(span.trace_id)
-    if span_rows:
-        conn.executemany(f"INSERT OR IGNORE INTO spans VALUES ({', '.join('?' * 18)})", span_rows)
-        conn.executemany("INSERT INTO span_attrs VALUES (?, ?, ?, ?, ?)", attr_rows)
-        # Full text: one row per trace and chunk, each distinct input/output once (a root's
-        # input is often its LLM span's input too).
-        conn.executemany(
-            "INSERT INTO span_text (trace_id, body) VALUES (?, ?)",
-            [(trace_id, "\n".join(parts)) for trace_id, parts in texts.items()],
-        )
-        _refresh_traces(conn, touched, span_rows, {t for t, _ in seen_before})
+        of_trace = fresh.get(span.trace_id)
+        if of_trace is None:
+            of_trace = fresh[span.trace_id] = {}
+        if span.span_id not in of_trace:
+            of_trace[span.span_id] = r.span_rows(span)
+    if fresh:
+        stats.spans += _store_spans(conn, fresh)
     if record_rows:
         before = conn.total_changes
         conn.executemany(
@@ -201,59 +222,131 @@ def _store(conn: sqlite3.Connection, spans: list[DecodedSpan], stats: IndexStats
         )
         stats.records += conn.total_changes - before
         refresh_assessments(conn, {row[1] for row in record_rows})
-    stats.spans += len(span_rows)
 
 
-def _existing_spans(conn: sqlite3.Connection, trace_ids: set[str]) -> set[tuple[str, str]]:
-    """(trace_id, span_id) of the spans of these traces already in the index."""
-    ids = sorted(trace_ids)
-    found: set[tuple[str, str]] = set()
-    for start in range(0, len(ids), 500):
-        batch = ids[start : start + 500]
+@dataclass
+class _Rows:
+    """The rows one chunk adds, table by table."""
+
+    spans: list[tuple[Any, ...]] = field(default_factory=list)
+    attrs: list[tuple[Any, ...]] = field(default_factory=list)
+    texts: list[tuple[int, str]] = field(default_factory=list)
+    traces: list[tuple[Any, ...]] = field(default_factory=list)
+    tags: list[tuple[Any, ...]] = field(default_factory=list)
+    metadata: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def _store_spans(conn: sqlite3.Connection, fresh: dict[str, dict[str, r.SpanRows]]) -> int:
+    """Insert the new spans of a chunk and recompute the summaries of their traces. Returns
+    the number of spans inserted."""
+    known = _known_traces(conn, list(fresh))
+    stored = _stored_summaries(conn, list(known.values()))
+    (next_id,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM traces").fetchone()
+    out = _Rows()
+    summary_slice = r.SUMMARY_SLICE
+    for trace_id, chunk_spans in fresh.items():
+        tid = known.get(trace_id)
+        new = list(chunk_spans.values())
+        if tid is None:
+            tid, next_id = next_id, next_id + 1
+            summaries: list[tuple[Any, ...]] = []
+        else:
+            summaries = stored.get(tid, [])
+            have = {s[0] for s in summaries}
+            new = [rows for rows in new if rows.span[1] not in have]
+            if not new:
+                continue
+        texts: dict[str, None] = {}
+        for rows in new:
+            row = rows.span
+            out.spans.append(r.stored_row(tid, row))
+            summaries.append(row[summary_slice])
+            out.attrs.extend((key, text, tid, number) for key, text, number in rows.attrs)
+            for text in rows.texts:
+                texts[text] = None
+        if texts:
+            # Each distinct input/output once per trace and chunk (a root's input is often
+            # its LLM span's input too).
+            out.texts.append((tid, "\n".join(texts)))
+        summaries.sort(key=_start_ns)
+        if trace_id in known:
+            summaries = _with_root_previews(conn, tid, summaries)
+        row, tags, metadata = r.trace_row(trace_id, summaries)
+        out.traces.append((tid, *row))
+        out.tags.extend((tid, k, *r.kv_values(v)) for k, v in tags.items())
+        out.metadata.extend((tid, k, *r.kv_values(v)) for k, v in metadata.items())
+    if out.spans:
+        _insert(conn, out, list(known.values()))
+    return len(out.spans)
+
+
+def _insert(conn: sqlite3.Connection, out: _Rows, known: list[int]) -> None:
+    if known:
+        old = [(tid,) for tid in known]
+        conn.executemany("DELETE FROM trace_tags WHERE tid = ?", old)
+        conn.executemany("DELETE FROM trace_metadata WHERE tid = ?", old)
+    conn.executemany(f"INSERT OR REPLACE INTO traces VALUES ({', '.join('?' * 19)})", out.traces)
+    conn.executemany(f"INSERT OR IGNORE INTO spans VALUES ({', '.join('?' * 18)})", out.spans)
+    conn.executemany("INSERT OR IGNORE INTO span_attrs VALUES (?, ?, ?, ?)", out.attrs)
+    conn.executemany("INSERT INTO trace_tags VALUES (?, ?, ?, ?)", out.tags)
+    conn.executemany("INSERT INTO trace_metadata VALUES (?, ?, ?, ?)", out.metadata)
+    if out.texts:
+        (first,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM trace_text").fetchone()
+        conn.executemany("INSERT INTO trace_text (tid, body) VALUES (?, ?)", out.texts)
+        conn.execute(
+            "INSERT INTO trace_fts (rowid, body) SELECT id, body FROM trace_text WHERE id >= ?",
+            (first,),
+        )
+
+
+def _start_ns(summary: tuple[Any, ...]) -> Any:
+    return summary[5]
+
+
+def _known_traces(conn: sqlite3.Connection, trace_ids: list[str]) -> dict[str, int]:
+    """The integer keys of the traces already in the index, by trace id."""
+    found: dict[str, int] = {}
+    for start in range(0, len(trace_ids), 500):
+        batch = trace_ids[start : start + 500]
         marks = ", ".join("?" * len(batch))
         found.update(
-            conn.execute(f"SELECT trace_id, span_id FROM spans WHERE trace_id IN ({marks})", batch)
+            conn.execute(f"SELECT trace_id, id FROM traces WHERE trace_id IN ({marks})", batch)
         )
     return found
 
 
-def _refresh_traces(
-    conn: sqlite3.Connection,
-    trace_ids: Iterable[str],
-    new_rows: list[tuple[Any, ...]],
-    stored_before: set[str],
-) -> None:
-    """Recompute the summary rows of ``trace_ids``: from ``new_rows`` (this chunk's span
-    rows) for traces first seen in this chunk, from the index for the others."""
-    by_trace: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in new_rows:
-        if row[0] not in stored_before:
-            by_trace[row[0]].append(row[r.SUMMARY_SLICE])
-    for summaries in by_trace.values():
-        summaries.sort(key=lambda s: s[5])
-    ids = sorted(t for t in trace_ids if t in stored_before)
-    for start in range(0, len(ids), 500):
-        batch = ids[start : start + 500]
+def _stored_summaries(
+    conn: sqlite3.Connection, tids: list[int]
+) -> dict[int, list[tuple[Any, ...]]]:
+    """The span summaries (``rows.SUMMARY_COLUMNS``) of stored traces, by trace key."""
+    result: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for start in range(0, len(tids), 500):
+        batch = tids[start : start + 500]
         marks = ", ".join("?" * len(batch))
         for row in conn.execute(
-            f"SELECT trace_id, {r.SUMMARY_COLUMNS} FROM spans WHERE trace_id IN ({marks}) "
-            "ORDER BY trace_id, start_ns",
+            f"SELECT tid, {r.SUMMARY_COLUMNS} FROM spans WHERE tid IN ({marks}) "
+            "ORDER BY tid, start_ns, rowid",
             batch,
         ):
-            by_trace[row[0]].append(row[1:])
-    trace_rows: list[tuple[Any, ...]] = []
-    tag_rows: list[tuple[Any, ...]] = []
-    meta_rows: list[tuple[Any, ...]] = []
-    for trace_id, summaries in by_trace.items():
-        row, tags, metadata = r.trace_row(trace_id, summaries)
-        trace_rows.append(row)
-        tag_rows.extend((trace_id, k, *r.kv_values(v)) for k, v in tags.items())
-        meta_rows.extend((trace_id, k, *r.kv_values(v)) for k, v in metadata.items())
-    for table in ("trace_tags", "trace_metadata"):
-        conn.executemany(f"DELETE FROM {table} WHERE trace_id = ?", [(t,) for t in by_trace])
-    conn.executemany(f"INSERT OR REPLACE INTO traces VALUES ({', '.join('?' * 18)})", trace_rows)
-    conn.executemany("INSERT INTO trace_tags VALUES (?, ?, ?, ?)", tag_rows)
-    conn.executemany("INSERT INTO trace_metadata VALUES (?, ?, ?, ?)", meta_rows)
+            result[row[0]].append(row[1:])
+    return result
+
+
+def _with_root_previews(
+    conn: sqlite3.Connection, tid: int, summaries: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Fill in the previews of a stored root that has a parent (the index keeps previews
+    for parentless spans only)."""
+    root = r.root_of(summaries)
+    if root[1] is None or root[14] is not None or root[15] is not None:
+        return summaries
+    found = conn.execute(
+        "SELECT data FROM spans WHERE tid = ? AND span_id = ?", (tid, root[0])
+    ).fetchone()
+    if found is None:  # the root arrived in this chunk: its summary has its previews
+        return summaries
+    previews = r.previews_from_data(found[0])
+    return [(*s[:14], *previews) if s is root else s for s in summaries]
 
 
 def load_records(conn: sqlite3.Connection, trace_id: str) -> list[AssessmentRecord]:

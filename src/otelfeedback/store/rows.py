@@ -98,32 +98,40 @@ def _int_attr(attributes: dict[str, Any], key: str) -> int:
 
 @dataclass
 class SpanRows:
+    """What one span contributes to the index. ``span`` is the ``spans`` row with the trace
+    id (hex) in place of the integer trace key, and previews for every span (only
+    parentless spans keep them in the index: see ``stored_row``)."""
+
     span: tuple[Any, ...]
-    attrs: list[tuple[str, str, str, str, float | None]]  # key, text, trace, span, number
+    attrs: list[tuple[str, str, float | None]]  # key, text, number
     texts: list[str]
 
 
+def span_data(span: DecodedSpan) -> dict[str, Any]:
+    """The ``data`` column: what a ``Span`` needs beyond the columns of its row (trace and
+    span ids, parent, name and times are columns). Empty fields are left out."""
+    data: dict[str, Any] = {"kind": span.kind, "attributes": span.attributes}
+    if span.status_code:
+        data["status_code"] = span.status_code
+    if span.status_message:
+        data["status_message"] = span.status_message
+    if span.events:
+        data["events"] = [[e.name, e.time_ns, e.attributes] for e in span.events]
+    if span.links:
+        data["links"] = [[li.trace_id, li.span_id, li.attributes] for li in span.links]
+    if span.resource:
+        data["resource"] = span.resource
+    if span.scope_name or span.scope_version:
+        data["scope"] = {"name": span.scope_name, "version": span.scope_version}
+    return data
+
+
 def span_rows(span: DecodedSpan) -> SpanRows:
-    """The ``spans`` row, the ``span_attrs`` rows and the full-text body of one span."""
+    """The ``spans`` row, the ``span_attrs`` rows and the full-text parts of one span."""
     attributes = span.attributes
-    data = {
-        "trace_id": span.trace_id,
-        "span_id": span.span_id,
-        "parent_id": span.parent_span_id,
-        "name": span.name,
-        "kind": span.kind,
-        "start_ns": span.start_ns,
-        "end_ns": span.end_ns,
-        "status_code": span.status_code,
-        "status_message": span.status_message,
-        "attributes": attributes,
-        "events": [[e.name, e.time_ns, e.attributes] for e in span.events],
-        "links": [[li.trace_id, li.span_id, li.attributes] for li in span.links],
-        "resource": span.resource,
-        "scope": {"name": span.scope_name, "version": span.scope_version},
-    }
-    tags = _tags(attributes)
-    metadata = _json_object(attributes.get(sc.METADATA))
+    get = attributes.get
+    tags = _tags(attributes) if sc.TAG_TAGS in attributes or sc.TRACE_TAGS in attributes else None
+    metadata = _json_object(get(sc.METADATA))
     service = span.resource.get("service.name")
     row = (
         span.trace_id,
@@ -137,13 +145,13 @@ def span_rows(span: DecodedSpan) -> SpanRows:
         _int_attr(attributes, sc.GEN_AI_USAGE_INPUT_TOKENS),
         _int_attr(attributes, sc.GEN_AI_USAGE_OUTPUT_TOKENS),
         service if isinstance(service, str) else None,
-        _str_or_none(attributes.get(sc.SESSION_ID)),
-        _str_or_none(attributes.get(sc.USER_ID)),
+        _str_or_none(get(sc.SESSION_ID)),
+        _str_or_none(get(sc.USER_ID)),
         _JSON.encode(tags) if tags else None,
         _JSON.encode(metadata) if metadata else None,
         _preview(attributes, sc.TRACE_REQUEST_PREVIEW, sc.INPUT_VALUE),
         _preview(attributes, sc.TRACE_RESPONSE_PREVIEW, sc.OUTPUT_VALUE),
-        _JSON.encode(data),
+        _JSON.encode(span_data(span)),
     )
     attrs = []
     for key, value in attributes.items():
@@ -151,13 +159,30 @@ def span_rows(span: DecodedSpan) -> SpanRows:
             continue
         text, number = kv_values(value)
         if text is not None and len(text) <= MAX_ATTR_TEXT:
-            attrs.append((key, text, span.trace_id, span.span_id, number))
+            attrs.append((key, text, number))
     parts = [
         v[:MAX_TEXT_CHARS]
-        for v in (attributes.get(sc.INPUT_VALUE), attributes.get(sc.OUTPUT_VALUE))
+        for v in (get(sc.INPUT_VALUE), get(sc.OUTPUT_VALUE))
         if isinstance(v, str) and v
     ]
     return SpanRows(row, attrs, parts)
+
+
+def stored_row(tid: int, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The ``spans`` row as stored: the integer trace key first; previews kept only for a
+    span without a parent (the usual root; ``previews_from_data`` covers the others)."""
+    if row[2] is None:
+        return (tid, *row[1:])
+    return (tid, *row[1:15], None, None, row[17])
+
+
+def previews_from_data(data: str) -> tuple[str | None, str | None]:
+    """Request and response previews from a stored ``data`` column."""
+    attributes = json.loads(data).get("attributes") or {}
+    return (
+        _preview(attributes, sc.TRACE_REQUEST_PREVIEW, sc.INPUT_VALUE),
+        _preview(attributes, sc.TRACE_RESPONSE_PREVIEW, sc.OUTPUT_VALUE),
+    )
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -174,6 +199,16 @@ SUMMARY_COLUMNS = (
 )
 
 
+def root_of(spans: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The root among span summaries sorted by start: the span without a parent, else the
+    earliest span whose parent is not stored."""
+    root = next((s for s in spans if s[1] is None), None)
+    if root is None:
+        ids = {s[0] for s in spans}
+        root = next((s for s in spans if s[1] not in ids), spans[0])
+    return root
+
+
 def trace_row(
     trace_id: str, spans: list[tuple[Any, ...]]
 ) -> tuple[tuple[Any, ...], dict[str, str], dict[str, Any]]:
@@ -183,10 +218,7 @@ def trace_row(
     The root is the span without a parent, else (the root lives elsewhere) the earliest span
     whose parent is not stored. Tags and metadata merge over the spans in start order, the
     root's winning; tokens sum over the spans."""
-    ids = {s[0] for s in spans}
-    root = next((s for s in spans if s[1] is None), None)
-    if root is None:
-        root = next((s for s in spans if s[1] not in ids), spans[0])
+    root = root_of(spans)
     start = min(s[5] for s in spans)
     end = max(s[6] for s in spans)
     tags: dict[str, str] = {}

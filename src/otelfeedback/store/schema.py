@@ -68,18 +68,80 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX assessments_name ON assessments (name, kind, valid, value_text)",
         ),
     ),
+    Migration(
+        # Integer trace keys (``traces.id``, monotonic in arrival order) in every per-trace
+        # table, so that bulk inserts append to the B-trees instead of landing at random
+        # places (random 128-bit trace ids made every index page dirty in every chunk);
+        # previews stored for parentless spans only; span data without the columns it
+        # duplicates; span attributes once per trace; full text as an external-content FTS5
+        # index over ``trace_text``, which the search also reads directly (see
+        # ``query/dialect.py``). Derived data: the old tables are dropped and the index is
+        # rebuilt from the segments on the next read.
+        "0002_integer_trace_keys",
+        (
+            "DROP TABLE spans",
+            "DROP TABLE span_attrs",
+            "DROP TABLE span_text",
+            "DROP TABLE traces",
+            "DROP TABLE trace_tags",
+            "DROP TABLE trace_metadata",
+            "DELETE FROM assessment_records",
+            "DELETE FROM assessments",
+            "DELETE FROM segments",
+            "CREATE TABLE traces (id INTEGER PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, "
+            "name TEXT, status TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, "
+            "execution_time_ms REAL NOT NULL, service_name TEXT, session_id TEXT, user_id TEXT, "
+            "input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, "
+            "total_tokens INTEGER NOT NULL, span_count INTEGER NOT NULL, root_span_id TEXT, "
+            "request_preview TEXT, response_preview TEXT, tags TEXT NOT NULL, "
+            "metadata TEXT NOT NULL)",
+            "CREATE INDEX traces_start ON traces (start_ms)",
+            "CREATE INDEX traces_duration ON traces (execution_time_ms)",
+            "CREATE INDEX traces_name ON traces (name)",
+            "CREATE INDEX traces_session ON traces (session_id)",
+            "CREATE TABLE spans (tid INTEGER NOT NULL, span_id TEXT NOT NULL, "
+            "parent_span_id TEXT, name TEXT NOT NULL, span_type TEXT NOT NULL, "
+            "status TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, "
+            "input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, service_name TEXT, "
+            "session_id TEXT, user_id TEXT, tags TEXT, metadata TEXT, request_preview TEXT, "
+            "response_preview TEXT, data TEXT NOT NULL)",
+            "CREATE UNIQUE INDEX spans_id ON spans (tid, span_id)",
+            "CREATE INDEX spans_type ON spans (span_type, tid)",
+            "CREATE INDEX spans_name ON spans (name, tid)",
+            "CREATE TABLE span_attrs (key TEXT NOT NULL, value_text TEXT NOT NULL, "
+            "tid INTEGER NOT NULL, value_num REAL, PRIMARY KEY (key, value_text, tid)) "
+            "WITHOUT ROWID",
+            "CREATE TABLE trace_tags (tid INTEGER NOT NULL, key TEXT NOT NULL, value_text TEXT, "
+            "value_num REAL, PRIMARY KEY (tid, key)) WITHOUT ROWID",
+            "CREATE INDEX trace_tags_text ON trace_tags (key, value_text)",
+            "CREATE TABLE trace_metadata (tid INTEGER NOT NULL, key TEXT NOT NULL, "
+            "value_text TEXT, value_num REAL, PRIMARY KEY (tid, key)) WITHOUT ROWID",
+            "CREATE INDEX trace_metadata_text ON trace_metadata (key, value_text)",
+            "CREATE TABLE trace_text (id INTEGER PRIMARY KEY, tid INTEGER NOT NULL, "
+            "body TEXT NOT NULL)",
+            "CREATE INDEX trace_text_tid ON trace_text (tid)",
+            "CREATE VIRTUAL TABLE trace_fts USING fts5(body, content='trace_text', "
+            "content_rowid='id', tokenize='trigram')",
+            "DROP INDEX assessments_name",
+            "CREATE INDEX assessments_name ON assessments (name, kind, valid, value_text, "
+            "trace_id)",
+        ),
+        reindex=True,
+    ),
 )
 
-DERIVED_TABLES = (
-    "segments",
-    "spans",
-    "span_attrs",
-    "span_text",
-    "traces",
-    "trace_tags",
-    "trace_metadata",
-    "assessment_records",
-    "assessments",
+#: Statements that empty the derived data (the next ``update`` reads everything again).
+CLEAR_STATEMENTS = (
+    "DELETE FROM segments",
+    "DELETE FROM spans",
+    "DELETE FROM span_attrs",
+    "INSERT INTO trace_fts (trace_fts) VALUES ('delete-all')",
+    "DELETE FROM trace_text",
+    "DELETE FROM traces",
+    "DELETE FROM trace_tags",
+    "DELETE FROM trace_metadata",
+    "DELETE FROM assessment_records",
+    "DELETE FROM assessments",
 )
 
 

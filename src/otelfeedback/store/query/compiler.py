@@ -1,7 +1,8 @@
 """Compile a parsed filter to a SQL ``WHERE`` clause over the index schema.
 
-The schema (``store/schema.py``) is shared by every SQL-backed store: ``traces t`` plus
-``spans``, ``span_attrs``, ``trace_tags``, ``trace_metadata`` and ``assessments``, whose
+The schema (``store/schema.py``) is shared by every SQL-backed store: ``traces t`` (integer
+key ``id``) plus ``spans``, ``span_attrs``, ``trace_tags``, ``trace_metadata`` and
+``trace_text`` (which refer to it by ``tid``) and ``assessments`` (by ``trace_id``), whose
 key/value rows carry ``value_text`` (the text, or the JSON of a non-string) and
 ``value_num`` (the number, when the value is one or reads as one).
 
@@ -19,12 +20,24 @@ from otelfeedback.store.query import fields as f
 from otelfeedback.store.query.dialect import Dialect
 from otelfeedback.store.query.parser import BoolOp, Comparison, Literal, Node, Not
 
+#: prefix -> (table, key condition, the trace column of ``t`` and of the table). Assessments
+#: refer to traces by id: they may be indexed before the trace they are about.
 _KV_SUBQUERY = {
-    "tags": ("trace_tags", "k.key = {p}"),
-    "metadata": ("trace_metadata", "k.key = {p}"),
-    "span_attr": ("span_attrs", "k.key = {p}"),
-    "feedback": ("assessments", "k.kind = 'feedback' AND k.valid = 1 AND k.name = {p}"),
-    "expectation": ("assessments", "k.kind = 'expectation' AND k.valid = 1 AND k.name = {p}"),
+    "tags": ("trace_tags", "k.key = {p}", "id", "tid"),
+    "metadata": ("trace_metadata", "k.key = {p}", "id", "tid"),
+    "span_attr": ("span_attrs", "k.key = {p}", "id", "tid"),
+    "feedback": (
+        "assessments",
+        "k.kind = 'feedback' AND k.valid = 1 AND k.name = {p}",
+        "trace_id",
+        "trace_id",
+    ),
+    "expectation": (
+        "assessments",
+        "k.kind = 'expectation' AND k.valid = 1 AND k.name = {p}",
+        "trace_id",
+        "trace_id",
+    ),
 }
 
 
@@ -62,8 +75,8 @@ class Compiler:
             column = f.TRACE_FIELDS[field.key]
             if column.type == "text":
                 negate = node.op.startswith("NOT ")
-                sql = f"t.trace_id IN ({self.dialect.text_search()})"
-                self.params.append(str(node.values[0].value))
+                sql, params = self.dialect.text_condition(str(node.values[0].value))
+                self.params.extend(params)
                 return f"(NOT {sql})" if negate else sql
             return self.column_condition(f"t.{column.column}", column, node)
         if field.prefix == "span":
@@ -71,15 +84,15 @@ class Compiler:
             inner = self.column_condition(f"s.{column.column}", column, node)
             # Correlated: walks traces in the requested order and stops at the page size,
             # probing each trace's few spans through the (trace_id, span_id) index.
-            return f"EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND {inner})"
-        table, key_sql = _KV_SUBQUERY[field.prefix]
+            return f"EXISTS (SELECT 1 FROM spans s WHERE s.tid = t.id AND {inner})"
+        table, key_sql, outer, inner_column = _KV_SUBQUERY[field.prefix]
         key_condition = key_sql.format(p=self.param(field.key))
-        base = f"SELECT k.trace_id FROM {table} k WHERE {key_condition}"
+        base = f"SELECT k.{inner_column} FROM {table} k WHERE {key_condition}"
         if node.op == "IS NULL":
-            return f"t.trace_id NOT IN ({base})"
+            return f"t.{outer} NOT IN ({base})"
         if node.op == "IS NOT NULL":
-            return f"t.trace_id IN ({base})"
-        return f"t.trace_id IN ({base} AND {self.kv_condition(node)})"
+            return f"t.{outer} IN ({base})"
+        return f"t.{outer} IN ({base} AND {self.kv_condition(node)})"
 
     def column_condition(self, sql_column: str, column: f.TraceColumn, node: Comparison) -> str:
         op = node.op

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import json
+import sqlite3
+from typing import Any, Protocol
+
+#: Rows the SQLite full-text probe reads before it decides how to search (see
+#: ``SQLiteDialect.text_condition``).
+TEXT_PROBE_ROWS = 1000
 
 
 class Dialect(Protocol):
@@ -19,9 +25,9 @@ class Dialect(Protocol):
         """The parameter value to bind for ``like()``."""
         ...
 
-    def text_search(self) -> str:
-        """SQL selecting the ``trace_id`` of traces whose span inputs/outputs match one
-        (case-insensitive) LIKE pattern parameter."""
+    def text_condition(self, pattern: str) -> tuple[str, list[Any]]:
+        """A condition on ``t`` (traces) that holds when some span input/output of the
+        trace matches the LIKE ``pattern`` case-insensitively, and its parameters."""
         ...
 
 
@@ -48,11 +54,36 @@ def like_to_glob(pattern: str) -> str:
     return "".join(out)
 
 
+def _relaxed_like(pattern: str) -> str | None:
+    """``pattern`` (LIKE with ``\\`` escapes) as a pattern for a LIKE without ESCAPE that
+    matches at least as much, or None when it already is one (no backslash)."""
+    if "\\" not in pattern:
+        return None
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            literal = pattern[i + 1]
+            out.append("_" if literal in "%_" else literal)
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 class SQLiteDialect:
-    """SQLite: LIKE is case-sensitive through GLOB, ILIKE is SQLite's (ASCII) LIKE, full text
-    uses the FTS5 trigram index ``span_text``."""
+    """SQLite: LIKE is case-sensitive through GLOB, ILIKE is SQLite's (ASCII) LIKE; full
+    text uses ``trace_text`` and its FTS5 trigram index ``trace_fts``.
+
+    With a connection, a full-text condition is planned from a probe of the index (see
+    ``text_condition``); without one it always reads the index."""
 
     placeholder = "?"
+
+    def __init__(self, conn: sqlite3.Connection | None = None) -> None:
+        self.conn = conn
 
     def like(self, column: str, *, case_insensitive: bool) -> str:
         if case_insensitive:
@@ -62,12 +93,41 @@ class SQLiteDialect:
     def like_param(self, pattern: str, *, case_insensitive: bool) -> str:
         return pattern if case_insensitive else like_to_glob(pattern)
 
-    def text_search(self) -> str:
-        return "SELECT trace_id FROM span_text WHERE body LIKE ? ESCAPE '\\'"
+    def text_condition(self, pattern: str) -> tuple[str, list[Any]]:
+        """Full text, two ways.
+
+        The trigram index answers ``LIKE`` only without an ``ESCAPE`` clause, so a pattern
+        with backslash escapes is relaxed for the index (``\\%`` becomes ``_``) and checked
+        exactly on the text. The index is fast when few traces match; when many do, reading
+        its whole answer before ordering is the slow part (every trace has the common
+        trigrams), while walking the traces in the requested order and checking each one's
+        text stops after a page. So the matching rows are probed first, at most
+        ``TEXT_PROBE_ROWS``: fewer means the complete answer is in hand and becomes the
+        condition; as many means the pattern is common and the traces are walked."""
+        relaxed = _relaxed_like(pattern)
+        index_sql = (
+            "SELECT x.tid FROM trace_fts f JOIN trace_text x ON x.id = f.rowid WHERE f.body LIKE ?"
+        )
+        index_params: list[Any] = [pattern if relaxed is None else relaxed]
+        if relaxed is not None:
+            index_sql += " AND x.body LIKE ? ESCAPE '\\'"
+            index_params.append(pattern)
+        if self.conn is None:
+            return f"t.id IN ({index_sql})", index_params
+        found = [
+            row[0]
+            for row in self.conn.execute(f"{index_sql} LIMIT ?", [*index_params, TEXT_PROBE_ROWS])
+        ]
+        if len(found) < TEXT_PROBE_ROWS:
+            return "t.id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(set(found)))]
+        return (
+            "EXISTS (SELECT 1 FROM trace_text x WHERE x.tid = t.id AND x.body LIKE ? ESCAPE '\\')",
+            [pattern],
+        )
 
 
 class PostgresDialect:
-    """PostgreSQL: native LIKE / ILIKE; full text over the spans' ``body`` column (give it a
+    """PostgreSQL: native LIKE / ILIKE; full text over ``trace_text.body`` (give it a
     ``pg_trgm`` GIN index)."""
 
     placeholder = "%s"
@@ -78,5 +138,5 @@ class PostgresDialect:
     def like_param(self, pattern: str, *, case_insensitive: bool) -> str:
         return pattern
 
-    def text_search(self) -> str:
-        return "SELECT trace_id FROM span_text WHERE body ILIKE %s"
+    def text_condition(self, pattern: str) -> tuple[str, list[Any]]:
+        return "t.id IN (SELECT tid FROM trace_text WHERE body ILIKE %s)", [pattern]
