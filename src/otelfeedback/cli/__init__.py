@@ -19,7 +19,7 @@ from otelfeedback.errors import NotFoundError, OtelFeedbackError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from otelfeedback.cli import assessments, store, traces
+    from otelfeedback.cli import assessments, server, store, traces
 
     parser = argparse.ArgumentParser(
         prog="otelfeedback", description="Look at traces and feedback in an otelfeedback store."
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     traces.register(groups)
     assessments.register(groups)
     store.register(groups)
+    server.register(groups)  # `server` / `ui` (issue 5)
     return parser
 
 

@@ -1,0 +1,96 @@
+"""``otelfeedback server`` (alias ``otelfeedback ui``): serve a store over HTTP.
+
+One process: the OTLP/HTTP receiver (``/v1/traces``), the JSON API (``/api/...``) and the web
+UI. Binds 127.0.0.1:5050 by default; any other address needs a token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from pathlib import Path
+from typing import Any
+
+from otelfeedback import config
+from otelfeedback.errors import ConfigurationError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5050
+
+
+def register(groups: Any) -> None:
+    for name in ("server", "ui"):
+        parser = groups.add_parser(
+            name,
+            help="run the web UI, JSON API and OTLP receiver"
+            + (" (alias of 'server')" if name == "ui" else ""),
+            description="Serve a store: web UI, JSON API (/api, OpenAPI at "
+            "/api/openapi.json) and OTLP/HTTP receiver (/v1/traces).",
+        )
+        parser.add_argument(
+            "--store",
+            metavar="DIR",
+            help="file store directory (default: $OTELFEEDBACK_STORE or ./otelfeedback-data); "
+            "created if missing",
+        )
+        parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (127.0.0.1)")
+        parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (5050)")
+        parser.add_argument(
+            "--token",
+            help="require this token on every request (default: $OTELFEEDBACK_SERVER_TOKEN); "
+            "needed to bind a non-loopback address; 'generate' makes one up",
+        )
+        parser.set_defaults(handler=run)
+
+
+def _store_dir(args: argparse.Namespace) -> Path:
+    value = config.resolve("store", args.store)
+    if not value:
+        raise ConfigurationError("no store: pass --store DIR or set OTELFEEDBACK_STORE")
+    text = str(value)
+    if "://" in text:
+        raise ConfigurationError(
+            f"--store {text!r}: the server serves a file store directory, not a URL"
+        )
+    path = Path(text).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise ConfigurationError(f"--store: {path} is not a directory")
+    return path
+
+
+def resolve_token(args: argparse.Namespace) -> str | None:
+    from otelfeedback.server.security import is_loopback
+
+    token = config.resolve("server_token", args.token) or None
+    if token == "generate":
+        token = secrets.token_urlsafe(24)
+    if token is None and not is_loopback(args.host):
+        raise ConfigurationError(
+            f"--host {args.host}: binding a non-loopback address needs a token; pass "
+            "--token TOKEN (or --token generate) or set OTELFEEDBACK_SERVER_TOKEN"
+        )
+    return token
+
+
+def run(args: argparse.Namespace) -> int:
+    from otelfeedback.server import require_server_extra
+
+    require_server_extra()
+    import uvicorn
+
+    from otelfeedback.server.app import create_app
+
+    if not 0 <= args.port <= 65535:
+        raise ConfigurationError(f"--port {args.port}: expected 0 to 65535")
+    store = _store_dir(args)
+    token = resolve_token(args)
+    app = create_app(store, token=token)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{host}:{args.port}"
+    print(f"otelfeedback server: {url}/  (store: {store})", flush=True)
+    if token:
+        print(f"open the UI with: {url}/?token={token}", flush=True)
+        print("API and OTLP clients send: Authorization: Bearer <token>", flush=True)
+    print(f"send traces: configure(store={url!r}) or OTLP to {url}/v1/traces", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0

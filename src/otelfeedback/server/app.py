@@ -1,0 +1,87 @@
+"""``create_app(store)``: the ASGI application (OTLP receiver, JSON API, web UI).
+
+>>> from otelfeedback.server import create_app        # doctest: +SKIP
+>>> app = create_app("./otelfeedback-data")           # doctest: +SKIP
+>>> import uvicorn; uvicorn.run(app, port=5050)       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from otelfeedback import config
+from otelfeedback.errors import ConfigurationError
+from otelfeedback.export.file_store import SegmentWriter
+from otelfeedback.server import api_assessments, api_traces, openapi, pages, rendering
+from otelfeedback.server.context import ServerContext
+from otelfeedback.server.otlp import OTLPReceiver
+from otelfeedback.server.security import SecurityMiddleware, SecurityPolicy
+from otelfeedback.server.writes import AssessmentWriter
+from otelfeedback.setup import __version__
+from otelfeedback.store.file_store import TRACES_DIR, FileStore
+
+#: Largest OTLP request body accepted, before and after gzip (the Collector's default
+#: batch is far smaller).
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+def create_app(
+    store: FileStore | str | os.PathLike[str],
+    *,
+    token: str | None = None,
+    loopback_only: bool | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> Starlette:
+    """The otelfeedback server as an ASGI app over ``store`` (a file store or its directory).
+
+    Args:
+        store: the file store to serve and to write received spans and assessments to.
+        token: when set, every request must carry it (``Authorization: Bearer TOKEN``, or
+            the cookie set by visiting ``/?token=TOKEN``).
+        loopback_only: refuse requests addressed to a non-loopback host name (DNS rebinding
+            protection). Default: on without a token, off with one.
+        max_body_bytes: the largest OTLP request accepted (413 above).
+
+    Raises:
+        ConfigurationError: ``store`` is a URL, or the token is empty.
+    """
+    if not isinstance(store, FileStore):
+        text = os.fspath(store)
+        if "://" in text:
+            raise ConfigurationError(
+                f"store={text!r}: the server serves a file store directory, not a URL"
+            )
+        store = FileStore(Path(text).expanduser())
+    if token is not None and not token.strip():
+        raise ConfigurationError("token: must not be empty")
+    policy = SecurityPolicy(
+        token=token, loopback_only=(token is None) if loopback_only is None else loopback_only
+    )
+    writer = SegmentWriter(store.path / TRACES_DIR, int(config.resolve("file_max_bytes", None)))
+    receiver = OTLPReceiver(writer.append, max_body_bytes)
+    context = ServerContext(
+        store=store,
+        writer=AssessmentWriter(store.path),
+        receiver=receiver,
+        policy=policy,
+        version=__version__,
+    )
+    routes = [
+        Route("/v1/traces", receiver, methods=["POST"]),
+        *api_traces.routes,
+        *api_assessments.routes,
+        *openapi.routes,
+        *pages.routes,
+        Route("/static/{version}/{name}", rendering.static, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityMiddleware, policy=policy)],
+    )
+    app.state.otelfeedback = context
+    return app

@@ -1,0 +1,96 @@
+// otelfeedback UI enhancements. Vendored, no build step; every page works without it.
+(function () {
+  "use strict";
+
+  // Show only the value input that fits the chosen value type.
+  function syncValueInputs(form) {
+    var select = form.querySelector(".js-value-type");
+    if (!select) return;
+    var type = select.value;
+    form.querySelectorAll("[data-for]").forEach(function (el) {
+      var show = el.getAttribute("data-for").split(" ").indexOf(type) >= 0;
+      el.hidden = !show;
+      el.querySelectorAll("input, textarea").forEach(function (input) { input.disabled = !show; });
+    });
+    var value = form.querySelector("textarea[name=value]");
+    if (value) {
+      value.placeholder = { number: "e.g. 0.8", text: "e.g. partially correct", json: '{"key": "value"}' }[type] || "";
+    }
+  }
+
+  // Expectations have no rationale.
+  function syncKind(form) {
+    var checked = form.querySelector("input[name=kind]:checked");
+    var rationale = form.querySelector(".js-feedback-only");
+    if (!checked || !rationale) return;
+    var isFeedback = checked.value === "feedback";
+    rationale.hidden = !isFeedback;
+    rationale.querySelectorAll("textarea").forEach(function (t) { t.disabled = !isFeedback; });
+  }
+
+  document.querySelectorAll(".js-value-form").forEach(function (form) {
+    syncValueInputs(form);
+    syncKind(form);
+    form.addEventListener("change", function (event) {
+      if (event.target.matches(".js-value-type")) syncValueInputs(form);
+      if (event.target.name === "kind") syncKind(form);
+    });
+  });
+
+  // The reviewer's name: asked once, remembered in this browser.
+  var storedName = null;
+  try { storedName = window.localStorage.getItem("otelfeedback.reviewer"); } catch (e) { /* private mode */ }
+  document.querySelectorAll("input[name=reviewer]").forEach(function (input) {
+    if (!input.value && storedName) input.value = storedName;
+  });
+  document.addEventListener("submit", function (event) {
+    var reviewer = event.target.querySelector("input[name=reviewer]");
+    if (reviewer && reviewer.value) {
+      try { window.localStorage.setItem("otelfeedback.reviewer", reviewer.value); } catch (e) { /* ignore */ }
+    }
+    if (event.target.matches(".js-confirm") && !window.confirm(event.target.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
+  // Collapse and expand subtrees of the span tree.
+  document.querySelectorAll(".js-toggle").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var row = button.closest(".span-row");
+      var id = row.getAttribute("data-span-id");
+      var expand = button.getAttribute("aria-expanded") === "false";
+      button.setAttribute("aria-expanded", expand ? "true" : "false");
+      document.querySelectorAll(".span-row").forEach(function (other) {
+        var ancestors = (other.getAttribute("data-ancestors") || "").split(" ");
+        if (ancestors.indexOf(id) < 0) return;
+        if (expand) {
+          // show unless another collapsed ancestor still hides it
+          var hidden = ancestors.some(function (a) {
+            var t = document.querySelector('.span-row[data-span-id="' + a + '"] .js-toggle');
+            return a !== id && t && t.getAttribute("aria-expanded") === "false";
+          });
+          other.classList.toggle("collapsed-child", hidden);
+        } else {
+          other.classList.add("collapsed-child");
+        }
+      });
+    });
+  });
+
+  // Copy buttons.
+  document.querySelectorAll(".js-copy").forEach(function (button) {
+    if (!navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+        button.textContent = "Copied";
+        setTimeout(function () { button.textContent = "Copy"; }, 1200);
+      });
+    });
+  });
+
+  // Keep the selected span in view in long trees.
+  var selected = document.querySelector(".span-row.selected");
+  if (selected && selected.scrollIntoView) selected.scrollIntoView({ block: "nearest" });
+})();

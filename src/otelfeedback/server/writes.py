@@ -1,0 +1,149 @@
+"""Assessment writes from the server (REST API and UI forms), through the SDK's own API.
+
+The server does not build assessment records itself: it calls ``otelfeedback``'s
+``log_feedback`` / ``log_expectation`` / ``update_assessment`` / ``override_feedback`` /
+``delete_assessment``, so a record written from the UI is byte-for-byte the kind an app writes
+(carrier spans appended to the store, DESIGN.md section 4). Those functions use the process's
+configuration, so the first write configures this process to the server's store (unless it
+already is), and every write flushes before returning, so the next read sees it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from otelfeedback import setup
+from otelfeedback.assessments.entities import AssessmentSource, Expectation, Feedback
+from otelfeedback.errors import InvalidArgumentError
+from otelfeedback.semconv import AssessmentSourceType
+from otelfeedback.store import assessment_api as api
+from otelfeedback.store.fluent import flush_store
+
+SERVICE_NAME = "otelfeedback-server"
+
+
+def source_from(data: Any, default_type: str = "HUMAN") -> AssessmentSource | None:
+    """An ``AssessmentSource`` from its JSON form ``{"source_type", "source_id"}``."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise InvalidArgumentError("source", "expected an object {source_type, source_id}")
+    raw_type = str(data.get("source_type") or default_type).upper()
+    try:
+        source_type = AssessmentSourceType(raw_type)
+    except ValueError:
+        valid = ", ".join(t.value for t in AssessmentSourceType)
+        raise InvalidArgumentError(
+            "source.source_type", f"expected one of {valid}, got {raw_type!r}"
+        ) from None
+    source_id = data.get("source_id", "default")
+    if not isinstance(source_id, str) or not source_id.strip():
+        raise InvalidArgumentError("source.source_id", "expected a non-empty string")
+    return AssessmentSource(source_type, source_id.strip())
+
+
+class AssessmentWriter:
+    """Serialises assessment writes for one store directory."""
+
+    def __init__(self, store_path: Path) -> None:
+        self.store_path = store_path.expanduser().resolve()
+        self._lock = threading.Lock()
+
+    def _ensure_configured(self) -> None:
+        active = setup.get_configuration()
+        if active is None or active.store_path != self.store_path:
+            setup.configure(store=self.store_path, service_name=SERVICE_NAME)
+
+    def create(
+        self,
+        trace_id: str,
+        *,
+        kind: str,
+        name: Any,
+        value: Any,
+        rationale: Any = None,
+        source: AssessmentSource | None = None,
+        span_id: Any = None,
+        metadata: Any = None,
+        error: Any = None,
+    ) -> Feedback | Expectation:
+        """A new feedback or expectation (``kind``), validated by the SDK."""
+        with self._lock:
+            self._ensure_configured()
+            result: Feedback | Expectation
+            if kind == "feedback":
+                result = api.log_feedback(
+                    trace_id, name, value, rationale, source, span_id, metadata, error
+                )
+            elif kind == "expectation":
+                if rationale:
+                    raise InvalidArgumentError("rationale", "an expectation has no rationale")
+                result = api.log_expectation(trace_id, name, value, source, span_id, metadata)
+            else:
+                raise InvalidArgumentError(
+                    "kind", f"expected 'feedback' or 'expectation', got {kind!r}"
+                )
+            flush_store()
+            return result
+
+    def update(self, trace_id: str, assessment_id: str, **changes: Any) -> Feedback | Expectation:
+        with self._lock:
+            self._ensure_configured()
+            result = api.update_assessment(trace_id, assessment_id, **changes)
+            flush_store()
+            return result
+
+    def override(
+        self,
+        trace_id: str,
+        assessment_id: str,
+        *,
+        value: Any,
+        rationale: Any = None,
+        source: AssessmentSource | None = None,
+        metadata: Any = None,
+    ) -> Feedback:
+        with self._lock:
+            self._ensure_configured()
+            result = api.override_feedback(
+                trace_id, assessment_id, value, rationale, source, metadata
+            )
+            flush_store()
+            return result
+
+    def delete(self, trace_id: str, assessment_id: str) -> None:
+        with self._lock:
+            self._ensure_configured()
+            api.delete_assessment(trace_id, assessment_id)
+            flush_store()
+
+    def edit(
+        self,
+        trace_id: str,
+        assessment_id: str,
+        *,
+        value: Any,
+        rationale: str | None,
+        reviewer: str,
+        current: Feedback | Expectation,
+    ) -> Feedback | Expectation:
+        """The UI's edit: your own assessment (and any expectation) is updated in place;
+        someone else's feedback is overridden, keeping theirs in the history."""
+        own = (
+            str(current.source.source_type) == AssessmentSourceType.HUMAN.value
+            and current.source.source_id == reviewer
+        )
+        if own or current.kind == "expectation":
+            changes: dict[str, Any] = {"value": value}
+            if current.kind == "feedback" and rationale is not None:
+                changes["rationale"] = rationale
+            return self.update(trace_id, assessment_id, **changes)
+        return self.override(
+            trace_id,
+            assessment_id,
+            value=value,
+            rationale=rationale,
+            source=AssessmentSource(AssessmentSourceType.HUMAN, reviewer),
+        )
