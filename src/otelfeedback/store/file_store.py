@@ -49,6 +49,9 @@ class FileStore:
                 check_same_thread=False,
                 timeout=60.0,
             )
+            import os
+
+            conn.execute(f"PRAGMA page_size={os.environ.get('PS', '4096')}")
             conn.execute("PRAGMA journal_mode=WAL")
             # The index is derived data: a crash can at worst lose it, and it is rebuilt.
             conn.execute("PRAGMA synchronous=OFF")

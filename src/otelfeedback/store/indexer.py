@@ -269,8 +269,7 @@ def _store_spans(conn: sqlite3.Connection, fresh: dict[str, dict[str, r.SpanRows
             # its LLM span's input too).
             out.texts.append((tid, "\n".join(texts)))
         summaries.sort(key=_start_ns)
-        if trace_id in known:
-            summaries = _with_root_previews(conn, tid, summaries)
+        summaries = _with_root_previews(conn, tid, summaries, chunk_spans)
         row, tags, metadata = r.trace_row(trace_id, summaries)
         out.traces.append((tid, *row))
         out.tags.extend((tid, k, *r.kv_values(v)) for k, v in tags.items())
@@ -333,19 +332,24 @@ def _stored_summaries(
 
 
 def _with_root_previews(
-    conn: sqlite3.Connection, tid: int, summaries: list[tuple[Any, ...]]
+    conn: sqlite3.Connection,
+    tid: int,
+    summaries: list[tuple[Any, ...]],
+    chunk_spans: dict[str, r.SpanRows],
 ) -> list[tuple[Any, ...]]:
-    """Fill in the previews of a stored root that has a parent (the index keeps previews
-    for parentless spans only)."""
+    """Fill in the previews of a root that has a parent (the root lives in another service):
+    span rows carry previews for parentless spans only."""
     root = r.root_of(summaries)
-    if root[1] is None or root[14] is not None or root[15] is not None:
+    if root[1] is None:
         return summaries
-    found = conn.execute(
-        "SELECT data FROM spans WHERE tid = ? AND span_id = ?", (tid, root[0])
-    ).fetchone()
-    if found is None:  # the root arrived in this chunk: its summary has its previews
-        return summaries
-    previews = r.previews_from_data(found[0])
+    rows = chunk_spans.get(root[0])
+    if rows is not None:
+        previews = r.previews(rows.attributes)
+    else:
+        found = conn.execute(
+            "SELECT data FROM spans WHERE tid = ? AND span_id = ?", (tid, root[0])
+        ).fetchone()
+        previews = r.previews_from_data(found[0]) if found else (None, None)
     return [(*s[:14], *previews) if s is root else s for s in summaries]
 
 

@@ -146,12 +146,14 @@ def decode_attributes(raw: Any) -> dict[str, Any]:
             value = item.get("value")
         except (KeyError, TypeError, AttributeError):
             raise OTLPDecodeError(f"attributes: malformed key-value {item!r}") from None
-        if not isinstance(key, str):
+        if type(key) is not str:
             raise OTLPDecodeError(f"attributes: malformed key {key!r}")
-        if type(value) is dict and "stringValue" in value:
-            result[key] = value["stringValue"]
-        else:
-            result[key] = decode_any_value(value)
+        if type(value) is dict:
+            text = value.get("stringValue")
+            if text is not None:
+                result[key] = text
+                continue
+        result[key] = decode_any_value(value)
     return result
 
 
@@ -166,21 +168,39 @@ def _enum(raw: Any, names: dict[str, int], what: str) -> int:
 def _decode_span(
     raw: Mapping[str, Any], resource: dict[str, Any], scope_name: str, scope_version: str
 ) -> DecodedSpan:
-    trace_id = _id(_get(raw, "traceId", "trace_id"), 16, "traceId")
-    span_id = _id(_get(raw, "spanId", "span_id"), 8, "spanId")
+    # The common forms (lowerCamelCase names, numeric enums, no events or links) are read
+    # inline: this runs once per span on the indexing path.
+    get = raw.get
+    trace_raw = get("traceId")
+    span_raw = get("spanId")
+    trace_id = _id(get("trace_id") if trace_raw is None else trace_raw, 16, "traceId")
+    span_id = _id(get("span_id") if span_raw is None else span_raw, 8, "spanId")
     if trace_id is None or span_id is None:
         raise OTLPDecodeError("span without a valid traceId/spanId")
-    status = raw.get("status") or {}
-    events = [
-        DecodedEvent(
-            str(e.get("name", "")),
-            _int(_get(e, "timeUnixNano", "time_unix_nano"), "timeUnixNano"),
-            decode_attributes(e.get("attributes")),
-        )
-        for e in raw.get("events") or []
-    ]
+    parent_raw = get("parentSpanId")
+    if parent_raw is None:
+        parent_raw = get("parent_span_id")
+    start_raw = get("startTimeUnixNano")
+    end_raw = get("endTimeUnixNano")
+    status = get("status") or {}
+    code = status.get("code", 0)
+    kind = get("kind", 0)
+    raw_events = get("events")
+    raw_links = get("links")
+    events = (
+        [
+            DecodedEvent(
+                str(e.get("name", "")),
+                _int(_get(e, "timeUnixNano", "time_unix_nano"), "timeUnixNano"),
+                decode_attributes(e.get("attributes")),
+            )
+            for e in raw_events
+        ]
+        if raw_events
+        else []
+    )
     links = []
-    for link in raw.get("links") or []:
+    for link in raw_links or ():
         link_trace = _id(_get(link, "traceId", "trace_id"), 16, "links.traceId")
         link_span = _id(_get(link, "spanId", "span_id"), 8, "links.spanId")
         if link_trace and link_span:
@@ -188,21 +208,21 @@ def _decode_span(
                 DecodedLink(link_trace, link_span, decode_attributes(link.get("attributes")))
             )
     return DecodedSpan(
-        trace_id=trace_id,
-        span_id=span_id,
-        parent_span_id=_id(_get(raw, "parentSpanId", "parent_span_id"), 8, "parentSpanId"),
-        name=str(raw.get("name", "")),
-        kind=_enum(raw.get("kind", 0), _KIND_NAMES, "kind"),
-        start_ns=_int(_get(raw, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano"),
-        end_ns=_int(_get(raw, "endTimeUnixNano", "end_time_unix_nano"), "endTimeUnixNano"),
-        attributes=decode_attributes(raw.get("attributes")),
-        events=events,
-        links=links,
-        status_code=_enum(status.get("code", 0), _STATUS_NAMES, "status.code"),
-        status_message=str(status.get("message") or ""),
-        resource=resource,
-        scope_name=scope_name,
-        scope_version=scope_version,
+        trace_id,
+        span_id,
+        None if parent_raw is None else _id(parent_raw, 8, "parentSpanId"),
+        str(get("name", "")),
+        kind if type(kind) is int else _enum(kind, _KIND_NAMES, "kind"),
+        _int(get("start_time_unix_nano") if start_raw is None else start_raw, "startTimeUnixNano"),
+        _int(get("end_time_unix_nano") if end_raw is None else end_raw, "endTimeUnixNano"),
+        decode_attributes(get("attributes")),
+        events,
+        links,
+        code if type(code) is int else _enum(code, _STATUS_NAMES, "status.code"),
+        str(status.get("message") or ""),
+        resource,
+        scope_name,
+        scope_version,
     )
 
 

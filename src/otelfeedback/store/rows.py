@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import json.encoder
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +33,30 @@ _NOT_FILTERABLE = frozenset(
     }
 )
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+@functools.cache
+def compact_encoder() -> Callable[[Any], str]:
+    """``_JSON.encode`` for acyclic data, made faster (a tenth of the indexing time) by
+    building the C encoder once: ``JSONEncoder.encode`` builds one per call. Falls back to
+    ``_JSON.encode`` where the C encoder is missing or differs."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    sample = {"a": [1, 2.5, "\u00e9\n", None, True, float("nan")]}
+    try:
+        encode = make(  # type: ignore[misc]
+            None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False, True
+        )
+        if "".join(encode(sample, 0)) == _JSON.encode(sample):
+            return lambda value: "".join(encode(value, 0))
+    except TypeError:
+        pass
+    return _JSON.encode
+
+
 _JSON_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
@@ -99,12 +126,13 @@ def _int_attr(attributes: dict[str, Any], key: str) -> int:
 @dataclass
 class SpanRows:
     """What one span contributes to the index. ``span`` is the ``spans`` row with the trace
-    id (hex) in place of the integer trace key, and previews for every span (only
-    parentless spans keep them in the index: see ``stored_row``)."""
+    id (hex) in place of the integer trace key; it has previews only when the span has no
+    parent (the usual root: ``previews`` gives any other span's)."""
 
     span: tuple[Any, ...]
     attrs: list[tuple[str, str, float | None]]  # key, text, number
     texts: list[str]
+    attributes: dict[str, Any]
 
 
 def span_data(span: DecodedSpan) -> dict[str, Any]:
@@ -149,9 +177,8 @@ def span_rows(span: DecodedSpan) -> SpanRows:
         _str_or_none(get(sc.USER_ID)),
         _JSON.encode(tags) if tags else None,
         _JSON.encode(metadata) if metadata else None,
-        _preview(attributes, sc.TRACE_REQUEST_PREVIEW, sc.INPUT_VALUE),
-        _preview(attributes, sc.TRACE_RESPONSE_PREVIEW, sc.OUTPUT_VALUE),
-        _JSON.encode(span_data(span)),
+        *(previews(attributes) if span.parent_span_id is None else (None, None)),
+        compact_encoder()(span_data(span)),
     )
     attrs = []
     for key, value in attributes.items():
@@ -165,24 +192,25 @@ def span_rows(span: DecodedSpan) -> SpanRows:
         for v in (get(sc.INPUT_VALUE), get(sc.OUTPUT_VALUE))
         if isinstance(v, str) and v
     ]
-    return SpanRows(row, attrs, parts)
+    return SpanRows(row, attrs, parts, attributes)
 
 
 def stored_row(tid: int, row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The ``spans`` row as stored: the integer trace key first; previews kept only for a
-    span without a parent (the usual root; ``previews_from_data`` covers the others)."""
-    if row[2] is None:
-        return (tid, *row[1:])
-    return (tid, *row[1:15], None, None, row[17])
+    """The ``spans`` row as stored: the integer trace key in place of the trace id."""
+    return (tid, *row[1:])
 
 
-def previews_from_data(data: str) -> tuple[str | None, str | None]:
-    """Request and response previews from a stored ``data`` column."""
-    attributes = json.loads(data).get("attributes") or {}
+def previews(attributes: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Request and response previews from a span's attributes."""
     return (
         _preview(attributes, sc.TRACE_REQUEST_PREVIEW, sc.INPUT_VALUE),
         _preview(attributes, sc.TRACE_RESPONSE_PREVIEW, sc.OUTPUT_VALUE),
     )
+
+
+def previews_from_data(data: str) -> tuple[str | None, str | None]:
+    """Request and response previews from a stored ``data`` column."""
+    return previews(json.loads(data).get("attributes") or {})
 
 
 def _str_or_none(value: Any) -> str | None:
