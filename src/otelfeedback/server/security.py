@@ -14,7 +14,7 @@ One ASGI middleware in front of every route:
   handlers); JSON endpoints accept only ``application/json``, which a cross-site form cannot
   send.
 - **Headers.** A strict Content-Security-Policy (scripts only from our own static files, no
-  inline script), ``nosniff``, no framing, no referrer.
+  inline script), ``nosniff``, no framing, no referrer to other sites.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ SECURITY_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
 
