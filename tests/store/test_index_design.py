@@ -1,0 +1,148 @@
+"""The index's performance design keeps the results: integer trace keys across updates, the
+two full-text plans, escaped patterns, previews of roots with parents, schema upgrades."""
+
+from __future__ import annotations
+
+import gc
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from otelfeedback.store import FileStore
+from otelfeedback.store.query import dialect
+from otelfeedback.store.schema import MIGRATIONS
+from tests.store.otlp_fixtures import append, io_attrs, line, sid, span, tid
+
+
+def _texts(tmp_path: Path, texts: list[str]) -> FileStore:
+    append(
+        tmp_path,
+        line(
+            [
+                span(
+                    tid(i + 1), sid(i + 1), "chat", start_ms=i, attrs=io_attrs("CHAIN", text, "ok")
+                )
+                for i, text in enumerate(texts)
+            ]
+        ),
+    )
+    return FileStore(tmp_path)
+
+
+def _ids(traces: list) -> set[int]:
+    return {int(t.trace_id, 16) for t in traces}
+
+
+@pytest.mark.parametrize("probe_rows", [1, 2, 1000])
+@pytest.mark.parametrize(
+    ("filter_string", "expected"),
+    [
+        ("trace.text LIKE '%refund%'", {1, 2, 3}),
+        ("trace.text ILIKE '%REFUND%'", {1, 2, 3}),
+        ("trace.text NOT LIKE '%refund%'", {4}),
+        # A filter string's backslash escapes the next character, so '\\\\%' reaches LIKE
+        # as '\\%': a literal percent sign (trace 4 has "1000 sure").
+        ("trace.text LIKE '%100\\\\% sure%'", {2}),
+        ("trace.text LIKE '%a\\\\_b%'", {3}),
+        ("trace.text LIKE '%zz%'", set()),
+    ],
+)
+def test_full_text_gives_the_same_traces_from_the_index_or_the_walk(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    probe_rows: int,
+    filter_string: str,
+    expected: set[int],
+) -> None:
+    # probe_rows 1 and 2: the pattern counts as common and the traces are walked;
+    # 1000: the index's answer is complete and used as is.
+    monkeypatch.setattr(dialect, "TEXT_PROBE_ROWS", probe_rows)
+    store = _texts(tmp_path, ["refund please", "refund? 100% sure", "refund a_b", "1000 sure axb"])
+    assert _ids(store.search_traces(filter_string)) == expected
+
+
+def test_full_text_with_many_matches_pages_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dialect, "TEXT_PROBE_ROWS", 3)
+    store = _texts(tmp_path, [f"common words {i}" for i in range(10)])
+    first = store.search_traces("trace.text LIKE '%common%'", max_results=4)
+    second = store.search_traces(
+        "trace.text LIKE '%common%'", max_results=4, page_token=first.token
+    )
+    assert [int(t.trace_id, 16) for t in [*first, *second]] == [10, 9, 8, 7, 6, 5, 4, 3]
+
+
+def test_spans_of_one_trace_over_several_updates_share_its_key(tmp_path: Path) -> None:
+    append(tmp_path, line([span(tid(1), sid(1), "root", attrs=io_attrs("CHAIN", "first", None))]))
+    store = FileStore(tmp_path)
+    assert len(store.search_traces()) == 1
+    child = span(
+        tid(1),
+        sid(2),
+        "tool",
+        parent=sid(1),
+        start_ms=1,
+        attrs=io_attrs("TOOL", "second", None, **{"tool.name": "lookup"}),
+    )
+    append(tmp_path, line([child]))
+    append(tmp_path, line([child]))  # exported twice, in a later update
+    trace = store.get_trace(tid(1))
+    assert [s.name for s in trace.spans] == ["root", "tool"]
+    assert trace.info.span_count == 2
+    assert _ids(store.search_traces("trace.text LIKE '%second%' AND span.type = 'TOOL'")) == {1}
+    assert _ids(store.search_traces("span.attributes.`tool.name` = 'lookup'")) == {1}
+
+
+def test_root_with_a_remote_parent_keeps_its_previews_across_updates(tmp_path: Path) -> None:
+    root = span(
+        tid(1), sid(1), "handler", parent=sid(99), attrs=io_attrs("CHAIN", "question", "answer")
+    )
+    append(tmp_path, line([root]))
+    store = FileStore(tmp_path)
+    assert store.get_trace(tid(1)).info.request_preview == "question"
+    child = span(tid(1), sid(2), "llm", parent=sid(1), start_ms=1, attrs=io_attrs("LLM", "x", "y"))
+    append(tmp_path, line([child]))
+    info = store.get_trace(tid(1)).info
+    assert (info.root_span_id, info.request_preview, info.response_preview) == (
+        sid(1),
+        "question",
+        "answer",
+    )
+    # An earlier span with an unknown parent arrives later and becomes the root.
+    earlier = span(
+        tid(1), sid(3), "gateway", parent=sid(98), start_ms=-5, attrs=io_attrs("CHAIN", "q0", "a0")
+    )
+    append(tmp_path, line([earlier]))
+    info = store.get_trace(tid(1)).info
+    assert (info.root_span_id, info.name, info.request_preview) == (sid(3), "gateway", "q0")
+
+
+def test_index_built_before_integer_keys_is_rebuilt_on_open(tmp_path: Path) -> None:
+    path = append(tmp_path, line([span(tid(1), sid(1), "chat")]))
+    conn = sqlite3.connect(tmp_path / "index.sqlite")
+    conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+    for statement in MIGRATIONS[0].statements:
+        conn.execute(statement)
+    conn.execute("INSERT INTO _migrations VALUES (?, 0)", (MIGRATIONS[0].name,))
+    # The old index claims the whole segment.
+    conn.execute("INSERT INTO segments VALUES (?, ?, 1)", (path.name, path.stat().st_size))
+    conn.commit()
+    conn.close()
+    store = FileStore(tmp_path)
+    assert [t.info.name for t in store.search_traces()] == ["chat"]
+    names = [row[0] for row in store._connect().execute("SELECT name FROM _migrations")]
+    assert names == [m.name for m in MIGRATIONS]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_indexing_leaves_the_garbage_collector_as_it_was(tmp_path: Path, enabled: bool) -> None:
+    append(tmp_path, line([span(tid(1), sid(1), "a")]))
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        FileStore(tmp_path).update_index()
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
