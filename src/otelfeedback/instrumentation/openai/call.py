@@ -1,0 +1,173 @@
+"""One instrumented OpenAI call: its span from start to end, whatever way the call ends.
+
+``start`` builds the span from the request; the choke-point wrapper then reports the outcome
+with ``fail`` (the SDK raised) or ``succeed`` (a response, a stream or a raw response). Every
+step catches its own failures: recording never changes what the caller gets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace as trace_api
+from opentelemetry.trace import SpanKind
+
+from otelfeedback import semconv as sc
+from otelfeedback._internal.safety import log_internal_error
+from otelfeedback.instrumentation.openai import raw, streams
+from otelfeedback.instrumentation.openai.content import Content
+from otelfeedback.tracing import _state
+from otelfeedback.tracing.context import current_context_attributes, with_local_root
+from otelfeedback.tracing.span import finish, record_error
+
+if TYPE_CHECKING:
+    from otelfeedback.instrumentation.openai.endpoints import Endpoint
+
+
+def start_span(tracer: trace_api.Tracer, name: str, attributes: dict[str, Any]) -> trace_api.Span:
+    """A CLIENT span, child of the current context, carrying the session/user/tags in force,
+    and known to the tracing layer as live (like ``tracing.span.begin``, with a kind)."""
+    parent = otel_context.get_current()
+    extra = current_context_attributes()
+    if extra:
+        attributes = {**extra, **attributes}
+    span = tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=attributes)
+    with_local_root(trace_api.set_span_in_context(span, parent), span)
+    _state._live_spans[span.get_span_context().span_id] = span
+    return span
+
+
+class Call:
+    """The span of one call and what is needed to finish it."""
+
+    __slots__ = (
+        "__weakref__",
+        "acc",
+        "content",
+        "ended",
+        "endpoint",
+        "first_chunk_ns",
+        "retries",
+        "span",
+        "start_ns",
+    )
+
+    def __init__(self, span: trace_api.Span, endpoint: Endpoint, content: Content) -> None:
+        self.span = span
+        self.endpoint = endpoint
+        self.content = content
+        self.start_ns = time.perf_counter_ns()
+        self.ended = False
+        self.retries = 0
+        self.first_chunk_ns = 0
+        self.acc: streams.Accumulator = streams._NoAccumulator()
+
+    # --- outcomes --------------------------------------------------------------------
+    def succeed(self, result: Any, stream: bool, is_async: bool) -> Any:
+        """Record ``result`` (or start watching it) and return it unchanged."""
+        try:
+            if raw.is_stream(result):
+                self.watch_stream(result, is_async)
+            elif raw.is_raw_response(result):
+                raw.observe(result, self, stream)
+            else:
+                self.finish_with(result)
+        except Exception:
+            log_internal_error("recording an OpenAI response")
+            self.end()
+        return result
+
+    def watch_stream(self, stream: Any, is_async: bool) -> None:
+        factory = self.endpoint.accumulator
+        if factory is not None:
+            self.acc = factory()
+        if not streams.observe(stream, self, is_async):
+            self.end()
+
+    def finish_with(self, response: Any) -> None:
+        """Record a whole response and end the span."""
+        if self.ended:
+            return
+        try:
+            self.span.set_attributes(self.endpoint.response(response, self.content))
+        except Exception:
+            log_internal_error("recording an OpenAI response")
+        self.end()
+
+    def fail(self, exc: BaseException) -> None:
+        """Record the SDK's exception (it is re-raised by the caller) and end the span."""
+        if self.ended:
+            return
+        try:
+            attrs: dict[str, Any] = {sc.ERROR_TYPE: type(exc).__qualname__}
+            status = getattr(exc, "status_code", None)
+            if isinstance(status, int):
+                attrs[sc.HTTP_RESPONSE_STATUS_CODE] = status
+            self.span.set_attributes(attrs)
+            record_error(self.span, exc)
+        except Exception:
+            log_internal_error("recording an OpenAI error")
+        self.end()
+
+    # --- streams ---------------------------------------------------------------------
+    def note_first_chunk(self) -> None:
+        self.first_chunk_ns = time.perf_counter_ns()
+        seconds = (self.first_chunk_ns - self.start_ns) / 1e9
+        self.span.set_attribute(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, seconds)
+
+    def end_stream(self, how: str, exc: BaseException | None = None) -> None:
+        """End a streamed call's span with what the chunks so far add up to."""
+        if self.ended:
+            return
+        try:
+            data = self.acc.result()
+            attrs = self.endpoint.response(data, self.content) if data is not None else {}
+            attrs[sc.STREAM_END] = how
+            self.span.set_attributes(attrs)
+        except Exception:
+            log_internal_error("recording an OpenAI stream")
+        if exc is not None:
+            self.fail(exc)
+        else:
+            self.end()
+
+    # --- retries ---------------------------------------------------------------------
+    def note_retry(self, options: Mapping[str, Any], error: str | None, at_ns: int) -> None:
+        """Add a retry event (at ``at_ns``, when the client decided to retry)."""
+        try:
+            number = int(options.get("retries_taken", self.retries)) + 1
+            self.retries = number
+            attrs: dict[str, Any] = {
+                sc.HTTP_REQUEST_RESEND_COUNT: number,
+                sc.RETRY_DELAY_S: (time.time_ns() - at_ns) / 1e9,
+            }
+            response = options.get("response")
+            status = getattr(response, "status_code", None)
+            if isinstance(status, int):
+                attrs[sc.HTTP_RESPONSE_STATUS_CODE] = status
+                attrs[sc.ERROR_TYPE] = str(status)
+            elif error:
+                attrs[sc.ERROR_TYPE] = error
+            self.span.add_event(sc.RETRY_EVENT, attrs, timestamp=at_ns)
+        except Exception:
+            log_internal_error("recording an OpenAI retry")
+
+    # --- the end ---------------------------------------------------------------------
+    def end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        try:
+            if self.retries:
+                self.span.set_attribute(sc.HTTP_REQUEST_RESEND_COUNT, self.retries)
+            finish(self.span, None)
+        except Exception:
+            log_internal_error("ending an OpenAI span")
+
+    def __del__(self) -> None:
+        # A stream or raw response dropped unfinished: end its span now.
+        if not self.ended:
+            self.end_stream("abandoned")

@@ -1,0 +1,72 @@
+"""What message content a span records: on or off, redacted, cut to size.
+
+One ``Content`` is resolved per call from the instrumentation options and the active
+configuration, and handed to the request and response extractors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from otelfeedback import semconv
+from otelfeedback._internal.serialization import to_json, truncate
+
+Redactor = Callable[[str], str]
+"""A redaction hook: gets every captured text (message contents, tool arguments, and the
+JSON of the request and response) and returns what to record instead."""
+
+
+@dataclass(frozen=True)
+class Content:
+    """Whether content is captured, the redaction hook, and the size cap per value."""
+
+    capture: bool
+    redact: Redactor | None = None
+    max_length: int = 65536
+
+    def text(self, value: str) -> str:
+        """``value`` redacted and cut to the size cap."""
+        if self.redact is not None:
+            value = self.redact(value)
+        return truncate(value, self.max_length)[0]
+
+    def io(self, which: str, value: Any) -> dict[str, Any]:
+        """``input.*`` or ``output.*`` (``which``) attributes holding ``value`` as JSON."""
+        text = value if isinstance(value, str) else dump_json(value)
+        if self.redact is not None:
+            text = self.redact(text)
+        text, cut = truncate(text, self.max_length)
+        value_key, mime_key = (
+            (semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE)
+            if which == "input"
+            else (semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE)
+        )
+        attrs: dict[str, Any] = {
+            value_key: text,
+            mime_key: semconv.MIME_TEXT if cut else semconv.MIME_JSON,
+        }
+        if cut:
+            attrs[semconv.TRUNCATED] = [value_key]
+        return attrs
+
+
+def dump_json(value: Any) -> str:
+    """JSON of a request body, an OpenAI response model, or a plain value.
+
+    Response models are dumped with only the fields the server sent (close to the wire
+    body, and faster than a full ``model_dump``)."""
+    dump = getattr(value, "model_dump_json", None)
+    if dump is not None and not isinstance(value, type):
+        try:
+            return str(dump(exclude_unset=True, warnings=False))
+        except Exception:  # an exotic field pydantic cannot dump: fall back to our encoder
+            pass
+    return to_json(value)
+
+
+def get(obj: Any, key: str, default: Any = None) -> Any:
+    """``obj[key]`` for a mapping, else ``obj.key``; ``default`` when missing or ``None``."""
+    value = obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+    return default if value is None else value

@@ -1,0 +1,187 @@
+"""Request body -> span attributes, one function per endpoint family.
+
+Parameters become ``gen_ai.request.*`` plus OpenInference ``llm.invocation_parameters``;
+messages become ``llm.input_messages.N.*`` (only when content is captured); tool definitions
+become ``llm.tools.N.tool.json_schema``. The body is the JSON the client sends (after the
+SDK's own transformation), so every value here is plain JSON data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from otelfeedback import semconv as sc
+from otelfeedback.instrumentation.openai.content import Content, get
+
+_PARAMS: dict[str, str] = {
+    "temperature": sc.GEN_AI_REQUEST_TEMPERATURE,
+    "top_p": sc.GEN_AI_REQUEST_TOP_P,
+    "max_tokens": sc.GEN_AI_REQUEST_MAX_TOKENS,
+    "max_completion_tokens": sc.GEN_AI_REQUEST_MAX_TOKENS,
+    "max_output_tokens": sc.GEN_AI_REQUEST_MAX_TOKENS,
+    "frequency_penalty": sc.GEN_AI_REQUEST_FREQUENCY_PENALTY,
+    "presence_penalty": sc.GEN_AI_REQUEST_PRESENCE_PENALTY,
+    "seed": sc.GEN_AI_REQUEST_SEED,
+    "service_tier": sc.OPENAI_REQUEST_SERVICE_TIER,
+}
+# Not invocation parameters: the prompt itself, and tools (recorded on their own).
+_NOT_PARAMS = frozenset(("messages", "input", "prompt", "instructions", "tools", "functions"))
+
+
+def parameters(body: Mapping[str, Any], invocation_key: str) -> dict[str, Any]:
+    """``gen_ai.request.*`` for the well-known parameters and the JSON of all parameters."""
+    attrs: dict[str, Any] = {}
+    for key, attr in _PARAMS.items():
+        value = body.get(key)
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            attrs[attr] = value
+    stop = body.get("stop")
+    if isinstance(stop, str):
+        attrs[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
+    elif isinstance(stop, list) and stop and all(isinstance(s, str) for s in stop):
+        attrs[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = stop
+    n = body.get("n")
+    if isinstance(n, int) and n != 1:
+        attrs[sc.GEN_AI_REQUEST_CHOICE_COUNT] = n
+    attrs[sc.GEN_AI_REQUEST_STREAM] = bool(body.get("stream"))
+    params = {k: v for k, v in body.items() if k not in _NOT_PARAMS}
+    attrs[invocation_key] = json.dumps(params, default=str, ensure_ascii=False)
+    return attrs
+
+
+def _tools(tools: Any, attrs: dict[str, Any]) -> None:
+    if isinstance(tools, list):
+        for i, tool in enumerate(tools):
+            key = f"{sc.LLM_TOOLS}.{i}.{sc.TOOL_JSON_SCHEMA}"
+            attrs[key] = json.dumps(tool, default=str, ensure_ascii=False)
+
+
+def _output_type(fmt: Any) -> str:
+    kind = get(fmt, "type") if isinstance(fmt, Mapping) else None
+    return "json" if kind in ("json_schema", "json_object") else "text"
+
+
+def message_attributes(
+    prefix: str, message: Mapping[str, Any], content: Content, attrs: dict[str, Any]
+) -> None:
+    """``<prefix>message.*`` for one chat message (role, text or parts, tool calls)."""
+    role = message.get("role")
+    if role is not None:
+        attrs[prefix + sc.MESSAGE_ROLE] = str(role)
+    text = message.get("content")
+    if isinstance(text, str):
+        attrs[prefix + sc.MESSAGE_CONTENT] = content.text(text)
+    elif isinstance(text, list):
+        for m, part in enumerate(text):
+            if not isinstance(part, Mapping):
+                continue
+            base = f"{prefix}{sc.MESSAGE_CONTENTS}.{m}."
+            kind = str(part.get("type") or "text")
+            attrs[base + sc.MESSAGE_CONTENT_TYPE] = "image" if "image" in kind else "text"
+            if isinstance(part.get("text"), str):
+                attrs[base + sc.MESSAGE_CONTENT_TEXT] = content.text(part["text"])
+            url = get(part.get("image_url"), "url") or part.get("image_url")
+            if isinstance(url, str):
+                attrs[base + sc.MESSAGE_CONTENT_IMAGE_URL] = content.text(url)
+    for key, attr in (("name", sc.MESSAGE_NAME), ("tool_call_id", sc.MESSAGE_TOOL_CALL_ID)):
+        if isinstance(message.get(key), str):
+            attrs[prefix + attr] = message[key]
+    calls = message.get("tool_calls")
+    if isinstance(calls, list):
+        tool_call_attributes(prefix, calls, content, attrs)
+
+
+def tool_call_attributes(
+    prefix: str, calls: list[Any], content: Content, attrs: dict[str, Any]
+) -> None:
+    """``<prefix>message.tool_calls.K.tool_call.*`` for chat-style tool calls."""
+    for k, call in enumerate(calls):
+        base = f"{prefix}{sc.MESSAGE_TOOL_CALLS}.{k}."
+        call_id = get(call, "id")
+        if call_id is not None:
+            attrs[base + sc.TOOL_CALL_ID] = str(call_id)
+        function = get(call, "function") or call
+        name = get(function, "name")
+        if name is not None:
+            attrs[base + sc.TOOL_CALL_FUNCTION_NAME] = str(name)
+        arguments = get(function, "arguments")
+        if isinstance(arguments, str):
+            attrs[base + sc.TOOL_CALL_FUNCTION_ARGUMENTS] = content.text(arguments)
+
+
+def chat(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
+    attrs = parameters(body, sc.LLM_INVOCATION_PARAMETERS)
+    attrs[sc.GEN_AI_OUTPUT_TYPE] = _output_type(body.get("response_format"))
+    _tools(body.get("tools"), attrs)
+    if content.capture:
+        messages = body.get("messages")
+        if isinstance(messages, list):
+            for i, message in enumerate(messages):
+                if isinstance(message, Mapping):
+                    message_attributes(f"{sc.LLM_INPUT_MESSAGES}.{i}.", message, content, attrs)
+    return attrs
+
+
+def _response_item_message(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A Responses-API input item as a chat-style message."""
+    kind = item.get("type")
+    if kind == "function_call":
+        call = {"id": item.get("call_id"), "function": item}
+        return {"role": "assistant", "tool_calls": [call]}
+    if kind == "function_call_output":
+        output = item.get("output")
+        text = output if isinstance(output, str) else json.dumps(output, default=str)
+        return {"role": "tool", "tool_call_id": item.get("call_id"), "content": text}
+    if "role" in item:
+        return dict(item)
+    return {"role": str(kind or "item")}
+
+
+def responses(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
+    attrs = parameters(body, sc.LLM_INVOCATION_PARAMETERS)
+    attrs[sc.GEN_AI_OUTPUT_TYPE] = _output_type(get(body.get("text"), "format"))
+    _tools(body.get("tools"), attrs)
+    if content.capture:
+        messages: list[Mapping[str, Any]] = []
+        instructions = body.get("instructions")
+        if isinstance(instructions, str):
+            messages.append({"role": "system", "content": instructions})
+        items = body.get("input")
+        if isinstance(items, str):
+            messages.append({"role": "user", "content": items})
+        elif isinstance(items, list):
+            messages.extend(_response_item_message(i) for i in items if isinstance(i, Mapping))
+        for i, message in enumerate(messages):
+            message_attributes(f"{sc.LLM_INPUT_MESSAGES}.{i}.", message, content, attrs)
+    return attrs
+
+
+def completions(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
+    attrs = parameters(body, sc.LLM_INVOCATION_PARAMETERS)
+    if content.capture:
+        prompt = body.get("prompt")
+        prompts = [prompt] if isinstance(prompt, str) else prompt
+        if isinstance(prompts, list) and prompts and all(isinstance(p, str) for p in prompts):
+            attrs[sc.LLM_PROMPTS] = [content.text(p) for p in prompts]
+    return attrs
+
+
+def embeddings(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
+    attrs = parameters(body, sc.EMBEDDING_INVOCATION_PARAMETERS)
+    attrs.pop(sc.GEN_AI_REQUEST_STREAM, None)
+    fmt = body.get("encoding_format")
+    if isinstance(fmt, str):
+        attrs[sc.GEN_AI_REQUEST_ENCODING_FORMATS] = [fmt]
+    if isinstance(body.get("dimensions"), int):
+        attrs[sc.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = body["dimensions"]
+    if content.capture:
+        inputs = body.get("input")
+        texts = [inputs] if isinstance(inputs, str) else inputs
+        if isinstance(texts, list):
+            for i, text in enumerate(texts):
+                if isinstance(text, str):
+                    key = f"{sc.EMBEDDING_EMBEDDINGS}.{i}.{sc.EMBEDDING_TEXT}"
+                    attrs[key] = content.text(text)
+    return attrs

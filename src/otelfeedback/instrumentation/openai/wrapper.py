@@ -1,0 +1,151 @@
+"""The choke point: every OpenAI API call goes through the client's ``request`` method.
+
+``request`` is wrapped once per client class (sync and async share ``_begin`` and the
+``Call`` methods; only the ``await`` differs), and ``_sleep_for_retry`` is wrapped to show
+retries as they happen. A call we do not trace, or cannot, runs the original untouched.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace as trace_api
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+
+from otelfeedback import semconv as sc
+from otelfeedback._internal.safety import log_internal_error
+from otelfeedback.instrumentation.openai import endpoints, registry
+from otelfeedback.instrumentation.openai.call import Call, start_span
+from otelfeedback.instrumentation.openai.content import Content
+from otelfeedback.tracing import _state
+
+_CURRENT: ContextVar[Call | None] = ContextVar("otelfeedback_openai_call", default=None)
+_PROVIDERS: dict[type, dict[str, str]] = {}
+
+
+def _provider(client: Any) -> dict[str, str]:
+    cls = type(client)
+    found = _PROVIDERS.get(cls)
+    if found is None:
+        azure = any("Azure" in c.__name__ for c in cls.__mro__)
+        found = {
+            sc.GEN_AI_PROVIDER_NAME: "azure.ai.openai" if azure else "openai",
+            sc.LLM_PROVIDER: "azure" if azure else "openai",
+            sc.LLM_SYSTEM: "openai",
+        }
+        _PROVIDERS[cls] = found
+    return found
+
+
+def _server(client: Any, attrs: dict[str, Any]) -> None:
+    url = client.base_url
+    host = url.host
+    if host:
+        attrs[sc.SERVER_ADDRESS] = host
+        attrs[sc.SERVER_PORT] = url.port or (443 if url.scheme == "https" else 80)
+
+
+def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
+    """Start the span of a call we trace; ``None`` to pass the call through."""
+    if not registry.enabled_for(client) or _CURRENT.get() is not None:
+        return None
+    if otel_context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+        return None
+    try:
+        options = args[1] if len(args) > 1 else kwargs["options"]
+        endpoint = endpoints.lookup(options.method, options.url)
+        if endpoint is None:
+            return None
+        body = options.json_data if isinstance(options.json_data, Mapping) else {}
+        extra = options.extra_json
+        if isinstance(extra, Mapping) and extra:
+            body = {**body, **extra}
+        state = _state.current()
+        opts = registry.options
+        capture = state.capture_content if opts.capture_content is None else opts.capture_content
+        content = Content(capture, opts.redact, state.max_value_length)
+        attrs: dict[str, Any] = {**endpoint.type_attributes, **_provider(client)}
+        attrs[sc.GEN_AI_OPERATION_NAME] = endpoint.operation
+        name = endpoint.operation
+        model = body.get("model")
+        if isinstance(model, str):
+            attrs[sc.GEN_AI_REQUEST_MODEL] = attrs[sc.LLM_MODEL_NAME] = model
+            name = f"{name} {model}"
+        _server(client, attrs)
+        attrs.update(endpoint.request(body, content))
+        if content.capture:
+            attrs.update(content.io("input", body))
+        return Call(start_span(state.tracer, name, attrs), endpoint, content)
+    except Exception:
+        log_internal_error("starting an OpenAI span")
+        return None
+
+
+def request_sync(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    call = _begin(instance, args, kwargs)
+    if call is None:
+        return wrapped(*args, **kwargs)
+    token = _CURRENT.set(call)
+    scope = otel_context.attach(trace_api.set_span_in_context(call.span))
+    try:
+        result = wrapped(*args, **kwargs)
+    except BaseException as exc:
+        call.fail(exc)
+        raise
+    finally:
+        otel_context.detach(scope)
+        _CURRENT.reset(token)
+    return call.succeed(result, bool(kwargs.get("stream")), False)
+
+
+async def request_async(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    call = _begin(instance, args, kwargs)
+    if call is None:
+        return await wrapped(*args, **kwargs)
+    token = _CURRENT.set(call)
+    scope = otel_context.attach(trace_api.set_span_in_context(call.span))
+    try:
+        result = await wrapped(*args, **kwargs)
+    except BaseException as exc:
+        call.fail(exc)
+        raise
+    finally:
+        otel_context.detach(scope)
+        _CURRENT.reset(token)
+    return call.succeed(result, bool(kwargs.get("stream")), True)
+
+
+def _failed_attempt() -> str | None:
+    exc = sys.exc_info()[1]  # the client retries from inside its ``except`` block
+    return type(exc).__qualname__ if exc is not None else None
+
+
+def retry_sync(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    call = _CURRENT.get()
+    if call is None:
+        return wrapped(*args, **kwargs)
+    at, error = time.time_ns(), _failed_attempt()
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        call.note_retry(kwargs, error, at)
+
+
+async def retry_async(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    call = _CURRENT.get()
+    if call is None:
+        return await wrapped(*args, **kwargs)
+    at, error = time.time_ns(), _failed_attempt()
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        call.note_retry(kwargs, error, at)
