@@ -25,6 +25,7 @@ from otelfeedback.errors import (
     NotFoundError,
     OtelFeedbackError,
 )
+from otelfeedback.instrumentation.openai import instrument_openai, uninstrument_openai
 from otelfeedback.semconv import AssessmentSourceType, SpanType
 from otelfeedback.setup import Configuration, configure, flush, get_configuration, reset
 from otelfeedback.store import Trace, get_trace, search_traces
@@ -77,6 +78,7 @@ __all__ = [
     "get_current_trace_id",
     "get_last_active_trace_id",
     "get_trace",
+    "instrument_openai",
     "log_expectation",
     "log_feedback",
     "override_feedback",
@@ -85,6 +87,7 @@ __all__ = [
     "search_traces",
     "start_span",
     "trace",
+    "uninstrument_openai",
     "update_assessment",
     "update_current_trace",
     "using_metadata",
@@ -92,3 +95,12 @@ __all__ = [
     "using_tags",
     "using_user",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # ``otelfeedback.openai.autolog()`` without importing ``otelfeedback.openai`` first.
+    if name == "openai":
+        import importlib
+
+        return importlib.import_module("otelfeedback.openai")
+    raise AttributeError(f"module 'otelfeedback' has no attribute {name!r}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -75,4 +75,35 @@ def capture_spans(
         setup.reset()
 
 
-__all__ = ["CapturedSpans", "InMemorySpanExporter", "SequentialIdGenerator", "capture_spans"]
+if TYPE_CHECKING:  # loaded lazily at run time, below
+    from otelfeedback.testing.fake_openai import (
+        Failure,
+        FakeOpenAIServer,
+        RecordedRequest,
+        Reply,
+        ToolCall,
+    )
+
+_FAKE_OPENAI = ("FakeOpenAIServer", "Failure", "RecordedRequest", "Reply", "ToolCall")
+
+
+def __getattr__(name: str) -> Any:
+    # The fake OpenAI server loads on first use (http.server is not free to import).
+    if name in _FAKE_OPENAI:
+        from otelfeedback.testing import fake_openai
+
+        return getattr(fake_openai, name)
+    raise AttributeError(f"module 'otelfeedback.testing' has no attribute {name!r}")
+
+
+__all__ = [
+    "CapturedSpans",
+    "FakeOpenAIServer",
+    "Failure",
+    "InMemorySpanExporter",
+    "RecordedRequest",
+    "Reply",
+    "SequentialIdGenerator",
+    "ToolCall",
+    "capture_spans",
+]
