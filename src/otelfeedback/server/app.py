@@ -72,7 +72,7 @@ def create_app(
         version=__version__,
     )
     routes = [
-        Route("/v1/traces", receiver, methods=["POST"]),
+        Route("/v1/traces", receiver.handle, methods=["POST"]),
         *api_traces.routes,
         *api_assessments.routes,
         *openapi.routes,

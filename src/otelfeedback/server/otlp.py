@@ -50,7 +50,7 @@ class OTLPReceiver:
         self.max_body_bytes = max_body_bytes
         self.stats = IngestStats()
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         as_json = content_type == JSON
         if content_type not in (PROTOBUF, JSON):

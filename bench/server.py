@@ -1,0 +1,225 @@
+"""Server benchmark (issue 5): OTLP ingestion throughput and page times.
+
+    .venv/bin/python bench/server.py                    # 100,000 traces in the store
+    .venv/bin/python bench/server.py --traces 10000     # a quick run
+
+1. Ingestion: a fresh store, the server in its own process (``otelfeedback server``), and
+   ``--exporters`` concurrent exporter processes each posting protobuf
+   ``ExportTraceServiceRequest`` batches of 512 spans (the OTel SDK's default batch) over
+   keep-alive connections. Prints spans/s, end to end (everything acknowledged is on disk).
+2. Pages: a store of ``--traces`` traces (``bench/store.py``'s generator: 5 spans each, 20%
+   with thumbs feedback), served by a fresh server; the first request (which builds the
+   index) is timed apart, then p50/p95 of the traces page (plain, filtered by feedback,
+   sorted by latency), its JSON twin and the trace page, measured as request latency over
+   loopback.
+
+Targets: >= 10,000 spans/s ingested; p95 page time <= 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import store as store_bench  # bench/store.py: the trace generator
+
+BATCH = 512
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(store: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, otelfeedback.cli as c; sys.exit(c.main())",
+            "server",
+            "--store",
+            str(store),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/api/health", timeout=1).read()
+            return process, url
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("the server did not start") from None
+            time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(10)
+
+
+def make_batch(rng: random.Random) -> bytes:
+    request = ExportTraceServiceRequest()
+    rs = request.resource_spans.add()
+    kv = rs.resource.attributes.add()
+    kv.key, kv.value.string_value = "service.name", "bench-exporter"
+    ss = rs.scope_spans.add()
+    ss.scope.name = "otelfeedback"
+    t0 = time.time_ns()
+    for i in range(BATCH):
+        if i % 4 == 0:
+            trace_id, root = rng.randbytes(16), rng.randbytes(8)
+        span = ss.spans.add()
+        span.trace_id = trace_id
+        span.span_id = root if i % 4 == 0 else rng.randbytes(8)
+        if i % 4:
+            span.parent_span_id = root
+        span.name = ("chat", "retrieve", "llm", "tool")[i % 4]
+        span.kind = 1
+        span.start_time_unix_nano = t0 + i * 1000
+        span.end_time_unix_nano = t0 + i * 1000 + 2_000_000
+        for key, value in (
+            ("openinference.span.kind", ("CHAIN", "RETRIEVER", "LLM", "TOOL")[i % 4]),
+            ("input.value", "How do I reset my password? " * 4),
+            ("output.value", "Open Settings, then Security, then Reset password. " * 3),
+            ("gen_ai.request.model", "gpt-4o-mini"),
+        ):
+            attr = span.attributes.add()
+            attr.key, attr.value.string_value = key, value
+        attr = span.attributes.add()
+        attr.key, attr.value.int_value = "gen_ai.usage.input_tokens", 120
+    return bytes(request.SerializeToString())
+
+
+def _exporter(url: str, batches: int, seed: int, queue: Any) -> None:
+    rng = random.Random(seed)
+    bodies = [make_batch(rng) for _ in range(batches)]
+    parsed = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+    queue.put("ready")
+    for body in bodies:
+        conn.request("POST", "/v1/traces", body, {"Content-Type": "application/x-protobuf"})
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"export failed: {response.status}")
+    conn.close()
+    queue.put("done")
+
+
+def bench_ingestion(exporters: int, batches: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        process, url = start_server(Path(tmp) / "store")
+        try:
+            queue: Any = multiprocessing.Queue()
+            workers = [
+                multiprocessing.Process(target=_exporter, args=(url, batches, n, queue))
+                for n in range(exporters)
+            ]
+            for w in workers:
+                w.start()
+            for _ in workers:
+                assert queue.get(timeout=120) == "ready"
+            start = time.perf_counter()
+            for _ in workers:
+                assert queue.get(timeout=600) == "done"
+            elapsed = time.perf_counter() - start
+            for w in workers:
+                w.join()
+            health = json.loads(urllib.request.urlopen(url + "/api/health").read())
+        finally:
+            stop(process)
+    spans = exporters * batches * BATCH
+    assert health["ingested"]["spans"] == spans, health
+    return spans / elapsed
+
+
+def timed_get(url: str) -> float:
+    start = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=120) as response:
+        response.read()
+        assert response.status == 200
+    return (time.perf_counter() - start) * 1000
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def bench_pages(traces: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "store"
+        started = time.perf_counter()
+        spans, ids = store_bench.generate(store, traces)
+        print(
+            f"  generated {traces:,} traces / {spans:,} spans in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        process, url = start_server(store)
+        try:
+            first = timed_get(url + "/traces")
+            print(f"  first request (builds the index): {first / 1000:.1f} s")
+            rng = random.Random(3)
+            feedback = urllib.parse.quote("feedback.user_feedback = 'false'")
+            pages = {
+                "traces page": lambda: url + "/traces",
+                "traces page, feedback filter": lambda: url + f"/traces?filter={feedback}",
+                "traces page, sorted by latency": lambda: url + "/traces?sort=latency",
+                "traces page, JSON twin": lambda: url + "/traces?format=json",
+                "trace page": lambda: url + f"/traces/{rng.choice(ids)}",
+            }
+            for name, make_url in pages.items():
+                samples = [timed_get(make_url()) for _ in range(rounds)]
+                p50, p95 = percentiles(samples)
+                flag = "ok" if p95 <= 300 else "SLOW"
+                print(f"  {name:<32} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   [{flag}]")
+        finally:
+            stop(process)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--traces", type=int, default=100_000)
+    parser.add_argument("--exporters", type=int, default=4)
+    parser.add_argument("--batches", type=int, default=40, help="batches per exporter")
+    parser.add_argument("--rounds", type=int, default=30, help="requests per page kind")
+    args = parser.parse_args()
+    print(
+        f"otelfeedback server benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} cpus)"
+    )
+    print(f"ingestion: {args.exporters} exporters x {args.batches} batches x {BATCH} spans")
+    rate = bench_ingestion(args.exporters, args.batches)
+    print(f"  {rate:,.0f} spans/s   [{'ok' if rate >= 10_000 else 'SLOW'}; target >= 10,000]")
+    print(f"pages with {args.traces:,} traces in the store ({args.rounds} requests each):")
+    bench_pages(args.traces, args.rounds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
