@@ -39,8 +39,8 @@ class Reply:
     """What the fake model answers to one request.
 
     Args:
-        content: the text; ``None`` means the default (an echo of the request, or a value
-            that fits a requested JSON schema).
+        content: the text; ``None`` means the default (the ``chunks`` joined, an echo of
+            the request, or a value that fits a requested JSON schema).
         tool_calls: tool calls to make instead of (or beside) the text.
         finish_reason: default ``tool_calls`` when there are tool calls, else ``stop``.
         model: the response's model; default the request's.
@@ -175,6 +175,8 @@ def resolve(reply: Reply, path_kind: str, body: Mapping[str, Any], ids: Ids) -> 
         default_tool_calls(body) if reply.content is None else []
     )
     content = reply.content
+    if content is None and reply.chunks is not None and not tool_calls:
+        content = "".join(reply.chunks)
     if content is None and not tool_calls:
         content = default_content(path_kind, body)
     calls = [

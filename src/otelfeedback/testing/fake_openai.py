@@ -66,7 +66,8 @@ class Failure:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """A request the server received: method, path, headers and the JSON body."""
+    """A request the server received: method, path, headers (names in lower case) and the
+    JSON body."""
 
     method: str
     path: str
@@ -308,7 +309,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"object": "list", "data": [model]})
             return
         fake = self.server.fake
-        item = fake._take(RecordedRequest(self.command, path, dict(self.headers.items()), body))
+        item = fake._take(
+            RecordedRequest(
+                self.command, path, {k.lower(): v for k, v in self.headers.items()}, body
+            )
+        )
         fake._wait(item.delay)
         if isinstance(item, Failure):
             self._send_failure(item)
