@@ -18,7 +18,10 @@ WORDS = "one two three four five"
 
 def _chunks(client: OpenAI, **kwargs: object) -> list[dict[str, object]]:
     stream = client.chat.completions.create(
-        model="gpt-4o-mini", messages=MESSAGES, stream=True, **kwargs  # type: ignore[call-overload]
+        model="gpt-4o-mini",
+        messages=MESSAGES,
+        stream=True,
+        **kwargs,  # type: ignore[call-overload]
     )
     return [chunk.model_dump() for chunk in stream]
 
