@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import operator
 import os
 import sqlite3
 import threading
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from otelfeedback import semconv as sc
 from otelfeedback.assessments.resolve import resolve_records
 from otelfeedback.assessments.wire import AssessmentRecord, decode_record, is_record
 from otelfeedback.export.file_store import list_segments as _list_segments
@@ -194,26 +194,26 @@ def _records_of(span: DecodedSpan) -> tuple[list[AssessmentRecord], bool]:
 
 def _store(conn: sqlite3.Connection, spans: list[DecodedSpan], stats: IndexStats) -> None:
     record_rows: list[tuple[str, str, int, str]] = []
-    # trace id -> span id -> rows; a span exported twice is indexed once (the first copy).
-    fresh: dict[str, dict[str, r.SpanRows]] = {}
+    # trace id -> span id -> span; a span exported twice is indexed once (the first copy).
+    fresh: dict[str, dict[str, DecodedSpan]] = {}
     for span in spans:
-        records, carrier = _records_of(span)
-        for rec in records:
-            record_rows.append(
-                (
-                    rec.key,
-                    rec.trace_id,
-                    rec.time_ns,
-                    json.dumps({"operation": rec.operation, "fields": rec.fields}),
+        if span.events or sc.ASSESSMENT_ID in span.attributes:
+            records, carrier = _records_of(span)
+            for rec in records:
+                record_rows.append(
+                    (
+                        rec.key,
+                        rec.trace_id,
+                        rec.time_ns,
+                        json.dumps({"operation": rec.operation, "fields": rec.fields}),
+                    )
                 )
-            )
-        if carrier:
-            continue
+            if carrier:
+                continue
         of_trace = fresh.get(span.trace_id)
         if of_trace is None:
             of_trace = fresh[span.trace_id] = {}
-        if span.span_id not in of_trace:
-            of_trace[span.span_id] = r.span_rows(span)
+        of_trace.setdefault(span.span_id, span)
     if fresh:
         stats.spans += _store_spans(conn, fresh)
     if record_rows:
@@ -230,21 +230,21 @@ class _Rows:
     """The rows one chunk adds, table by table."""
 
     spans: list[tuple[Any, ...]] = field(default_factory=list)
-    attrs: list[tuple[Any, ...]] = field(default_factory=list)
+    attrs: list[r.AttrRow] = field(default_factory=list)
     texts: list[tuple[int, str]] = field(default_factory=list)
     traces: list[tuple[Any, ...]] = field(default_factory=list)
     tags: list[tuple[Any, ...]] = field(default_factory=list)
     metadata: list[tuple[Any, ...]] = field(default_factory=list)
 
 
-def _store_spans(conn: sqlite3.Connection, fresh: dict[str, dict[str, r.SpanRows]]) -> int:
+def _store_spans(conn: sqlite3.Connection, fresh: dict[str, dict[str, DecodedSpan]]) -> int:
     """Insert the new spans of a chunk and recompute the summaries of their traces. Returns
     the number of spans inserted."""
     known = _known_traces(conn, list(fresh))
     stored = _stored_summaries(conn, list(known.values()))
     (next_id,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM traces").fetchone()
     out = _Rows()
-    summary_slice = r.SUMMARY_SLICE
+    span_rows = r.span_rows
     for trace_id, chunk_spans in fresh.items():
         tid = known.get(trace_id)
         new = list(chunk_spans.values())
@@ -253,24 +253,24 @@ def _store_spans(conn: sqlite3.Connection, fresh: dict[str, dict[str, r.SpanRows
             summaries: list[tuple[Any, ...]] = []
         else:
             summaries = stored.get(tid, [])
-            have = {s[0] for s in summaries}
-            new = [rows for rows in new if rows.span[1] not in have]
+            have = {s[1] for s in summaries}
+            new = [span for span in new if span.span_id not in have]
             if not new:
                 continue
         texts: dict[str, None] = {}
-        for rows in new:
-            row = rows.span
-            out.spans.append(r.stored_row(tid, row))
-            summaries.append(row[summary_slice])
-            out.attrs.extend((key, text, tid, number) for key, text, number in rows.attrs)
-            for text in rows.texts:
+        for span in new:
+            row, attrs, parts = span_rows(span, tid)
+            out.spans.append(row)
+            summaries.append(row)
+            out.attrs.extend(attrs)
+            for text in parts:
                 texts[text] = None
         if texts:
             # Each distinct input/output once per trace and chunk (a root's input is often
             # its LLM span's input too).
             out.texts.append((tid, "\n".join(texts)))
         summaries.sort(key=_start_ns)
-        summaries = _with_root_previews(conn, tid, summaries, chunk_spans)
+        summaries = _with_root_previews(conn, summaries, chunk_spans)
         row, tags, metadata = r.trace_row(trace_id, summaries)
         out.traces.append((tid, *row))
         out.tags.extend((tid, k, *r.kv_values(v)) for k, v in tags.items())
@@ -285,10 +285,17 @@ def _insert(conn: sqlite3.Connection, out: _Rows, known: list[int]) -> None:
         old = [(tid,) for tid in known]
         conn.executemany("DELETE FROM trace_tags WHERE tid = ?", old)
         conn.executemany("DELETE FROM trace_metadata WHERE tid = ?", old)
-    conn.executemany(f"INSERT OR REPLACE INTO traces VALUES ({', '.join('?' * 19)})", out.traces)
+    # New traces are inserted, known ones replaced (same key): REPLACE costs more.
+    marks = ", ".join("?" * 19)
+    known_ids = set(known)
+    conn.executemany(
+        f"INSERT INTO traces VALUES ({marks})", [t for t in out.traces if t[0] not in known_ids]
+    )
+    conn.executemany(
+        f"INSERT OR REPLACE INTO traces VALUES ({marks})",
+        [t for t in out.traces if t[0] in known_ids],
+    )
     conn.executemany(f"INSERT OR IGNORE INTO spans VALUES ({', '.join('?' * 18)})", out.spans)
-    # In key order: each page of the (key, value) B-tree is then visited once per chunk.
-    out.attrs.sort(key=_ATTR_ORDER)
     conn.executemany("INSERT OR IGNORE INTO span_attrs VALUES (?, ?, ?, ?)", out.attrs)
     conn.executemany("INSERT INTO trace_tags VALUES (?, ?, ?, ?)", out.tags)
     conn.executemany("INSERT INTO trace_metadata VALUES (?, ?, ?, ?)", out.metadata)
@@ -301,11 +308,8 @@ def _insert(conn: sqlite3.Connection, out: _Rows, known: list[int]) -> None:
         )
 
 
-_ATTR_ORDER = operator.itemgetter(0, 1, 2)
-
-
-def _start_ns(summary: tuple[Any, ...]) -> Any:
-    return summary[5]
+def _start_ns(row: tuple[Any, ...]) -> Any:
+    return row[6]
 
 
 def _known_traces(conn: sqlite3.Connection, trace_ids: list[str]) -> dict[str, int]:
@@ -323,40 +327,39 @@ def _known_traces(conn: sqlite3.Connection, trace_ids: list[str]) -> dict[str, i
 def _stored_summaries(
     conn: sqlite3.Connection, tids: list[int]
 ) -> dict[int, list[tuple[Any, ...]]]:
-    """The span summaries (``rows.SUMMARY_COLUMNS``) of stored traces, by trace key."""
+    """The span rows (``rows.SUMMARY_COLUMNS``) of stored traces, by trace key."""
     result: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for start in range(0, len(tids), 500):
         batch = tids[start : start + 500]
         marks = ", ".join("?" * len(batch))
         for row in conn.execute(
-            f"SELECT tid, {r.SUMMARY_COLUMNS} FROM spans WHERE tid IN ({marks}) "
+            f"SELECT {r.SUMMARY_COLUMNS} FROM spans WHERE tid IN ({marks}) "
             "ORDER BY tid, start_ns, rowid",
             batch,
         ):
-            result[row[0]].append(row[1:])
+            result[row[0]].append(row)
     return result
 
 
 def _with_root_previews(
     conn: sqlite3.Connection,
-    tid: int,
     summaries: list[tuple[Any, ...]],
-    chunk_spans: dict[str, r.SpanRows],
+    chunk_spans: dict[str, DecodedSpan],
 ) -> list[tuple[Any, ...]]:
     """Fill in the previews of a root that has a parent (the root lives in another service):
     span rows carry previews for parentless spans only."""
     root = r.root_of(summaries)
-    if root[1] is None:
+    if root[2] is None:
         return summaries
-    rows = chunk_spans.get(root[0])
-    if rows is not None:
-        previews = r.previews(rows.attributes)
+    span = chunk_spans.get(root[1])
+    if span is not None:
+        previews = r.previews(span.attributes)
     else:
         found = conn.execute(
-            "SELECT data FROM spans WHERE tid = ? AND span_id = ?", (tid, root[0])
+            "SELECT data FROM spans WHERE tid = ? AND span_id = ?", (root[0], root[1])
         ).fetchone()
         previews = r.previews_from_data(found[0]) if found else (None, None)
-    return [(*s[:14], *previews) if s is root else s for s in summaries]
+    return [(*s[:15], *previews, *s[17:]) if s is root else s for s in summaries]
 
 
 def load_records(conn: sqlite3.Connection, trace_id: str) -> list[AssessmentRecord]:

@@ -7,7 +7,6 @@ import json
 import json.encoder
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from otelfeedback import semconv as sc
@@ -123,16 +122,8 @@ def _int_attr(attributes: dict[str, Any], key: str) -> int:
     return int(value)
 
 
-@dataclass
-class SpanRows:
-    """What one span contributes to the index. ``span`` is the ``spans`` row with the trace
-    id (hex) in place of the integer trace key; it has previews only when the span has no
-    parent (the usual root: ``previews`` gives any other span's)."""
-
-    span: tuple[Any, ...]
-    attrs: list[tuple[str, str, float | None]]  # key, text, number
-    texts: list[str]
-    attributes: dict[str, Any]
+#: A ``span_attrs`` row: key, value as text, trace key, value as a number.
+AttrRow = tuple[str, str, int, float | None]
 
 
 def span_data(span: DecodedSpan) -> dict[str, Any]:
@@ -154,15 +145,17 @@ def span_data(span: DecodedSpan) -> dict[str, Any]:
     return data
 
 
-def span_rows(span: DecodedSpan) -> SpanRows:
-    """The ``spans`` row, the ``span_attrs`` rows and the full-text parts of one span."""
+def span_rows(span: DecodedSpan, tid: int) -> tuple[tuple[Any, ...], list[AttrRow], list[str]]:
+    """The ``spans`` row (``SPAN_COLUMNS``), the ``span_attrs`` rows and the full-text parts
+    of one span of the trace with key ``tid``. The row has previews only when the span has
+    no parent (the usual root; ``previews`` gives any other span's)."""
     attributes = span.attributes
     get = attributes.get
     tags = _tags(attributes) if sc.TAG_TAGS in attributes or sc.TRACE_TAGS in attributes else None
     metadata = _json_object(get(sc.METADATA))
     service = span.resource.get("service.name")
     row = (
-        span.trace_id,
+        tid,
         span.span_id,
         span.parent_span_id,
         span.name,
@@ -186,18 +179,13 @@ def span_rows(span: DecodedSpan) -> SpanRows:
             continue
         text, number = kv_values(value)
         if text is not None and len(text) <= MAX_ATTR_TEXT:
-            attrs.append((key, text, number))
+            attrs.append((key, text, tid, number))
     parts = [
         v[:MAX_TEXT_CHARS]
         for v in (get(sc.INPUT_VALUE), get(sc.OUTPUT_VALUE))
         if isinstance(v, str) and v
     ]
-    return SpanRows(row, attrs, parts, attributes)
-
-
-def stored_row(tid: int, row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The ``spans`` row as stored: the integer trace key in place of the trace id."""
-    return (tid, *row[1:])
+    return row, attrs, parts
 
 
 def previews(attributes: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -217,56 +205,55 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-#: The summary columns within a ``spans`` row (``span_rows().span``), in the same order.
-SUMMARY_SLICE = slice(1, 17)
-#: Columns ``trace_row`` reads, in order.
+#: The ``spans`` columns ``root_of`` and ``trace_row`` read, in the order of a row; a
+#: ``span_rows`` row has them at the same places, then ``data``.
 SUMMARY_COLUMNS = (
-    "span_id, parent_span_id, name, span_type, status, start_ns, end_ns, input_tokens, "
+    "tid, span_id, parent_span_id, name, span_type, status, start_ns, end_ns, input_tokens, "
     "output_tokens, service_name, session_id, user_id, tags, metadata, request_preview, "
     "response_preview"
 )
 
 
 def root_of(spans: list[tuple[Any, ...]]) -> tuple[Any, ...]:
-    """The root among span summaries sorted by start: the span without a parent, else the
+    """The root among span rows sorted by start: the span without a parent, else the
     earliest span whose parent is not stored."""
-    root = next((s for s in spans if s[1] is None), None)
+    root = next((s for s in spans if s[2] is None), None)
     if root is None:
-        ids = {s[0] for s in spans}
-        root = next((s for s in spans if s[1] not in ids), spans[0])
+        ids = {s[1] for s in spans}
+        root = next((s for s in spans if s[2] not in ids), spans[0])
     return root
 
 
 def trace_row(
     trace_id: str, spans: list[tuple[Any, ...]]
 ) -> tuple[tuple[Any, ...], dict[str, str], dict[str, Any]]:
-    """The ``traces`` row, tags and metadata of a trace from its span summaries
-    (``SUMMARY_COLUMNS``, sorted by start time).
+    """The ``traces`` row (without its key), tags and metadata of a trace from its span
+    rows (``SUMMARY_COLUMNS`` first), sorted by start time.
 
     The root is the span without a parent, else (the root lives elsewhere) the earliest span
     whose parent is not stored. Tags and metadata merge over the spans in start order, the
     root's winning; tokens sum over the spans."""
     root = root_of(spans)
-    start = min(s[5] for s in spans)
-    end = max(s[6] for s in spans)
+    start = min(s[6] for s in spans)
+    end = max(s[7] for s in spans)
     tags: dict[str, str] = {}
     metadata: dict[str, Any] = {}
     session = user = service = None
     for s in [*spans, root]:
-        if s[12]:
-            tags.update(json.loads(s[12]))
         if s[13]:
-            metadata.update(json.loads(s[13]))
+            tags.update(json.loads(s[13]))
+        if s[14]:
+            metadata.update(json.loads(s[14]))
     for s in [root, *spans]:
-        service = service or s[9]
-        session = session or s[10]
-        user = user or s[11]
-    input_tokens = sum(s[7] for s in spans)
-    output_tokens = sum(s[8] for s in spans)
+        service = service or s[10]
+        session = session or s[11]
+        user = user or s[12]
+    input_tokens = sum(s[8] for s in spans)
+    output_tokens = sum(s[9] for s in spans)
     row = (
         trace_id,
-        root[2],
-        "ERROR" if root[4] == "ERROR" else "OK",
+        root[3],
+        "ERROR" if root[5] == "ERROR" else "OK",
         start // 1_000_000,
         end // 1_000_000,
         max(0, end - start) / 1e6,
@@ -277,10 +264,10 @@ def trace_row(
         output_tokens,
         input_tokens + output_tokens,
         len(spans),
-        root[0],
-        root[14],
+        root[1],
         root[15],
-        _JSON.encode(tags),
-        _JSON.encode(metadata),
+        root[16],
+        compact_encoder()(tags),
+        compact_encoder()(metadata),
     )
     return row, tags, metadata
