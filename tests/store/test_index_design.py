@@ -13,6 +13,7 @@ from otelfeedback.store import FileStore
 from otelfeedback.store.query import dialect
 from otelfeedback.store.schema import MIGRATIONS
 from tests.store.otlp_fixtures import append, io_attrs, line, sid, span, tid
+from tests.store.test_filters import CASES
 
 
 def _texts(tmp_path: Path, texts: list[str]) -> FileStore:
@@ -146,3 +147,18 @@ def test_indexing_leaves_the_garbage_collector_as_it_was(tmp_path: Path, enabled
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+@pytest.mark.parametrize(("filter_string", "expected"), CASES)
+def test_every_filter_gives_the_same_traces_when_sets_and_text_are_walked(
+    sample_store: FileStore,
+    monkeypatch: pytest.MonkeyPatch,
+    filter_string: str,
+    expected: set[int],
+) -> None:
+    # Probe limits of 1: every IN set counts as large (the traces drive the query) and
+    # every text pattern as common (the traces are walked); the defaults take the other
+    # plans on this small store (test_filters.py).
+    monkeypatch.setattr(dialect, "SET_PROBE_ROWS", 1)
+    monkeypatch.setattr(dialect, "TEXT_PROBE_ROWS", 1)
+    assert _ids(sample_store.search_traces(filter_string)) == expected

@@ -83,16 +83,17 @@ class Compiler:
             column = f.SPAN_FIELDS[field.key]
             inner = self.column_condition(f"s.{column.column}", column, node)
             # Correlated: walks traces in the requested order and stops at the page size,
-            # probing each trace's few spans through the (trace_id, span_id) index.
+            # probing each trace's spans through the (span_type, tid) / (name, tid) indexes.
             return f"EXISTS (SELECT 1 FROM spans s WHERE s.tid = t.id AND {inner})"
         table, key_sql, outer, inner_column = _KV_SUBQUERY[field.prefix]
+        mark = len(self.params)
         key_condition = key_sql.format(p=self.param(field.key))
         base = f"SELECT k.{inner_column} FROM {table} k WHERE {key_condition}"
         if node.op == "IS NULL":
             return f"t.{outer} NOT IN ({base})"
-        if node.op == "IS NOT NULL":
-            return f"t.{outer} IN ({base})"
-        return f"t.{outer} IN ({base} AND {self.kv_condition(node)})"
+        if node.op != "IS NOT NULL":
+            base = f"{base} AND {self.kv_condition(node)}"
+        return self.dialect.membership(f"t.{outer}", base, self.params[mark:])
 
     def column_condition(self, sql_column: str, column: f.TraceColumn, node: Comparison) -> str:
         op = node.op

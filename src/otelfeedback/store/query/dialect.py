@@ -9,6 +9,9 @@ from typing import Any, Protocol
 #: Rows the SQLite full-text probe reads before it decides how to search (see
 #: ``SQLiteDialect.text_condition``).
 TEXT_PROBE_ROWS = 1000
+#: Traces an ``IN`` set may hold and still drive the query (see
+#: ``SQLiteDialect.membership``).
+SET_PROBE_ROWS = 1000
 
 
 class Dialect(Protocol):
@@ -28,6 +31,11 @@ class Dialect(Protocol):
     def text_condition(self, pattern: str) -> tuple[str, list[Any]]:
         """A condition on ``t`` (traces) that holds when some span input/output of the
         trace matches the LIKE ``pattern`` case-insensitively, and its parameters."""
+        ...
+
+    def membership(self, column: str, subquery: str, params: list[Any]) -> str:
+        """``column IN (subquery)``, written for the database's planner; ``params`` are the
+        subquery's (already bound by the caller)."""
         ...
 
 
@@ -93,6 +101,21 @@ class SQLiteDialect:
     def like_param(self, pattern: str, *, case_insensitive: bool) -> str:
         return pattern if case_insensitive else like_to_glob(pattern)
 
+    def membership(self, column: str, subquery: str, params: list[Any]) -> str:
+        """``column IN (subquery)``, or ``+column IN (subquery)`` when the set is large.
+
+        SQLite's planner drives such a query from the set (one lookup per member, then a
+        sort), which is right for a few members and slow for many (a thumbs-down on 6% of
+        100,000 traces: 6,000 lookups to show 100). The ``+`` keeps it from using the set
+        to drive: it walks the traces in the requested order and tests membership, stopping
+        after a page. The set's size is probed first, up to ``SET_PROBE_ROWS``."""
+        if self.conn is None:
+            return f"{column} IN ({subquery})"
+        (count,) = self.conn.execute(
+            f"SELECT count(*) FROM ({subquery} LIMIT ?)", [*params, SET_PROBE_ROWS]
+        ).fetchone()
+        return f"{'+' if count >= SET_PROBE_ROWS else ''}{column} IN ({subquery})"
+
     def text_condition(self, pattern: str) -> tuple[str, list[Any]]:
         """Full text, two ways.
 
@@ -137,6 +160,9 @@ class PostgresDialect:
 
     def like_param(self, pattern: str, *, case_insensitive: bool) -> str:
         return pattern
+
+    def membership(self, column: str, subquery: str, params: list[Any]) -> str:
+        return f"{column} IN ({subquery})"
 
     def text_condition(self, pattern: str) -> tuple[str, list[Any]]:
         return "t.id IN (SELECT tid FROM trace_text WHERE body ILIKE %s)", [pattern]
