@@ -37,8 +37,10 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    # Package scope, not session: Playwright's sync API keeps an event loop running in this
+    # thread while it is open, and later tests call asyncio.run().
     executable = chromium_path()
     if executable is None:
         message = "Chromium is not installed: apt-get install -y chromium"
