@@ -76,7 +76,8 @@ def test_full_text_with_many_matches_pages_in_order(
 
 
 def test_spans_of_one_trace_over_several_updates_share_its_key(tmp_path: Path) -> None:
-    append(tmp_path, line([span(tid(1), sid(1), "root", attrs=io_attrs("CHAIN", "first", None))]))
+    root_attrs = io_attrs("CHAIN", "first", None, **{"otelfeedback.trace.tags": '{"env": "a"}'})
+    append(tmp_path, line([span(tid(1), sid(1), "root", attrs=root_attrs)]))
     store = FileStore(tmp_path)
     assert len(store.search_traces()) == 1
     child = span(
@@ -88,12 +89,16 @@ def test_spans_of_one_trace_over_several_updates_share_its_key(tmp_path: Path) -
         attrs=io_attrs("TOOL", "second", None, **{"tool.name": "lookup"}),
     )
     append(tmp_path, line([child]))
+    append(tmp_path, line([child]))
+    assert store.get_trace(tid(1)).info.span_count == 2
     append(tmp_path, line([child]))  # exported twice, in a later update
     trace = store.get_trace(tid(1))
     assert [s.name for s in trace.spans] == ["root", "tool"]
     assert trace.info.span_count == 2
     assert _ids(store.search_traces("trace.text LIKE '%second%' AND span.type = 'TOOL'")) == {1}
     assert _ids(store.search_traces("span.attributes.`tool.name` = 'lookup'")) == {1}
+    assert trace.info.tags == {"env": "a"}
+    assert _ids(store.search_traces("tags.env = 'a'")) == {1}
 
 
 def test_root_with_a_remote_parent_keeps_its_previews_across_updates(tmp_path: Path) -> None:

@@ -244,6 +244,7 @@ def _store_spans(conn: sqlite3.Connection, fresh: dict[str, dict[str, DecodedSpa
     stored = _stored_summaries(conn, list(known.values()))
     (next_id,) = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM traces").fetchone()
     out = _Rows()
+    refreshed: list[int] = []  # known traces whose summary is replaced
     span_rows = r.span_rows
     for trace_id, chunk_spans in fresh.items():
         tid = known.get(trace_id)
@@ -257,6 +258,7 @@ def _store_spans(conn: sqlite3.Connection, fresh: dict[str, dict[str, DecodedSpa
             new = [span for span in new if span.span_id not in have]
             if not new:
                 continue
+            refreshed.append(tid)
         texts: dict[str, None] = {}
         for span in new:
             row, attrs, parts = span_rows(span, tid)
@@ -276,7 +278,7 @@ def _store_spans(conn: sqlite3.Connection, fresh: dict[str, dict[str, DecodedSpa
         out.tags.extend((tid, k, *r.kv_values(v)) for k, v in tags.items())
         out.metadata.extend((tid, k, *r.kv_values(v)) for k, v in metadata.items())
     if out.spans:
-        _insert(conn, out, list(known.values()))
+        _insert(conn, out, refreshed)
     return len(out.spans)
 
 
