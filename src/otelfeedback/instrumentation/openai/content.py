@@ -67,6 +67,22 @@ def dump_json(value: Any) -> str:
 
 
 def get(obj: Any, key: str, default: Any = None) -> Any:
-    """``obj[key]`` for a mapping, else ``obj.key``; ``default`` when missing or ``None``."""
-    value = obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+    """``obj[key]`` for a mapping, else ``obj.key``; ``default`` when missing or ``None``.
+
+    Hot path: response models are pydantic models, whose fields live in ``__dict__`` and
+    whose extra fields live in ``__pydantic_extra__``; reading those directly avoids
+    pydantic's slow ``__getattr__`` for a field that is absent."""
+    if isinstance(obj, dict):
+        value = obj.get(key)
+    else:
+        fields = getattr(obj, "__dict__", None)
+        if fields is not None and key in fields:
+            value = fields[key]
+        elif hasattr(type(obj), "__pydantic_extra__"):
+            extra = obj.__pydantic_extra__
+            value = extra.get(key) if extra else None
+        elif isinstance(obj, Mapping):
+            value = obj.get(key)
+        else:
+            value = getattr(obj, key, None)
     return default if value is None else value
