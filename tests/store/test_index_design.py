@@ -91,7 +91,8 @@ def test_spans_of_one_trace_over_several_updates_share_its_key(tmp_path: Path) -
     append(tmp_path, line([child]))
     append(tmp_path, line([child]))
     assert store.get_trace(tid(1)).info.span_count == 2
-    append(tmp_path, line([child]))  # exported twice, in a later update
+    # Exported twice, in a later update, beside a new trace.
+    append(tmp_path, line([child, span(tid(2), sid(9), "other", start_ms=-1)]))
     trace = store.get_trace(tid(1))
     assert [s.name for s in trace.spans] == ["root", "tool"]
     assert trace.info.span_count == 2
