@@ -41,6 +41,8 @@ class Configuration:
     store_path: Path | None
     capture_content: bool
     store_url: str | None = None
+    #: The processor feeding the store (the file store, or the server in remote mode).
+    store_processor: BoundedBatchSpanProcessor | None = None
     processors: list[BoundedBatchSpanProcessor] = field(default_factory=list)
     owns_provider: bool = True
 
@@ -170,20 +172,21 @@ def configure(
     # Joining an app's provider, we export over OTLP only when asked to in this call.
     endpoint = otlp_endpoint if joined else config.resolve("otlp_endpoint", otlp_endpoint)
     span_exporters: list[SpanExporter] = []
+    store_exporter: SpanExporter | None = None
     if path is not None:
-        span_exporters.append(
-            FileStoreSpanExporter(path, config.resolve("file_max_bytes", file_max_bytes))
+        store_exporter = FileStoreSpanExporter(
+            path, config.resolve("file_max_bytes", file_max_bytes)
         )
+        span_exporters.append(store_exporter)
     if url is not None:  # remote mode: spans go to the server's OTLP receiver
         token = config.resolve("server_token")
-        span_exporters.append(
-            build_otlp_exporter(
-                url + "/v1/traces",
-                "http/protobuf",
-                {"authorization": f"Bearer {token}"} if token else None,
-                settings["export_timeout_ms"],
-            )
+        store_exporter = build_otlp_exporter(
+            url + "/v1/traces",
+            "http/protobuf",
+            {"authorization": f"Bearer {token}"} if token else None,
+            settings["export_timeout_ms"],
         )
+        span_exporters.append(store_exporter)
     if endpoint:
         span_exporters.append(
             build_otlp_exporter(endpoint, protocol, otlp_headers, settings["export_timeout_ms"])
@@ -218,6 +221,7 @@ def configure(
         tracer_provider=provider,
         store_path=path,
         store_url=url,
+        store_processor=next((p for p in processors if p.exporter is store_exporter), None),
         capture_content=bool(config.resolve("capture_content", capture_content)),
         processors=processors,
         owns_provider=not joined,

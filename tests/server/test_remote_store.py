@@ -115,12 +115,6 @@ def remote_server(tmp_path: Path) -> Iterator[LiveServer]:
     live.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ConfigurationError,
-    reason="needs the remote-store hook in otelfeedback.store.fluent (active_store() -> "
-    "RemoteStore for a server URL); see docs/server.md, 'Remote mode'",
-)
 def test_configure_with_a_server_url_is_remote_mode(remote_server: LiveServer) -> None:
     otelfeedback.configure(store=remote_server.url)
 
@@ -135,3 +129,33 @@ def test_configure_with_a_server_url_is_remote_mode(remote_server: LiveServer) -
     trace = otelfeedback.get_trace(trace_id)
     assert trace.search_assessments("user_feedback")[0].value is False
     assert otelfeedback.search_traces("feedback.user_feedback = 'false'")[0].trace_id == trace_id
+
+
+def test_remote_mode_overrides_updates_and_deletes_like_the_local_store(
+    remote_server: LiveServer,
+) -> None:
+    otelfeedback.configure(store=remote_server.url)
+
+    @otelfeedback.trace
+    def remote_app(question: str) -> str:
+        return "answer"
+
+    remote_app("q")
+    trace_id = otelfeedback.get_last_active_trace_id()
+    assert trace_id is not None
+    first = otelfeedback.log_feedback(trace_id, "correct", False, rationale="judge says no")
+    assert first.assessment_id is not None
+    fixed = otelfeedback.override_feedback(
+        trace_id, first.assessment_id, True, rationale="a human checked it"
+    )
+    assert fixed.overrides == first.assessment_id
+    assert otelfeedback.get_assessment(trace_id, first.assessment_id).valid is False
+    otelfeedback.update_assessment(trace_id, fixed.assessment_id or "", rationale="checked twice")
+    assert otelfeedback.get_assessment(trace_id, fixed.assessment_id or "").rationale == (
+        "checked twice"
+    )
+    otelfeedback.delete_assessment(trace_id, fixed.assessment_id or "")
+    # Deleting the override makes the original current again, as in a local store.
+    assert otelfeedback.get_assessment(trace_id, first.assessment_id).valid is True
+    with pytest.raises(NotFoundError):
+        otelfeedback.log_feedback("f" * 32, "x", True)

@@ -11,19 +11,29 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-from otelfeedback import setup
+from otelfeedback import config, setup
 from otelfeedback.assessments import validation as v
 from otelfeedback.errors import ConfigurationError, InvalidArgumentError
-from otelfeedback.export.file_store import FileStoreSpanExporter
 from otelfeedback.store.entities import Trace
 from otelfeedback.store.file_store import FileStore
+from otelfeedback.store.remote import RemoteStore
 
 _stores: dict[Path, FileStore] = {}
+_remotes: dict[tuple[str, str | None], RemoteStore] = {}
 _stores_lock = threading.Lock()
 
 
-def active_store(*, required: bool = True) -> FileStore | None:
-    """The ``FileStore`` of the active configuration (configuring the defaults)."""
+def active_store(*, required: bool = True) -> FileStore | RemoteStore | None:
+    """The store of the active configuration (configuring the defaults): a ``FileStore``,
+    or a ``RemoteStore`` in remote mode (``store="http://..."``)."""
+    url = setup.get_active_store_url()
+    if url is not None:
+        key = (url, config.resolve("server_token"))
+        with _stores_lock:
+            remote = _remotes.get(key)
+            if remote is None:
+                remote = _remotes[key] = RemoteStore(url, token=key[1])
+            return remote
     path = setup.get_active_store_path()
     if path is None:
         if required:
@@ -40,16 +50,14 @@ def active_store(*, required: bool = True) -> FileStore | None:
 
 
 def flush_store() -> None:
-    """Export the spans waiting for the file store (only that exporter, not slow OTLP)."""
+    """Export the spans waiting for the store (only that exporter, not a slow OTLP backend):
+    the file store, or the server in remote mode."""
     configuration = setup.get_configuration()
-    if configuration is None:
-        return
-    for processor in configuration.processors:
-        if isinstance(getattr(processor, "exporter", None), FileStoreSpanExporter):
-            processor.force_flush(30_000)
+    if configuration is not None and configuration.store_processor is not None:
+        configuration.store_processor.force_flush(30_000)
 
 
-def _read_store() -> FileStore:
+def _read_store() -> FileStore | RemoteStore:
     store = active_store()
     assert store is not None
     flush_store()
