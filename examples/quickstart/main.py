@@ -53,6 +53,7 @@ def main() -> None:
     config = otelfeedback.get_configuration()
     assert config is not None
     print(f"Traces and feedback are in {config.store_path}")
+    print("Step 3-4: run `.venv/bin/otelfeedback server` and open http://127.0.0.1:5050")
 
 
 if __name__ == "__main__":
