@@ -40,4 +40,7 @@ def test_quickstart_example_runs_offline(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert re.search(r"Trace ID: [0-9a-f]{32}", result.stdout)
     assert "user_feedback = False (Missing details" in result.stdout
+    # Step 1 ran against the fake OpenAI server: the LLM call is a span of the trace.
+    assert "CHAT_MODEL chat gpt-4o-mini" in result.stdout
+    assert "RETRIEVER  retrieve_context" in result.stdout
     assert list((tmp_path / "otelfeedback-data" / "traces").glob("segment-*.jsonl"))
