@@ -27,17 +27,20 @@ if TYPE_CHECKING:
     from otelfeedback.instrumentation.openai.endpoints import Endpoint
 
 
-def start_span(tracer: trace_api.Tracer, name: str, attributes: dict[str, Any]) -> trace_api.Span:
+def start_span(
+    tracer: trace_api.Tracer, name: str, attributes: dict[str, Any]
+) -> tuple[trace_api.Span, otel_context.Context]:
     """A CLIENT span, child of the current context, carrying the session/user/tags in force,
-    and known to the tracing layer as live (like ``tracing.span.begin``, with a kind)."""
+    and known to the tracing layer as live (like ``tracing.span.begin``, with a kind).
+    Returns the span and the context in which it is current."""
     parent = otel_context.get_current()
     extra = current_context_attributes()
     if extra:
         attributes = {**extra, **attributes}
     span = tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=attributes)
-    with_local_root(trace_api.set_span_in_context(span, parent), span)
+    ctx = with_local_root(trace_api.set_span_in_context(span, parent), span)
     _state._live_spans[span.get_span_context().span_id] = span
-    return span
+    return span, ctx
 
 
 class Call:
@@ -47,6 +50,7 @@ class Call:
         "__weakref__",
         "acc",
         "content",
+        "context",
         "ended",
         "endpoint",
         "first_chunk_ns",
@@ -55,8 +59,15 @@ class Call:
         "start_ns",
     )
 
-    def __init__(self, span: trace_api.Span, endpoint: Endpoint, content: Content) -> None:
+    def __init__(
+        self,
+        span: trace_api.Span,
+        endpoint: Endpoint,
+        content: Content,
+        context: otel_context.Context,
+    ) -> None:
         self.span = span
+        self.context = context
         self.endpoint = endpoint
         self.content = content
         self.start_ns = time.perf_counter_ns()

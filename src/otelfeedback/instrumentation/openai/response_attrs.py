@@ -17,11 +17,17 @@ def usage(data: Any, attrs: dict[str, Any]) -> None:
     """Token counts in both vocabularies, from chat/completions or Responses-API usage."""
     if data is None:
         return
-    inp = get(data, "prompt_tokens", get(data, "input_tokens"))
-    out = get(data, "completion_tokens", get(data, "output_tokens"))
+    inp = get(data, "prompt_tokens")
+    if inp is not None:  # chat and legacy completions
+        out = get(data, "completion_tokens")
+        in_details = get(data, "prompt_tokens_details")
+        out_details = get(data, "completion_tokens_details")
+    else:  # the Responses API
+        inp = get(data, "input_tokens")
+        out = get(data, "output_tokens")
+        in_details = get(data, "input_tokens_details")
+        out_details = get(data, "output_tokens_details")
     total = get(data, "total_tokens")
-    in_details = get(data, "prompt_tokens_details", get(data, "input_tokens_details"))
-    out_details = get(data, "completion_tokens_details", get(data, "output_tokens_details"))
     cached = get(in_details, "cached_tokens") if in_details is not None else None
     reasoning = get(out_details, "reasoning_tokens") if out_details is not None else None
     if isinstance(inp, int):
@@ -79,7 +85,9 @@ def chat(resp: Any, content: Content) -> dict[str, Any]:
             reasons.append(str(reason))
         if content.capture:
             message = get(choice, "message")
-            text = get(message, "content", get(message, "refusal"))
+            text = get(message, "content")
+            if text is None:
+                text = get(message, "refusal")
             calls = list(get(message, "tool_calls", ()))
             _output_message(get(choice, "index", i), text, calls, content, attrs)
     if reasons:

@@ -14,7 +14,6 @@ from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace as trace_api
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 
 from otelfeedback import semconv as sc
@@ -80,7 +79,8 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
         attrs.update(endpoint.request(body, content))
         if content.capture:
             attrs.update(content.io("input", body))
-        return Call(start_span(state.tracer, name, attrs), endpoint, content)
+        span, ctx = start_span(state.tracer, name, attrs)
+        return Call(span, endpoint, content, ctx)
     except Exception:
         log_internal_error("starting an OpenAI span")
         return None
@@ -91,7 +91,7 @@ def request_sync(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dic
     if call is None:
         return wrapped(*args, **kwargs)
     token = _CURRENT.set(call)
-    scope = otel_context.attach(trace_api.set_span_in_context(call.span))
+    scope = otel_context.attach(call.context)
     try:
         result = wrapped(*args, **kwargs)
     except BaseException as exc:
@@ -110,7 +110,7 @@ async def request_async(
     if call is None:
         return await wrapped(*args, **kwargs)
     token = _CURRENT.set(call)
-    scope = otel_context.attach(trace_api.set_span_in_context(call.span))
+    scope = otel_context.attach(call.context)
     try:
         result = await wrapped(*args, **kwargs)
     except BaseException as exc:
