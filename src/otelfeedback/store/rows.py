@@ -168,8 +168,8 @@ def span_rows(span: DecodedSpan, tid: int) -> tuple[tuple[Any, ...], list[AttrRo
         service if isinstance(service, str) else None,
         _str_or_none(get(sc.SESSION_ID)),
         _str_or_none(get(sc.USER_ID)),
-        _JSON.encode(tags) if tags else None,
-        _JSON.encode(metadata) if metadata else None,
+        compact_encoder()(tags) if tags else None,
+        compact_encoder()(metadata) if metadata else None,
         *(previews(attributes) if span.parent_span_id is None else (None, None)),
         compact_encoder()(span_data(span)),
     )
@@ -234,22 +234,27 @@ def trace_row(
     whose parent is not stored. Tags and metadata merge over the spans in start order, the
     root's winning; tokens sum over the spans."""
     root = root_of(spans)
-    start = min(s[6] for s in spans)
-    end = max(s[7] for s in spans)
+    start, end = spans[0][6], spans[0][7]
+    input_tokens = output_tokens = 0
     tags: dict[str, str] = {}
     metadata: dict[str, Any] = {}
-    session = user = service = None
-    for s in [*spans, root]:
+    service, session, user = root[10], root[11], root[12]
+    for s in spans:
+        start = min(start, s[6])
+        end = max(end, s[7])
+        input_tokens += s[8]
+        output_tokens += s[9]
         if s[13]:
             tags.update(json.loads(s[13]))
         if s[14]:
             metadata.update(json.loads(s[14]))
-    for s in [root, *spans]:
         service = service or s[10]
         session = session or s[11]
         user = user or s[12]
-    input_tokens = sum(s[8] for s in spans)
-    output_tokens = sum(s[9] for s in spans)
+    if root[13]:  # the root wins
+        tags.update(json.loads(root[13]))
+    if root[14]:
+        metadata.update(json.loads(root[14]))
     row = (
         trace_id,
         root[3],
