@@ -19,6 +19,7 @@ ORIGINALS = {
     (cls, name): cls.__dict__[name]
     for cls in (SyncAPIClient, AsyncAPIClient)
     for name in ("request", "_sleep_for_retry")
+    if name in cls.__dict__  # _sleep_for_retry is newer than openai 1.40
 }
 
 

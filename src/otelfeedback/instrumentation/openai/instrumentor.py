@@ -19,9 +19,9 @@ from otelfeedback.instrumentation.openai.content import Redactor
 
 logger = logging.getLogger("otelfeedback")
 
-SUPPORTED_VERSIONS = ">=1.40,<4"
+SUPPORTED_VERSIONS = ">=1.109,<4"
 """The ``openai`` versions this instrumentation supports (the ``openai`` extra's range)."""
-_MIN = (1, 40)
+_MIN = (1, 109)
 _MAX_MAJOR = 3
 
 _lock = threading.RLock()
