@@ -159,3 +159,20 @@ def test_tracing_layer_imports_the_opentelemetry_api_only() -> None:
                     path,
                     name,
                 )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("SPAN_ONLY", True), ("span_and_event", True), ("NO_CONTENT", False), ("EVENT_ONLY", False)],
+)
+def test_otel_genai_capture_modes_are_understood(
+    monkeypatch: pytest.MonkeyPatch, raw: str, expected: bool
+) -> None:
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", raw)
+    assert otelfeedback.configure(store="").capture_content is expected
+
+
+def test_an_unknown_capture_mode_names_the_valid_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "maybe")
+    with pytest.raises(otelfeedback.ConfigurationError, match="SPAN_ONLY"):
+        otelfeedback.configure(store="")

@@ -25,6 +25,23 @@ def _parse_bool(raw: str) -> bool:
     raise ValueError("expected true/false")
 
 
+def _parse_capture(raw: str) -> bool:
+    """true/false, or the OTel GenAI capture modes: content goes on spans only for
+    ``SPAN_ONLY`` and ``SPAN_AND_EVENT``; ``NO_CONTENT`` and ``EVENT_ONLY`` (we emit no
+    content events) turn it off."""
+    mode = raw.strip().upper()
+    if mode in ("SPAN_ONLY", "SPAN_AND_EVENT"):
+        return True
+    if mode in ("NO_CONTENT", "EVENT_ONLY"):
+        return False
+    try:
+        return _parse_bool(raw)
+    except ValueError:
+        raise ValueError(
+            "expected true/false or SPAN_ONLY, SPAN_AND_EVENT, EVENT_ONLY, NO_CONTENT"
+        ) from None
+
+
 def _parse_int(raw: str) -> int:
     value = int(raw.strip())
     if value < 0:
@@ -69,6 +86,7 @@ def _setting(
         "bool": _parse_bool,
         "int": _parse_int,
         "bool|auto": _parse_optional_bool,
+        "capture": _parse_capture,
     }
     env = f"OTELFEEDBACK_{name.upper()}"
     return Setting(name, env, kind, default, doc, parsers[kind], otel, env_only)
@@ -89,7 +107,7 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         True,
         "Record inputs, outputs and LLM messages. Off keeps only structure, timing "
         "and token counts.",
-        "bool",
+        "capture",
         otel=("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",),
     ),
     _setting(
