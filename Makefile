@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: quickstart test setup setup-dev lint bench docs
+.PHONY: quickstart test setup setup-dev setup-browser lint bench docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,15 @@ lint: setup-dev
 	$(BIN)/mypy --strict tests/typing
 	$(BIN)/lint-imports
 
-test: setup-dev lint
+# The browser tests drive Debian's Chromium through Playwright (Playwright's own browser
+# download does not work offline); install it when missing.
+setup-browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+	@echo "chromium: $$(chromium --version 2>/dev/null)"
+
+test: setup-dev setup-browser lint
 	$(BIN)/python -m pytest
 
 bench: setup-dev
