@@ -364,40 +364,42 @@ def _with_root_previews(
     return [(*s[:15], *previews, *s[17:]) if s is root else s for s in summaries]
 
 
-def load_records(conn: sqlite3.Connection, trace_id: str) -> list[AssessmentRecord]:
-    """A trace's assessment records in log order."""
-    result = []
-    for key, time_ns, record in conn.execute(
-        "SELECT key, time_ns, record FROM assessment_records WHERE trace_id = ? "
-        "ORDER BY time_ns, rowid",
-        (trace_id,),
-    ):
-        data = json.loads(record)
-        result.append(AssessmentRecord(data["operation"], data["fields"], time_ns, key))
-    return result
-
-
 def refresh_assessments(conn: sqlite3.Connection, trace_ids: Iterable[str]) -> None:
-    """Re-resolve the assessments of these traces from their records."""
-    for trace_id in trace_ids:
-        conn.execute("DELETE FROM assessments WHERE trace_id = ?", (trace_id,))
-        rows = []
-        for a in resolve_records(load_records(conn, trace_id)):
-            text, number = r.kv_values(a["value"])
-            rows.append(
-                (
-                    a["assessment_id"],
-                    trace_id,
-                    a["span_id"],
-                    a["name"],
-                    a["kind"],
-                    1 if a["valid"] else 0,
-                    text,
-                    number,
-                    a["create_time_ms"],
-                    json.dumps(a, ensure_ascii=False),
-                )
+    """Re-resolve the assessments of these traces from their records (500 traces per
+    statement)."""
+    ids = sorted(trace_ids)
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        marks = ", ".join("?" * len(batch))
+        conn.execute(f"DELETE FROM assessments WHERE trace_id IN ({marks})", batch)
+        records: dict[str, list[AssessmentRecord]] = defaultdict(list)
+        for trace_id, key, time_ns, record in conn.execute(
+            f"SELECT trace_id, key, time_ns, record FROM assessment_records "
+            f"WHERE trace_id IN ({marks}) ORDER BY trace_id, time_ns, rowid",
+            batch,
+        ):
+            data = json.loads(record)
+            records[trace_id].append(
+                AssessmentRecord(data["operation"], data["fields"], time_ns, key)
             )
+        rows = []
+        for trace_id, of_trace in records.items():
+            for a in resolve_records(of_trace):
+                text, number = r.kv_values(a["value"])
+                rows.append(
+                    (
+                        a["assessment_id"],
+                        trace_id,
+                        a["span_id"],
+                        a["name"],
+                        a["kind"],
+                        1 if a["valid"] else 0,
+                        text,
+                        number,
+                        a["create_time_ms"],
+                        json.dumps(a, ensure_ascii=False),
+                    )
+                )
         conn.executemany(
             "INSERT OR REPLACE INTO assessments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
