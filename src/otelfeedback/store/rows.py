@@ -59,6 +59,10 @@ def compact_encoder() -> Callable[[Any], str]:
 _JSON_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+#: First characters of a string that may read as a number (``""`` is in every string).
+_NUMBER_START = "+-.0123456789"
+
+
 def kv_values(value: Any) -> tuple[str | None, float | None]:
     """``(value_text, value_num)`` for a key/value row (see ``query/compiler.py``)."""
     if value is None:
@@ -70,7 +74,7 @@ def kv_values(value: Any) -> tuple[str | None, float | None]:
         return _JSON.encode(value), (number if math.isfinite(number) else None)
     if isinstance(value, str):
         number_value: float | None = None
-        if value[:1] in "+-.0123456789" and len(value) < 40:
+        if value[:1] in _NUMBER_START and len(value) < 40:
             try:
                 parsed = float(value)
                 number_value = parsed if math.isfinite(parsed) else None
@@ -152,8 +156,12 @@ def span_rows(span: DecodedSpan, tid: int) -> tuple[tuple[Any, ...], list[AttrRo
     attributes = span.attributes
     get = attributes.get
     tags = _tags(attributes) if sc.TAG_TAGS in attributes or sc.TRACE_TAGS in attributes else None
-    metadata = _json_object(get(sc.METADATA))
+    raw_metadata = get(sc.METADATA)
+    metadata = None if raw_metadata is None else _json_object(raw_metadata)
     service = span.resource.get("service.name")
+    session = get(sc.SESSION_ID)
+    user = get(sc.USER_ID)
+    encode = compact_encoder()
     row = (
         tid,
         span.span_id,
@@ -166,25 +174,28 @@ def span_rows(span: DecodedSpan, tid: int) -> tuple[tuple[Any, ...], list[AttrRo
         _int_attr(attributes, sc.GEN_AI_USAGE_INPUT_TOKENS),
         _int_attr(attributes, sc.GEN_AI_USAGE_OUTPUT_TOKENS),
         service if isinstance(service, str) else None,
-        _str_or_none(get(sc.SESSION_ID)),
-        _str_or_none(get(sc.USER_ID)),
-        compact_encoder()(tags) if tags else None,
-        compact_encoder()(metadata) if metadata else None,
+        session if session and isinstance(session, str) else None,
+        user if user and isinstance(user, str) else None,
+        encode(tags) if tags else None,
+        encode(metadata) if metadata else None,
         *(previews(attributes) if span.parent_span_id is None else (None, None)),
-        compact_encoder()(span_data(span)),
+        encode(span_data(span)),
     )
-    attrs = []
+    attrs: list[AttrRow] = []
     for key, value in attributes.items():
         if key in _NOT_FILTERABLE:
+            continue
+        if type(value) is str and value[:1] not in _NUMBER_START:  # most values: plain text
+            if len(value) <= MAX_ATTR_TEXT:
+                attrs.append((key, value, tid, None))
             continue
         text, number = kv_values(value)
         if text is not None and len(text) <= MAX_ATTR_TEXT:
             attrs.append((key, text, tid, number))
-    parts = [
-        v[:MAX_TEXT_CHARS]
-        for v in (get(sc.INPUT_VALUE), get(sc.OUTPUT_VALUE))
-        if isinstance(v, str) and v
-    ]
+    parts: list[str] = []
+    for value in (get(sc.INPUT_VALUE), get(sc.OUTPUT_VALUE)):
+        if value and isinstance(value, str):
+            parts.append(value[:MAX_TEXT_CHARS])
     return row, attrs, parts
 
 
@@ -199,10 +210,6 @@ def previews(attributes: dict[str, Any]) -> tuple[str | None, str | None]:
 def previews_from_data(data: str) -> tuple[str | None, str | None]:
     """Request and response previews from a stored ``data`` column."""
     return previews(json.loads(data).get("attributes") or {})
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 #: The ``spans`` columns ``root_of`` and ``trace_row`` read, in the order of a row; a
