@@ -4,6 +4,7 @@ two full-text plans, escaped patterns, previews of roots with parents, schema up
 from __future__ import annotations
 
 import gc
+import json
 import sqlite3
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from otelfeedback.store import FileStore
 from otelfeedback.store.query import dialect
 from otelfeedback.store.schema import MIGRATIONS
-from tests.store.otlp_fixtures import append, io_attrs, line, sid, span, tid
+from tests.store.otlp_fixtures import append, io_attrs, line, request, sid, span, tid
 from tests.store.test_filters import CASES
 
 
@@ -168,3 +169,19 @@ def test_every_filter_gives_the_same_traces_when_sets_and_text_are_walked(
     monkeypatch.setattr(dialect, "SET_PROBE_ROWS", 1)
     monkeypatch.setattr(dialect, "TEXT_PROBE_ROWS", 1)
     assert _ids(sample_store.search_traces(filter_string)) == expected
+
+
+def test_each_span_keeps_its_own_resource_and_scope(tmp_path: Path) -> None:
+    first = request([span(tid(1), sid(1), "a")], service="alpha")
+    second = request([span(tid(1), sid(2), "b", parent=sid(1), start_ms=1)], service="beta")
+    first["resourceSpans"] += second["resourceSpans"]
+    first["resourceSpans"][1]["scopeSpans"][0]["scope"] = {"name": "other"}
+    append(tmp_path, json.dumps(first) + "\n")
+    append(tmp_path, line([span(tid(2), sid(3), "c")], service="gamma"))
+    store = FileStore(tmp_path)
+    spans = store.get_trace(tid(1)).spans
+    assert [(s.name, s.service_name, s.scope) for s in spans] == [
+        ("a", "alpha", {"name": "test", "version": "1"}),
+        ("b", "beta", {"name": "other", "version": ""}),
+    ]
+    assert store.get_trace(tid(2)).spans[0].service_name == "gamma"

@@ -130,9 +130,9 @@ def _int_attr(attributes: dict[str, Any], key: str) -> int:
 AttrRow = tuple[str, str, int, float | None]
 
 
-def span_data(span: DecodedSpan) -> dict[str, Any]:
-    """The ``data`` column: what a ``Span`` needs beyond the columns of its row (trace and
-    span ids, parent, name and times are columns). Empty fields are left out."""
+def span_data(span: DecodedSpan) -> str:
+    """The ``data`` column (JSON): what a ``Span`` needs beyond the columns of its row
+    (trace and span ids, parent, name and times are columns). Empty fields are left out."""
     data: dict[str, Any] = {"kind": span.kind, "attributes": span.attributes}
     if span.status_code:
         data["status_code"] = span.status_code
@@ -142,11 +142,36 @@ def span_data(span: DecodedSpan) -> dict[str, Any]:
         data["events"] = [[e.name, e.time_ns, e.attributes] for e in span.events]
     if span.links:
         data["links"] = [[li.trace_id, li.span_id, li.attributes] for li in span.links]
-    if span.resource:
-        data["resource"] = span.resource
-    if span.scope_name or span.scope_version:
-        data["scope"] = {"name": span.scope_name, "version": span.scope_version}
-    return data
+    text = compact_encoder()(data)
+    suffix = _context_suffix(span.resource, span.scope_name, span.scope_version)
+    return text[:-1] + suffix if suffix else text
+
+
+#: (id of a resource dict, scope name, scope version) -> (the resource, its JSON members).
+_CONTEXTS: dict[tuple[int, str, str], tuple[dict[str, Any], str]] = {}
+
+
+def _context_suffix(resource: dict[str, Any], scope_name: str, scope_version: str) -> str:
+    """``,"resource":{...},"scope":{...}}`` for ``span_data``, encoded once per resource
+    and scope: every span of an export request shares them (the decoder hands out one dict
+    per resource), and a real resource (SDK, host, process attributes) can outweigh the
+    span's own attributes. The cache holds the resource itself, so its id is not reused."""
+    key = (id(resource), scope_name, scope_version)
+    cached = _CONTEXTS.get(key)
+    if cached is not None and cached[0] is resource:
+        return cached[1]
+    parts = []
+    if resource:
+        parts.append(',"resource":' + compact_encoder()(resource))
+    if scope_name or scope_version:
+        parts.append(
+            ',"scope":' + compact_encoder()({"name": scope_name, "version": scope_version})
+        )
+    suffix = "".join(parts) + "}" if parts else ""
+    if len(_CONTEXTS) >= 64:
+        _CONTEXTS.clear()
+    _CONTEXTS[key] = (resource, suffix)
+    return suffix
 
 
 def span_rows(span: DecodedSpan, tid: int) -> tuple[tuple[Any, ...], list[AttrRow], list[str]]:
@@ -179,7 +204,7 @@ def span_rows(span: DecodedSpan, tid: int) -> tuple[tuple[Any, ...], list[AttrRo
         encode(tags) if tags else None,
         encode(metadata) if metadata else None,
         *(previews(attributes) if span.parent_span_id is None else (None, None)),
-        encode(span_data(span)),
+        span_data(span),
     )
     attrs: list[AttrRow] = []
     for key, value in attributes.items():
