@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: quickstart test setup setup-dev setup-browser lint bench docs
+.PHONY: quickstart test test-oldest setup setup-dev setup-browser lint bench docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,10 @@ bench: setup-dev
 
 docs: setup-dev
 	$(BIN)/python -c 'import otelfeedback.config as c; print(c.render_markdown(), end="")' > docs/configuration.md
+
+# The oldest Python we support (3.10), when the machine has it: tests only, no lint.
+OLDEST ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) $(wildcard /usr/bin/python3.10 /usr/local/bin/python3.10))
+test-oldest: setup-browser
+	@if [ -z "$(OLDEST)" ]; then echo "python3.10 not found: skipping the oldest-Python run"; else \
+	  $(OLDEST) -m venv .venv-oldest && .venv-oldest/bin/pip install -q -e '.[all,dev]' && \
+	  .venv-oldest/bin/python -m pytest -q -p no:cacheprovider; fi
