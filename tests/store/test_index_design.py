@@ -7,10 +7,11 @@ import gc
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from otelfeedback.store import FileStore
+from otelfeedback.store import FileStore, Trace, bulk, indexer
 from otelfeedback.store.query import dialect
 from otelfeedback.store.schema import MIGRATIONS
 from tests.store.otlp_fixtures import append, io_attrs, line, request, sid, span, tid
@@ -32,7 +33,7 @@ def _texts(tmp_path: Path, texts: list[str]) -> FileStore:
     return FileStore(tmp_path)
 
 
-def _ids(traces: list) -> set[int]:
+def _ids(traces: list[Trace]) -> set[int]:
     return {int(t.trace_id, 16) for t in traces}
 
 
@@ -185,3 +186,66 @@ def test_each_span_keeps_its_own_resource_and_scope(tmp_path: Path) -> None:
         ("b", "beta", {"name": "other", "version": ""}),
     ]
     assert store.get_trace(tid(2)).spans[0].service_name == "gamma"
+
+
+def _index_names(store: FileStore) -> set[str]:
+    rows = store._connect().execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    return {row[0] for row in rows}
+
+
+def test_bulk_load_builds_secondary_indexes_at_the_end(
+    sample_store: FileStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = [t.to_dict() for t in sample_store.search_traces("span.type = 'LLM'")]
+    indexes = _index_names(sample_store)
+    assert set(bulk.DEFERRABLE) <= indexes
+    monkeypatch.setattr(bulk, "BULK_BYTES", 1)
+    dropped: list[set[str]] = []
+    real_chunk = indexer._index_chunk
+
+    def chunk(*args: Any) -> bool:
+        dropped.append(set(bulk.DEFERRABLE) - _index_names(sample_store))
+        return real_chunk(*args)
+
+    monkeypatch.setattr(indexer, "_index_chunk", chunk)
+    sample_store.reindex()
+    assert dropped and dropped[0] == set(bulk.DEFERRABLE)  # loaded without them
+    assert _index_names(sample_store) == indexes
+    assert [t.to_dict() for t in sample_store.search_traces("span.type = 'LLM'")] == before
+    # Not a bulk load: the index is no longer empty.
+    dropped.clear()
+    append(sample_store.path, line([span(tid(9), sid(90), "late", start_ms=9000)]))
+    assert len(sample_store.search_traces()) == 6
+    assert dropped == [set()]
+
+
+def test_interrupted_bulk_load_gets_its_indexes_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    append(tmp_path, line([span(tid(1), sid(1), "a")]))
+    append(tmp_path, line([span(tid(2), sid(2), "b")]), segment=2)
+    monkeypatch.setattr(bulk, "BULK_BYTES", 1)
+    real_chunk = indexer._index_chunk
+    calls = 0
+
+    def chunk(*args: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt
+        return real_chunk(*args)
+
+    monkeypatch.setattr(indexer, "_index_chunk", chunk)
+    store = FileStore(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        store.update_index()
+    assert set(bulk.DEFERRABLE) <= _index_names(store)  # restored on the way out
+    # A crash leaves them listed as deferred: the next update recreates them.
+    conn = store._connect()
+    conn.execute("DROP INDEX traces_start")
+    conn.execute(
+        "INSERT INTO _deferred_indexes VALUES ('traces_start', "
+        "'CREATE INDEX traces_start ON traces (start_ms)')"
+    )
+    assert [t.info.name for t in store.search_traces()] == ["b", "a"]
+    assert "traces_start" in _index_names(store)

@@ -26,6 +26,7 @@ from otelfeedback import semconv as sc
 from otelfeedback.assessments.resolve import resolve_records
 from otelfeedback.assessments.wire import AssessmentRecord, decode_record, is_record
 from otelfeedback.export.file_store import list_segments as _list_segments
+from otelfeedback.store import bulk
 from otelfeedback.store import rows as r
 from otelfeedback.store.otlp_decode import DecodedSpan, OTLPDecodeError, iter_spans
 from otelfeedback.store.schema import CLEAR_STATEMENTS
@@ -69,11 +70,19 @@ def pending(conn: sqlite3.Connection, traces_dir: Path) -> list[tuple[Path, int]
 
 
 def update(conn: sqlite3.Connection, traces_dir: Path) -> IndexStats:
-    """Index every complete line not indexed yet."""
+    """Index every complete line not indexed yet (a large backlog on an empty index as a
+    bulk load: see ``store/bulk.py``)."""
     stats = IndexStats()
-    for path, _ in pending(conn, traces_dir):
-        while _index_chunk(conn, path, stats):
-            pass
+    todo = pending(conn, traces_dir)
+    bulk.restore_indexes(conn)
+    deferred = bulk.is_bulk(conn, todo) and bulk.defer_indexes(conn)
+    try:
+        for path, _ in todo:
+            while _index_chunk(conn, path, stats):
+                pass
+    finally:
+        if deferred:
+            bulk.restore_indexes(conn)
     return stats
 
 

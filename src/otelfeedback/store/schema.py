@@ -143,6 +143,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "INSERT INTO trace_fts (trace_fts) VALUES ('rebuild')",
         ),
     ),
+    Migration(
+        # Secondary indexes a bulk load dropped, to recreate at its end (``store/bulk.py``).
+        "0004_deferred_indexes",
+        ("CREATE TABLE _deferred_indexes (name TEXT PRIMARY KEY, sql TEXT NOT NULL)",),
+    ),
 )
 
 #: Statements that empty the derived data (the next ``update`` reads everything again).
