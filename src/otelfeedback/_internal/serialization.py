@@ -95,6 +95,11 @@ def _sanitize(value: Any, depth: int, seen: set[int]) -> Any:
         seen.discard(ident)
 
 
+# One encoder for every call: ``json.dumps`` with options builds a new encoder each time.
+# Encoders keep no state between calls, so sharing one across threads is safe.
+_ENCODER = json.JSONEncoder(default=_default, ensure_ascii=False, allow_nan=False)
+
+
 def to_json(value: Any) -> str:
     """Serialize ``value`` to a JSON string; never raises.
 
@@ -102,7 +107,7 @@ def to_json(value: Any) -> str:
     '{"q": "hi", "k": 3}'
     """
     try:
-        return json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False)
+        return _ENCODER.encode(value)
     except Exception:  # non-str keys, cycles, NaN, a failing hook: take the slow path
         try:
             return json.dumps(_sanitize(value, 0, set()), ensure_ascii=False)

@@ -35,7 +35,8 @@ _live_spans: dict[int, trace_api.Span] = {}
 _local_roots: OrderedDict[int, int] = OrderedDict()
 _MAX_LOCAL_ROOTS = 4096
 
-_last_trace_id: ContextVar[str | None] = ContextVar("otelfeedback_last_trace_id", default=None)
+#: As an int: formatting to hex happens on read, not on every span end.
+_last_trace_id: ContextVar[int | None] = ContextVar("otelfeedback_last_trace_id", default=None)
 
 
 def install(state: TracingState | None) -> None:
@@ -124,14 +125,11 @@ def finish_pending(timeout: float) -> bool:
     return ok
 
 
-def set_last_trace_id(trace_id: int) -> None:
-    _last_trace_id.set(format(trace_id, "032x"))
-
-
 def get_last_active_trace_id() -> str | None:
     """Id (32 hex) of the last trace whose span of ours ended in this thread or async task.
 
     >>> get_last_active_trace_id() is None or len(get_last_active_trace_id()) == 32
     True
     """
-    return _last_trace_id.get()
+    trace_id = _last_trace_id.get()
+    return None if trace_id is None else format(trace_id, "032x")

@@ -181,29 +181,48 @@ def using_metadata(metadata: Mapping[str, Any]) -> _Using:
 
 
 class LocalRoot:
-    """The outermost span of ours in the current trace, with its trace-level fields."""
+    """The outermost span of ours in the current trace, with its trace-level fields
+    (built on first use: most traces never call ``update_current_trace``)."""
 
-    __slots__ = ("metadata", "span", "tags")
+    __slots__ = ("_metadata", "_outer", "_tags", "span")
 
-    def __init__(self, span: trace_api.Span) -> None:
+    def __init__(self, span: trace_api.Span, outer: ContextAttributes | None) -> None:
         self.span = span
-        self.tags: dict[str, str] = {}
-        self.metadata: dict[str, Any] = {}
+        self._outer = outer  # the session/user/tags/metadata in force at the root
+        self._tags: dict[str, str] | None = None
+        self._metadata: dict[str, Any] | None = None
+
+    @property
+    def tags(self) -> dict[str, str]:
+        if self._tags is None:
+            self._tags = dict(self._outer.tags) if self._outer else {}
+        return self._tags
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        if self._metadata is None:
+            self._metadata = dict(self._outer.metadata) if self._outer else {}
+        return self._metadata
 
 
-def with_local_root(ctx: otel_context.Context, span: trace_api.Span) -> otel_context.Context:
+def with_local_root(
+    ctx: otel_context.Context,
+    span: trace_api.Span,
+    trace_id: int | None = None,
+    span_id: int | None = None,
+) -> otel_context.Context:
     """``ctx`` marked with ``span`` as the local root, unless one is already set (the root
-    is also remembered per trace, for ``_state.find_local_root``)."""
-    if otel_context.get_value(_ROOT_KEY, ctx) is None:
+    is also remembered per trace, for ``_state.find_local_root``). Hot path: it reads the
+    context as the mapping it is."""
+    if ctx.get(_ROOT_KEY) is not None:
+        return ctx
+    if trace_id is None or span_id is None:
         span_context = span.get_span_context()
-        _state.note_local_root(span_context.trace_id, span_context.span_id)
-        root = LocalRoot(span)
-        attached = otel_context.get_value(_ATTRS_KEY, ctx)
-        if isinstance(attached, _Attached):
-            root.tags.update(attached.data.tags)
-            root.metadata.update(attached.data.metadata)
-        return otel_context.set_value(_ROOT_KEY, root, ctx)
-    return ctx
+        trace_id, span_id = span_context.trace_id, span_context.span_id
+    _state.note_local_root(trace_id, span_id)
+    attached = ctx.get(_ATTRS_KEY)
+    root = LocalRoot(span, attached.data if isinstance(attached, _Attached) else None)
+    return otel_context.set_value(_ROOT_KEY, root, ctx)
 
 
 def update_current_trace(

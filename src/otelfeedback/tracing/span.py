@@ -87,9 +87,15 @@ def begin(
     extra = current_context_attributes()
     attrs = {**extra, **attributes} if extra else attributes
     span = state.tracer.start_span(name, context=parent, attributes=attrs)
-    ctx = with_local_root(trace_api.set_span_in_context(span, parent), span)
+    span_context = span.get_span_context()
+    ctx = with_local_root(
+        trace_api.set_span_in_context(span, parent),
+        span,
+        span_context.trace_id,
+        span_context.span_id,
+    )
     token = otel_context.attach(ctx) if attach else None
-    _state._live_spans[span.get_span_context().span_id] = span
+    _state._live_spans[span_context.span_id] = span
     return span, token, ctx
 
 
@@ -100,7 +106,7 @@ def finish(span: trace_api.Span, token: object | None) -> None:
     span_context = span.get_span_context()
     _state._live_spans.pop(span_context.span_id, None)
     span.end()
-    _state.set_last_trace_id(span_context.trace_id)
+    _state._last_trace_id.set(span_context.trace_id)
 
 
 def record_error(span: trace_api.Span, exc: BaseException) -> None:
