@@ -1,8 +1,10 @@
 """One instrumented OpenAI call: its span from start to end, whatever way the call ends.
 
-``start`` builds the span from the request; the choke-point wrapper then reports the outcome
-with ``fail`` (the SDK raised) or ``succeed`` (a response, a stream or a raw response). Every
-step catches its own failures: recording never changes what the caller gets.
+``wrapper._begin`` starts the span with the request's attributes; the choke-point wrapper
+then reports the outcome with ``fail`` (the SDK raised) or ``succeed`` (a response, a stream
+or a raw response), and the response's attributes are set in one go when the call ends (a
+stream's chunks are accumulated as they go by, and recorded when it ends). Every step
+catches its own failures: recording never changes what the caller gets.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from otelfeedback.instrumentation.openai import raw, streams
 from otelfeedback.instrumentation.openai.content import Content
 from otelfeedback.tracing import _state
 from otelfeedback.tracing.context import current_context_attributes, with_local_root
-from otelfeedback.tracing.span import finish, record_error
+from otelfeedback.tracing.span import record_error
 
 if TYPE_CHECKING:
     from otelfeedback.instrumentation.openai.endpoints import Endpoint
@@ -29,18 +31,20 @@ if TYPE_CHECKING:
 
 def start_span(
     tracer: trace_api.Tracer, name: str, attributes: dict[str, Any]
-) -> tuple[trace_api.Span, otel_context.Context]:
+) -> tuple[trace_api.Span, otel_context.Context, int, int]:
     """A CLIENT span, child of the current context, carrying the session/user/tags in force,
     and known to the tracing layer as live (like ``tracing.span.begin``, with a kind).
-    Returns the span and the context in which it is current."""
+    Returns the span, the context in which it is current, its trace id and span id."""
     parent = otel_context.get_current()
     extra = current_context_attributes()
     if extra:
         attributes = {**extra, **attributes}
     span = tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=attributes)
-    ctx = with_local_root(trace_api.set_span_in_context(span, parent), span)
-    _state._live_spans[span.get_span_context().span_id] = span
-    return span, ctx
+    span_context = span.get_span_context()
+    trace_id, span_id = span_context.trace_id, span_context.span_id
+    ctx = with_local_root(trace_api.set_span_in_context(span, parent), span, trace_id, span_id)
+    _state._live_spans[span_id] = span
+    return span, ctx, trace_id, span_id
 
 
 class Call:
@@ -56,17 +60,21 @@ class Call:
         "first_chunk_ns",
         "retries",
         "span",
+        "span_id",
         "start_ns",
+        "trace_id",
     )
 
     def __init__(
         self,
         span: trace_api.Span,
+        ids: tuple[int, int],
+        context: otel_context.Context,
         endpoint: Endpoint,
         content: Content,
-        context: otel_context.Context,
     ) -> None:
         self.span = span
+        self.trace_id, self.span_id = ids
         self.context = context
         self.endpoint = endpoint
         self.content = content
@@ -74,7 +82,7 @@ class Call:
         self.ended = False
         self.retries = 0
         self.first_chunk_ns = 0
-        self.acc: streams.Accumulator = streams._NoAccumulator()
+        self.acc: streams.Accumulator = streams._NoAccumulator()  # a stream's chunks so far
 
     # --- outcomes --------------------------------------------------------------------
     def succeed(self, result: Any, stream: bool, is_async: bool) -> Any:
@@ -96,22 +104,23 @@ class Call:
         if factory is not None:
             self.acc = factory()
         if not streams.observe(stream, self, is_async):
+            self.acc = streams._NoAccumulator()
             self.end()
 
     def finish_with(self, response: Any) -> None:
-        """Record a whole response and end the span."""
+        """Record a whole response (a model object or its JSON data) and end the span."""
         if self.ended:
             return
-        try:
-            self.span.set_attributes(self.endpoint.response(response, self.content))
-        except Exception:
-            log_internal_error("recording an OpenAI response")
-        self.end()
+        self._end(response, None)
 
     def fail(self, exc: BaseException) -> None:
         """Record the SDK's exception (it is re-raised by the caller) and end the span."""
         if self.ended:
             return
+        self._record_error(exc)
+        self._end(None, None)
+
+    def _record_error(self, exc: BaseException) -> None:
         try:
             attrs: dict[str, Any] = {sc.ERROR_TYPE: type(exc).__qualname__}
             status = getattr(exc, "status_code", None)
@@ -121,29 +130,18 @@ class Call:
             record_error(self.span, exc)
         except Exception:
             log_internal_error("recording an OpenAI error")
-        self.end()
 
     # --- streams ---------------------------------------------------------------------
     def note_first_chunk(self) -> None:
         self.first_chunk_ns = time.perf_counter_ns()
-        seconds = (self.first_chunk_ns - self.start_ns) / 1e9
-        self.span.set_attribute(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, seconds)
 
     def end_stream(self, how: str, exc: BaseException | None = None) -> None:
         """End a streamed call's span with what the chunks so far add up to."""
         if self.ended:
             return
-        try:
-            data = self.acc.result()
-            attrs = self.endpoint.response(data, self.content) if data is not None else {}
-            attrs[sc.STREAM_END] = how
-            self.span.set_attributes(attrs)
-        except Exception:
-            log_internal_error("recording an OpenAI stream")
         if exc is not None:
-            self.fail(exc)
-        else:
-            self.end()
+            self._record_error(exc)
+        self._end(None, how)
 
     # --- retries ---------------------------------------------------------------------
     def note_retry(self, options: Mapping[str, Any], error: str | None, at_ns: int) -> None:
@@ -168,13 +166,38 @@ class Call:
 
     # --- the end ---------------------------------------------------------------------
     def end(self) -> None:
+        """End the span with what is known so far."""
+        self._end(None, None)
+
+    def _end(self, response: Any, stream_end: str | None) -> None:
+        """Set the response's attributes (``response``, or the one the stream's chunks add
+        up to) in one go, and end the span."""
         if self.ended:
             return
         self.ended = True
+        attrs: dict[str, Any] = {}
+        what = "response"
         try:
-            if self.retries:
-                self.span.set_attribute(sc.HTTP_REQUEST_RESEND_COUNT, self.retries)
-            finish(self.span, None)
+            if response is None:  # a stream: what its chunks add up to
+                what = "stream"
+                response = self.acc.result()
+            if response is not None:
+                attrs = self.endpoint.response(response, self.content)
+        except Exception:
+            log_internal_error(f"recording an OpenAI {what}")
+        if self.first_chunk_ns:
+            seconds = (self.first_chunk_ns - self.start_ns) / 1e9
+            attrs[sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = seconds
+        if stream_end is not None:
+            attrs[sc.STREAM_END] = stream_end
+        if self.retries:
+            attrs[sc.HTTP_REQUEST_RESEND_COUNT] = self.retries
+        try:
+            if attrs:
+                self.span.set_attributes(attrs)
+            _state._live_spans.pop(self.span_id, None)
+            self.span.end()
+            _state._last_trace_id.set(self.trace_id)
         except Exception:
             log_internal_error("ending an OpenAI span")
 

@@ -24,7 +24,10 @@ from otelfeedback.instrumentation.openai.content import Content
 from otelfeedback.tracing import _state
 
 _CURRENT: ContextVar[Call | None] = ContextVar("otelfeedback_openai_call", default=None)
-_PROVIDERS: dict[type, dict[str, str]] = {}
+_PROVIDERS: dict[type, dict[str, str]] = {}  # per client class
+# The last base URL seen and its server.* attributes; the last content settings resolved.
+_last_server: tuple[Any, dict[str, Any]] = (None, {})
+_last_content: Content | None = None
 
 
 def _provider(client: Any) -> dict[str, str]:
@@ -41,16 +44,40 @@ def _provider(client: Any) -> dict[str, str]:
     return found
 
 
-def _server(client: Any, attrs: dict[str, Any]) -> None:
+def _server(client: Any) -> dict[str, Any]:
+    global _last_server
     url = client.base_url
+    last_url, attrs = _last_server
+    if url is last_url:
+        return attrs
+    attrs = {}
     host = url.host
     if host:
         attrs[sc.SERVER_ADDRESS] = host
         attrs[sc.SERVER_PORT] = url.port or (443 if url.scheme == "https" else 80)
+    _last_server = (url, attrs)
+    return attrs
+
+
+def _content(state: _state.TracingState) -> Content:
+    global _last_content
+    opts = registry.options
+    capture = state.capture_content if opts.capture_content is None else opts.capture_content
+    last = _last_content
+    if (
+        last is not None
+        and last.capture is capture
+        and last.redact is opts.redact
+        and last.max_length == state.max_value_length
+    ):
+        return last
+    content = _last_content = Content(capture, opts.redact, state.max_value_length)
+    return content
 
 
 def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
-    """Start the span of a call we trace; ``None`` to pass the call through."""
+    """Start the span of a call we trace, with the request's attributes; ``None`` to pass
+    the call through."""
     if not registry.enabled_for(client) or _CURRENT.get() is not None:
         return None
     if otel_context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
@@ -65,22 +92,23 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
         if isinstance(extra, Mapping) and extra:
             body = {**body, **extra}
         state = _state.current()
-        opts = registry.options
-        capture = state.capture_content if opts.capture_content is None else opts.capture_content
-        content = Content(capture, opts.redact, state.max_value_length)
-        attrs: dict[str, Any] = {**endpoint.type_attributes, **_provider(client)}
-        attrs[sc.GEN_AI_OPERATION_NAME] = endpoint.operation
+        content = _content(state)
+        attrs: dict[str, Any] = {
+            **endpoint.type_attributes,
+            **_provider(client),
+            sc.GEN_AI_OPERATION_NAME: endpoint.operation,
+            **_server(client),
+        }
         name = endpoint.operation
         model = body.get("model")
         if isinstance(model, str):
             attrs[sc.GEN_AI_REQUEST_MODEL] = attrs[sc.LLM_MODEL_NAME] = model
             name = f"{name} {model}"
-        _server(client, attrs)
         attrs.update(endpoint.request(body, content))
         if content.capture:
             attrs.update(content.io("input", body))
-        span, ctx = start_span(state.tracer, name, attrs)
-        return Call(span, endpoint, content, ctx)
+        span, ctx, trace_id, span_id = start_span(state.tracer, name, attrs)
+        return Call(span, (trace_id, span_id), ctx, endpoint, content)
     except Exception:
         log_internal_error("starting an OpenAI span")
         return None
