@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from otelfeedback._internal.otlp_json import key_values
 from otelfeedback.assessments.wire import (
     AssessmentRecord,
     annotation_attributes,
@@ -58,20 +59,6 @@ WORDS = (
 SEGMENT_BYTES = 64 * 1024 * 1024
 
 
-def _value(value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"boolValue": value}
-    if isinstance(value, int):
-        return {"intValue": str(value)}
-    if isinstance(value, float):
-        return {"doubleValue": value}
-    return {"stringValue": value}
-
-
-def _attrs(values: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"key": k, "value": _value(v)} for k, v in values.items()]
-
-
 def _span(
     trace_id: str,
     span_id: str,
@@ -90,7 +77,7 @@ def _span(
         "kind": 1,
         "startTimeUnixNano": str(start),
         "endTimeUnixNano": str(start + int(dur_ms * 1e6)),
-        "attributes": _attrs(attrs),
+        "attributes": key_values(attrs),
         "status": {},
     }
     if parent:
@@ -185,7 +172,7 @@ def make_trace(i: int, rng: random.Random) -> tuple[list[dict[str, Any]], dict[s
         event = {
             "timeUnixNano": str(record.time_ns),
             "name": "gen_ai.evaluation.result",
-            "attributes": _attrs(evaluation_event_attributes(record) or {}),
+            "attributes": key_values(evaluation_event_attributes(record) or {}),
         }
         carrier = _span(
             trace_id,
@@ -221,7 +208,7 @@ def generate(store: Path, traces: int, seed: int = 7) -> tuple[int, list[str]]:
                 {
                     "resourceSpans": [
                         {
-                            "resource": {"attributes": _attrs({"service.name": "bench-app"})},
+                            "resource": {"attributes": key_values({"service.name": "bench-app"})},
                             "scopeSpans": [
                                 {"scope": {"name": "otelfeedback", "version": "0"}, "spans": spans}
                             ],
