@@ -155,7 +155,6 @@ def configure(
     Raises:
         ConfigurationError: a setting is invalid.
     """
-    global _active
     settings = {
         "export_queue_size": config.resolve("export_queue_size", export_queue_size),
         "export_batch_size": config.resolve("export_batch_size", export_batch_size),
@@ -231,13 +230,19 @@ def configure(
         capture_content=new.capture_content,
         max_value_length=int(config.resolve("max_value_length", max_value_length)),
     )
+    _replace(new, state)
+    return new
+
+
+def _replace(new: Configuration | None, state: _state.TracingState | None) -> None:
+    """Make ``new`` active, then flush (5 s at most) and shut down the previous one."""
+    global _active
     with _lock:
         old, _active = _active, new
         _state.install(state)
     if old is not None:
         old.flush(5)
         old.shutdown()
-    return new
 
 
 def _configure_default() -> None:
@@ -253,18 +258,22 @@ def get_configuration() -> Configuration | None:
     return _active
 
 
+def _active_or_default() -> Configuration | None:
+    if _active is None:
+        _state.current()  # configures the defaults, as the first span would
+    return _active
+
+
 def get_active_store_path() -> Path | None:
     """The file-store directory of the active configuration (configuring the defaults)."""
-    if _active is None:
-        _state.current()
-    return _active.store_path if _active is not None else None
+    active = _active_or_default()
+    return active.store_path if active is not None else None
 
 
 def get_active_store_url() -> str | None:
     """The otelfeedback server URL of the active configuration in remote mode, else None."""
-    if _active is None:
-        _state.current()
-    return _active.store_url if _active is not None else None
+    active = _active_or_default()
+    return active.store_url if active is not None else None
 
 
 def flush(timeout: float | None = None) -> bool:
@@ -277,10 +286,4 @@ def flush(timeout: float | None = None) -> bool:
 def reset() -> None:
     """Flush and shut down the active configuration and forget it (for tests and
     notebooks); the next span configures the defaults again."""
-    global _active
-    with _lock:
-        old, _active = _active, None
-        _state.install(None)
-    if old is not None:
-        old.flush(5)
-        old.shutdown()
+    _replace(None, None)
