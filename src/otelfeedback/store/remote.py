@@ -126,6 +126,9 @@ class RemoteStore:
         return f"/api/traces/{quote(trace_id, safe='')}"
 
     # -- reads ----------------------------------------------------------------------------
+    def _assessment_path(self, trace_id: str, assessment_id: str) -> str:
+        return f"{self._trace_path(trace_id)}/assessments/{quote(assessment_id, safe='')}"
+
     def get_trace(self, trace_id: str) -> Trace:
         return Trace.from_dict(self._call("GET", self._trace_path(trace_id)))
 
@@ -167,7 +170,7 @@ class RemoteStore:
                 return PagedList(traces, token)
 
     def get_assessment(self, trace_id: str, assessment_id: str) -> Feedback | Expectation:
-        path = f"{self._trace_path(trace_id)}/assessments/{quote(assessment_id, safe='')}"
+        path = self._assessment_path(trace_id, assessment_id)
         return assessment_from_dict(self._call("GET", path))
 
     def find_root_span_id(self, trace_id: str) -> str | None:
@@ -217,7 +220,7 @@ class RemoteStore:
         self, trace_id: str, assessment_id: str, **changes: Any
     ) -> Feedback | Expectation:
         """Edit in place: ``name``, ``value``, ``rationale``, ``metadata`` (merged)."""
-        path = f"{self._trace_path(trace_id)}/assessments/{quote(assessment_id, safe='')}"
+        path = self._assessment_path(trace_id, assessment_id)
         return assessment_from_dict(self._call("PATCH", path, changes))
 
     def override_feedback(
@@ -229,7 +232,7 @@ class RemoteStore:
         source: AssessmentSource | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> Feedback:
-        path = f"{self._trace_path(trace_id)}/assessments/{quote(assessment_id, safe='')}"
+        path = self._assessment_path(trace_id, assessment_id)
         body: dict[str, Any] = {"value": value}
         if rationale is not None:
             body["rationale"] = rationale
@@ -242,7 +245,7 @@ class RemoteStore:
         return result
 
     def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
-        path = f"{self._trace_path(trace_id)}/assessments/{quote(assessment_id, safe='')}"
+        path = self._assessment_path(trace_id, assessment_id)
         self._call("DELETE", path)
 
     def close(self) -> None:
