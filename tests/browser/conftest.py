@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.server.conftest import Seeded, seed
-from tests.server.live import LiveServer
+# The seeded store and the live server are the server tests' fixtures, shared as they are.
+from tests.server.conftest import Seeded, seed, seeded, server  # noqa: F401
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -83,17 +83,3 @@ def shot(tmp_path: Path) -> Any:
         return path
 
     return take
-
-
-@pytest.fixture
-def seeded(tmp_path: Path) -> Seeded:
-    return seed(tmp_path / "store")
-
-
-@pytest.fixture
-def server(seeded: Seeded) -> Iterator[LiveServer]:
-    from otelfeedback.server import create_app
-
-    live = LiveServer(create_app(seeded.store))
-    yield live
-    live.close()
