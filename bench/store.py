@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from otelfeedback._internal.otlp_json import key_values
+from otelfeedback._internal.otlp_json.encode import key_values
 from otelfeedback.assessments.wire import (
     AssessmentRecord,
     annotation_attributes,

@@ -13,7 +13,7 @@ from google.protobuf import json_format
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 import otelfeedback
-from otelfeedback.export.file_store import SegmentWriter, list_segments
+from otelfeedback._internal.otlp_json.segments import SegmentWriter, list_segments
 
 
 def parse_otlp_json_line(line: str) -> trace_pb2.TracesData:

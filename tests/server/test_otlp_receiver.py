@@ -89,7 +89,7 @@ def test_protobuf_post_is_stored_as_collector_style_otlp_json(tmp_path: Path) ->
 
 
 def test_json_and_gzip_posts_are_stored(empty_server: LiveServer, tmp_path: Path) -> None:
-    from otelfeedback.server.otlp_codec import to_otlp_json
+    from otelfeedback._internal.otlp_json.encode import encode_request as to_otlp_json
 
     req = make_request(2)
     body = json.dumps(to_otlp_json(req)).encode()

@@ -1,110 +1,20 @@
-"""The JSON file store writer: OTLP/JSON lines in size-bounded segment files.
+"""The JSON file store exporter: finished spans as OTLP/JSON lines in the store's segments.
 
-Layout: ``<store>/traces/segment-000001.jsonl``, ``segment-000002.jsonl``, ... Each export
-call appends one line per resource batch with a single ``write`` under an exclusive
-``flock`` on ``traces/.lock``, so several processes can share a store without interleaving
-or losing lines. A segment that has reached ``max_bytes`` is left alone (never renamed) and
-writing moves on to the next number. A torn last line (a writer killed mid-write) is closed
-with a newline before anything else is appended, so it cannot swallow the next record.
+Layout and multi-process safety: ``otelfeedback._internal.otlp_json.segments``.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
-import re
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from otelfeedback._internal.otlp_json import encode_spans
+from otelfeedback._internal.otlp_json.encode import dumps_line, encode_sdk_spans
+from otelfeedback._internal.otlp_json.segments import SegmentWriter
 from otelfeedback._internal.safety import log_internal_error
-
-SEGMENT_PATTERN = re.compile(r"^segment-(\d{6,})\.jsonl$")
-
-
-def segment_name(number: int) -> str:
-    return f"segment-{number:06d}.jsonl"
-
-
-def list_segments(traces_dir: Path) -> list[tuple[int, Path]]:
-    """The segment files of a store's ``traces`` directory, oldest first."""
-    try:
-        names = os.listdir(traces_dir)
-    except FileNotFoundError:
-        return []
-    found = []
-    for name in names:
-        match = SEGMENT_PATTERN.match(name)
-        if match:
-            found.append((int(match.group(1)), traces_dir / name))
-    found.sort()
-    return found
-
-
-class SegmentWriter:
-    """Appends whole lines to the newest segment of a directory, safely across processes."""
-
-    def __init__(self, directory: Path, max_bytes: int) -> None:
-        self.directory = directory
-        self.max_bytes = max_bytes
-        self._lock = threading.Lock()
-        self._fd: int | None = None
-        self._number = 0
-        self._pid = os.getpid()
-
-    def append(self, data: bytes) -> None:
-        """Append ``data`` (one or more complete lines) atomically with respect to other
-        writers of the same directory."""
-        with self._lock:
-            if self._pid != os.getpid():  # forked: do not share the parent's descriptors
-                self._fd, self._pid = None, os.getpid()
-            self.directory.mkdir(parents=True, exist_ok=True)
-            lock_fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(lock_fd, fcntl.LOCK_EX)
-                fd = self._current_segment()
-                size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    data = b"\n" + data
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-            finally:
-                os.close(lock_fd)  # closing releases the flock
-
-    def _current_segment(self) -> int:
-        """The descriptor of the segment to write now (called with the flock held)."""
-        fd = self._fd
-        if fd is not None:
-            try:
-                newest = max((n for n, _ in list_segments(self.directory)), default=0)
-            except OSError:
-                newest = self._number
-            if newest == self._number and os.fstat(fd).st_size < self.max_bytes:
-                return fd
-            os.close(fd)
-            self._fd = None
-        segments = list_segments(self.directory)
-        number = segments[-1][0] if segments else 1
-        path = self.directory / segment_name(number)
-        if path.exists() and path.stat().st_size >= self.max_bytes:
-            number += 1
-            path = self.directory / segment_name(number)
-        self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        self._number = number
-        return self._fd
-
-    def close(self) -> None:
-        with self._lock:
-            if self._fd is not None and self._pid == os.getpid():
-                os.close(self._fd)
-            self._fd = None
 
 
 class FileStoreSpanExporter(SpanExporter):
@@ -122,8 +32,7 @@ class FileStoreSpanExporter(SpanExporter):
         if self._closed:
             return SpanExportResult.FAILURE
         try:
-            line = json.dumps(encode_spans(spans), ensure_ascii=False, separators=(",", ":"))
-            self._writer.append(line.encode("utf-8") + b"\n")
+            self._writer.append(dumps_line(encode_sdk_spans(spans)))
         except Exception:
             log_internal_error(f"writing spans to the file store {self.directory} failed")
             return SpanExportResult.FAILURE

@@ -15,8 +15,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from otelfeedback import config
+from otelfeedback._internal.otlp_json.segments import SegmentWriter
 from otelfeedback.errors import ConfigurationError
-from otelfeedback.export.file_store import SegmentWriter
 from otelfeedback.server import api_assessments, api_traces, openapi, pages, rendering
 from otelfeedback.server.context import ServerContext
 from otelfeedback.server.otlp import OTLPReceiver

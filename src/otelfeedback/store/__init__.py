@@ -5,8 +5,9 @@
 <class '...FileStore'>
 """
 
+from otelfeedback._internal.otlp_json.decode import SpanEvent
 from otelfeedback.store.base import TraceStore
-from otelfeedback.store.entities import Span, SpanEvent, Trace, TraceInfo
+from otelfeedback.store.entities import Span, Trace, TraceInfo
 from otelfeedback.store.file_store import FileStore
 from otelfeedback.store.fluent import get_trace, search_traces
 from otelfeedback.store.paging import PagedList

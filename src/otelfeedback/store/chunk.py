@@ -18,37 +18,37 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otelfeedback import semconv as sc
+from otelfeedback._internal.otlp_json.decode import SpanRecord
 from otelfeedback.assessments.resolve import resolve_records
 from otelfeedback.assessments.wire import AssessmentRecord, decode_record, is_record
 from otelfeedback.store import rows as r
-from otelfeedback.store.otlp_decode import DecodedSpan
 
 logger = logging.getLogger("otelfeedback.store")
 
 
-def _records_of(span: DecodedSpan) -> tuple[list[AssessmentRecord], bool]:
+def _records_of(span: SpanRecord) -> tuple[list[AssessmentRecord], bool]:
     """Assessment records carried by a span, and whether the span is a carrier (only)."""
     records = []
     carrier = is_record(span.attributes)
     try:
         if carrier:
-            records.append(decode_record(span.attributes, span.start_ns, span.span_id))
+            records.append(decode_record(span.attributes, span.start_time_ns, span.span_id))
         for i, event in enumerate(span.events):
             if is_record(event.attributes):
                 records.append(
-                    decode_record(event.attributes, event.time_ns, f"{span.span_id}:{i}")
+                    decode_record(event.attributes, event.timestamp_ns, f"{span.span_id}:{i}")
                 )
     except (ValueError, TypeError) as exc:
         logger.warning("skipping malformed assessment record in span %s: %s", span.span_id, exc)
     return records, carrier
 
 
-def store(conn: sqlite3.Connection, spans: list[DecodedSpan]) -> tuple[int, int]:
+def store(conn: sqlite3.Connection, spans: list[SpanRecord]) -> tuple[int, int]:
     """Store a chunk of decoded spans (in the caller's transaction). Returns the numbers of
     spans and of assessment records added."""
     record_rows: list[tuple[str, str, int, str]] = []
     # trace id -> span id -> span; a span exported twice is indexed once (the first copy).
-    fresh: dict[str, dict[str, DecodedSpan]] = {}
+    fresh: dict[str, dict[str, SpanRecord]] = {}
     for span in spans:
         if span.events or sc.ASSESSMENT_ID in span.attributes:
             records, carrier = _records_of(span)
@@ -91,7 +91,7 @@ class _Rows:
     metadata: list[tuple[Any, ...]] = field(default_factory=list)
 
 
-def _store_spans(conn: sqlite3.Connection, fresh: dict[str, dict[str, DecodedSpan]]) -> int:
+def _store_spans(conn: sqlite3.Connection, fresh: dict[str, dict[str, SpanRecord]]) -> int:
     """Insert the new spans of a chunk and recompute the summaries of their traces. Returns
     the number of spans inserted."""
     known = _known_traces(conn, list(fresh))
@@ -200,7 +200,7 @@ def _stored_summaries(
 def _with_root_previews(
     conn: sqlite3.Connection,
     summaries: list[tuple[Any, ...]],
-    chunk_spans: dict[str, DecodedSpan],
+    chunk_spans: dict[str, SpanRecord],
 ) -> list[tuple[Any, ...]]:
     """Fill in the previews of a root that has a parent (the root lives in another service):
     span rows carry previews for parentless spans only."""

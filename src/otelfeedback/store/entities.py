@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otelfeedback import semconv as sc
+from otelfeedback._internal.otlp_json.decode import SpanEvent, SpanRecord
 from otelfeedback.assessments.entities import Expectation, Feedback, assessment_from_dict
 
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
+_STATUS_CODES = {name: code for code, name in _STATUS.items()}
 _OI_KIND_TO_TYPE = {
     "LLM": "LLM",
     "RETRIEVER": "RETRIEVER",
@@ -51,33 +53,25 @@ def decode_content(value: Any, mime_type: Any) -> Any:
     return value
 
 
-@dataclass
-class SpanEvent:
-    name: str
-    timestamp_ns: int
-    attributes: dict[str, Any] = field(default_factory=dict)
+class Span(SpanRecord):
+    """A stored span: the one span record (``SpanRecord``: ids, parent, name, kind, times,
+    attributes, events, links, status, resource, scope) with read helpers. ``inputs`` /
+    ``outputs`` are decoded from ``input.value`` / ``output.value``; ``attributes`` holds
+    every attribute as recorded."""
 
+    @property
+    def span_type(self) -> str:
+        return span_type_of(self.attributes)
 
-@dataclass
-class Span:
-    """A stored span. ``inputs`` / ``outputs`` are decoded from ``input.value`` /
-    ``output.value``; ``attributes`` holds every attribute as recorded."""
+    @property
+    def status(self) -> str:
+        """``"UNSET"``, ``"OK"`` or ``"ERROR"``."""
+        return _STATUS.get(self.status_code, "UNSET")
 
-    trace_id: str
-    span_id: str
-    parent_id: str | None
-    name: str
-    span_type: str
-    start_time_ns: int
-    end_time_ns: int
-    status: str
-    status_message: str
-    attributes: dict[str, Any]
-    events: list[SpanEvent]
-    links: list[dict[str, Any]]
-    kind: int = 1
-    service_name: str | None = None
-    scope: dict[str, str] = field(default_factory=dict)
+    @property
+    def service_name(self) -> str | None:
+        name = self.resource.get("service.name")
+        return name if isinstance(name, str) else None
 
     @property
     def inputs(self) -> Any:
@@ -100,26 +94,47 @@ class Span:
         """From the index's ``data`` column (``store.rows.span_data``) merged with the
         row's ids, parent, name and times (``trace_id``, ``span_id``, ``parent_id``,
         ``name``, ``start_ns``, ``end_ns``)."""
-        attributes = data.get("attributes") or {}
         return cls(
             trace_id=data["trace_id"],
             span_id=data["span_id"],
             parent_id=data.get("parent_id"),
             name=data.get("name", ""),
-            span_type=span_type_of(attributes),
+            kind=data.get("kind", 1),
             start_time_ns=data.get("start_ns", 0),
             end_time_ns=data.get("end_ns", 0),
-            status=_STATUS.get(data.get("status_code", 0), "UNSET"),
-            status_message=data.get("status_message", ""),
-            attributes=attributes,
+            attributes=data.get("attributes") or {},
             events=[SpanEvent(e[0], e[1], e[2]) for e in data.get("events") or []],
             links=[
                 {"trace_id": li[0], "span_id": li[1], "attributes": li[2]}
                 for li in data.get("links") or []
             ],
-            kind=data.get("kind", 1),
-            service_name=(data.get("resource") or {}).get("service.name"),
+            status_code=data.get("status_code", 0),
+            status_message=data.get("status_message", ""),
+            resource=data.get("resource") or {},
             scope=data.get("scope") or {},
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Span:
+        """Rebuild a span from ``to_dict()`` output."""
+        service = data.get("service_name")
+        return cls(
+            trace_id=data["trace_id"],
+            span_id=data["span_id"],
+            parent_id=data.get("parent_id"),
+            name=data["name"],
+            kind=data.get("kind", 1),
+            start_time_ns=data["start_time_ns"],
+            end_time_ns=data["end_time_ns"],
+            attributes=data.get("attributes", {}),
+            events=[
+                SpanEvent(e["name"], e["timestamp_ns"], e.get("attributes", {}))
+                for e in data.get("events", [])
+            ],
+            links=data.get("links", []),
+            status_code=_STATUS_CODES.get(data.get("status", "UNSET"), 0),
+            status_message=data.get("status_message", ""),
+            resource={"service.name": service} if service else {},
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -248,27 +263,5 @@ class Trace:
             output_tokens=usage.get("output_tokens", 0),
             assessments=assessments,
         )
-        spans = []
-        for s in data.get("spans", []):
-            spans.append(
-                Span(
-                    trace_id=s["trace_id"],
-                    span_id=s["span_id"],
-                    parent_id=s.get("parent_id"),
-                    name=s["name"],
-                    span_type=s["span_type"],
-                    start_time_ns=s["start_time_ns"],
-                    end_time_ns=s["end_time_ns"],
-                    status=s["status"],
-                    status_message=s.get("status_message", ""),
-                    attributes=s.get("attributes", {}),
-                    events=[
-                        SpanEvent(e["name"], e["timestamp_ns"], e.get("attributes", {}))
-                        for e in s.get("events", [])
-                    ],
-                    links=s.get("links", []),
-                    kind=s.get("kind", 1),
-                    service_name=s.get("service_name"),
-                )
-            )
+        spans = [Span.from_dict(s) for s in data.get("spans", [])]
         return cls(trace_info, spans)

@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from otelfeedback.export.file_store import list_segments as _list_segments
+from otelfeedback._internal.otlp_json.decode import OTLPDecodeError, SpanRecord, iter_spans
+from otelfeedback._internal.otlp_json.segments import list_segments as _list_segments
 from otelfeedback.store import bulk, chunk
-from otelfeedback.store.otlp_decode import DecodedSpan, OTLPDecodeError, iter_spans
 from otelfeedback.store.schema import CLEAR_STATEMENTS
 
 logger = logging.getLogger("otelfeedback.store")
@@ -130,7 +130,7 @@ def _index_chunk_locked(conn: sqlite3.Connection, path: Path, stats: IndexStats)
             "SELECT offset, line FROM segments WHERE name = ?", (path.name,)
         ).fetchone()
         offset, line_no = row if row else (0, 0)
-        spans: list[DecodedSpan] = []
+        spans: list[SpanRecord] = []
         more = False
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -169,10 +169,10 @@ def _index_chunk_locked(conn: sqlite3.Connection, path: Path, stats: IndexStats)
 
 
 def _decode_line(
-    raw: bytes, path: Path, line_no: int, spans: list[DecodedSpan], stats: IndexStats
+    raw: bytes, path: Path, line_no: int, spans: list[SpanRecord], stats: IndexStats
 ) -> None:
     try:
-        decoded = list(iter_spans(json.loads(raw)))
+        decoded: list[SpanRecord] = list(iter_spans(json.loads(raw)))
     except (ValueError, OTLPDecodeError, RecursionError) as exc:
         stats.skipped_lines += 1
         logger.warning("skipping corrupt line %d of %s: %s", line_no, path, str(exc)[:200])

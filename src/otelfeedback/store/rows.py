@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from otelfeedback import semconv as sc
+from otelfeedback._internal.otlp_json.decode import SpanRecord
 from otelfeedback.store.entities import span_type_of
-from otelfeedback.store.otlp_decode import DecodedSpan
 
 #: Longest attribute value (as text) kept filterable by ``span.attributes.<key>``.
 MAX_ATTR_TEXT = 512
@@ -130,7 +130,7 @@ def _int_attr(attributes: dict[str, Any], key: str) -> int:
 AttrRow = tuple[str, str, int, float | None]
 
 
-def span_data(span: DecodedSpan) -> str:
+def span_data(span: SpanRecord) -> str:
     """The ``data`` column (JSON): what a ``Span`` needs beyond the columns of its row
     (trace and span ids, parent, name and times are columns). Empty fields are left out."""
     data: dict[str, Any] = {"kind": span.kind, "attributes": span.attributes}
@@ -139,42 +139,46 @@ def span_data(span: DecodedSpan) -> str:
     if span.status_message:
         data["status_message"] = span.status_message
     if span.events:
-        data["events"] = [[e.name, e.time_ns, e.attributes] for e in span.events]
+        data["events"] = [[e.name, e.timestamp_ns, e.attributes] for e in span.events]
     if span.links:
-        data["links"] = [[li.trace_id, li.span_id, li.attributes] for li in span.links]
+        data["links"] = [[li["trace_id"], li["span_id"], li["attributes"]] for li in span.links]
     text = compact_encoder()(data)
-    suffix = _context_suffix(span.resource, span.scope_name, span.scope_version)
+    suffix = _context_suffix(span.resource, span.scope)
     return text[:-1] + suffix if suffix else text
 
 
-#: (id of a resource dict, scope name, scope version) -> (the resource, its JSON members).
-_CONTEXTS: dict[tuple[int, str, str], tuple[dict[str, Any], str]] = {}
+#: (id of a resource dict, id of a scope dict) -> (the resource, the scope, their JSON members).
+_CONTEXTS: dict[tuple[int, int], tuple[dict[str, Any], dict[str, str], str]] = {}
 
 
-def _context_suffix(resource: dict[str, Any], scope_name: str, scope_version: str) -> str:
+def _context_suffix(resource: dict[str, Any], scope: dict[str, str]) -> str:
     """``,"resource":{...},"scope":{...}}`` for ``span_data``, encoded once per resource
     and scope: every span of an export request shares them (the decoder hands out one dict
-    per resource), and a real resource (SDK, host, process attributes) can outweigh the
-    span's own attributes. The cache holds the resource itself, so its id is not reused."""
-    key = (id(resource), scope_name, scope_version)
+    per resource and scope), and a real resource (SDK, host, process attributes) can
+    outweigh the span's own attributes. The cache holds both dicts, so their ids are not
+    reused."""
+    key = (id(resource), id(scope))
     cached = _CONTEXTS.get(key)
-    if cached is not None and cached[0] is resource:
-        return cached[1]
+    if cached is not None and cached[0] is resource and cached[1] is scope:
+        return cached[2]
     parts = []
     if resource:
         parts.append(',"resource":' + compact_encoder()(resource))
-    if scope_name or scope_version:
+    if scope.get("name") or scope.get("version"):
         parts.append(
-            ',"scope":' + compact_encoder()({"name": scope_name, "version": scope_version})
+            ',"scope":'
+            + compact_encoder()(
+                {"name": scope.get("name", ""), "version": scope.get("version", "")}
+            )
         )
     suffix = "".join(parts) + "}" if parts else ""
     if len(_CONTEXTS) >= 64:
         _CONTEXTS.clear()
-    _CONTEXTS[key] = (resource, suffix)
+    _CONTEXTS[key] = (resource, scope, suffix)
     return suffix
 
 
-def span_rows(span: DecodedSpan, tid: int) -> tuple[tuple[Any, ...], list[AttrRow], list[str]]:
+def span_rows(span: SpanRecord, tid: int) -> tuple[tuple[Any, ...], list[AttrRow], list[str]]:
     """The ``spans`` row (``SPAN_COLUMNS``), the ``span_attrs`` rows and the full-text parts
     of one span of the trace with key ``tid``. The row has previews only when the span has
     no parent (the usual root; ``previews`` gives any other span's)."""
@@ -190,12 +194,12 @@ def span_rows(span: DecodedSpan, tid: int) -> tuple[tuple[Any, ...], list[AttrRo
     row = (
         tid,
         span.span_id,
-        span.parent_span_id,
+        span.parent_id,
         span.name,
         span_type_of(attributes),
         _STATUS.get(span.status_code, "UNSET"),
-        span.start_ns,
-        span.end_ns,
+        span.start_time_ns,
+        span.end_time_ns,
         _int_attr(attributes, sc.GEN_AI_USAGE_INPUT_TOKENS),
         _int_attr(attributes, sc.GEN_AI_USAGE_OUTPUT_TOKENS),
         service if isinstance(service, str) else None,
@@ -203,7 +207,7 @@ def span_rows(span: DecodedSpan, tid: int) -> tuple[tuple[Any, ...], list[AttrRo
         user if user and isinstance(user, str) else None,
         encode(tags) if tags else None,
         encode(metadata) if metadata else None,
-        *(previews(attributes) if span.parent_span_id is None else (None, None)),
+        *(previews(attributes) if span.parent_id is None else (None, None)),
         span_data(span),
     )
     attrs: list[AttrRow] = []

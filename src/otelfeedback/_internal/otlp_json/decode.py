@@ -1,4 +1,4 @@
-"""Decode OTLP/JSON trace data (``ExportTraceServiceRequest``) into plain Python spans.
+"""Decode OTLP/JSON trace data (``ExportTraceServiceRequest``) into ``SpanRecord`` objects.
 
 Accepts anything valid OTLP/JSON, whoever wrote it: lowerCamelCase or snake_case field names,
 hex or base64 ids, 64-bit integers as strings or numbers, enums as numbers or names, every
@@ -12,7 +12,7 @@ import base64
 import binascii
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 _STATUS_NAMES = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
 _KIND_NAMES = {
@@ -25,43 +25,44 @@ _KIND_NAMES = {
 }
 
 
+S = TypeVar("S", bound="SpanRecord")
+
+
 class OTLPDecodeError(ValueError):
     """The data is not valid OTLP/JSON trace data."""
 
 
 @dataclass
-class DecodedEvent:
+class SpanEvent:
+    """An event of a span (an assessment record rides on one while its span records)."""
+
     name: str
-    time_ns: int
+    timestamp_ns: int
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
-class DecodedLink:
-    trace_id: str
-    span_id: str
-    attributes: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class DecodedSpan:
-    """One span with its resource and scope, ids as lowercase hex."""
+class SpanRecord:
+    """The one stored-span record: what the decoder yields, the index stores and the store
+    returns (``otelfeedback.store.Span`` adds read helpers to it). Ids are lowercase hex;
+    ``links`` are ``{"trace_id", "span_id", "attributes"}``; ``status_code`` is OTLP's
+    (0 unset, 1 ok, 2 error); ``scope`` is ``{"name", "version"}``. The decoder hands out one
+    ``resource`` and one ``scope`` dict per resource / scope of a request: spans share them."""
 
     trace_id: str
     span_id: str
-    parent_span_id: str | None
+    parent_id: str | None
     name: str
     kind: int
-    start_ns: int
-    end_ns: int
+    start_time_ns: int
+    end_time_ns: int
     attributes: dict[str, Any]
-    events: list[DecodedEvent]
-    links: list[DecodedLink]
-    status_code: int
-    status_message: str
-    resource: dict[str, Any]
-    scope_name: str
-    scope_version: str
+    events: list[SpanEvent] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    status_code: int = 0
+    status_message: str = ""
+    resource: dict[str, Any] = field(default_factory=dict)
+    scope: dict[str, str] = field(default_factory=dict)
 
 
 def _get(obj: Mapping[str, Any], camel: str, snake: str) -> Any:
@@ -166,8 +167,8 @@ def _enum(raw: Any, names: dict[str, int], what: str) -> int:
 
 
 def _decode_span(
-    raw: Mapping[str, Any], resource: dict[str, Any], scope_name: str, scope_version: str
-) -> DecodedSpan:
+    raw: Mapping[str, Any], resource: dict[str, Any], scope: dict[str, str], cls: type[S]
+) -> S:
     # The common forms (lowerCamelCase names, numeric enums, no events or links) are read
     # inline: this runs once per span on the indexing path.
     get = raw.get
@@ -189,7 +190,7 @@ def _decode_span(
     raw_links = get("links")
     events = (
         [
-            DecodedEvent(
+            SpanEvent(
                 str(e.get("name", "")),
                 _int(_get(e, "timeUnixNano", "time_unix_nano"), "timeUnixNano"),
                 decode_attributes(e.get("attributes")),
@@ -205,9 +206,13 @@ def _decode_span(
         link_span = _id(_get(link, "spanId", "span_id"), 8, "links.spanId")
         if link_trace and link_span:
             links.append(
-                DecodedLink(link_trace, link_span, decode_attributes(link.get("attributes")))
+                {
+                    "trace_id": link_trace,
+                    "span_id": link_span,
+                    "attributes": decode_attributes(link.get("attributes")),
+                }
             )
-    return DecodedSpan(
+    return cls(
         trace_id,
         span_id,
         None if parent_raw is None else _id(parent_raw, 8, "parentSpanId"),
@@ -221,13 +226,13 @@ def _decode_span(
         code if type(code) is int else _enum(code, _STATUS_NAMES, "status.code"),
         str(status.get("message") or ""),
         resource,
-        scope_name,
-        scope_version,
+        scope,
     )
 
 
-def iter_spans(request: Any) -> Iterator[DecodedSpan]:
-    """Every span of one decoded ``ExportTraceServiceRequest`` JSON object.
+def iter_spans(request: Any, cls: type[S] = SpanRecord) -> Iterator[S]:  # type: ignore[assignment]
+    """Every span of one decoded ``ExportTraceServiceRequest`` JSON object, as ``cls``
+    (``SpanRecord`` or a subclass).
 
     Raises:
         OTLPDecodeError: the object is not OTLP/JSON trace data.
@@ -241,9 +246,12 @@ def iter_spans(request: Any) -> Iterator[DecodedSpan]:
         for rs in resource_spans:
             resource = decode_attributes((rs.get("resource") or {}).get("attributes"))
             for ss in _get(rs, "scopeSpans", "scope_spans") or []:
-                scope = ss.get("scope") or {}
-                name, version = str(scope.get("name") or ""), str(scope.get("version") or "")
+                raw_scope = ss.get("scope") or {}
+                scope = {
+                    "name": str(raw_scope.get("name") or ""),
+                    "version": str(raw_scope.get("version") or ""),
+                }
                 for span in ss.get("spans") or []:
-                    yield _decode_span(span, resource, name, version)
+                    yield _decode_span(span, resource, scope, cls)
     except (AttributeError, TypeError) as exc:
         raise OTLPDecodeError(f"malformed OTLP/JSON: {exc}") from None

@@ -1,0 +1,323 @@
+"""Encode spans as OTLP/JSON, as the OpenTelemetry Collector's file exporter writes it.
+
+One ``{"resourceSpans": [...]}`` object per line; ids as lowercase hex; 64-bit integers as
+strings; enums as numbers; empty fields left out; non-finite doubles as the strings of the
+protobuf JSON mapping (``"NaN"``, ``"Infinity"``, ``"-Infinity"``), so every line is strict
+JSON. Two sources share every rule below the span level:
+
+- ``encode_sdk_spans``: finished SDK spans (the file-store exporter);
+- ``encode_request``: a received ``ExportTraceServiceRequest`` (the server's receiver).
+
+For the same span both write the same bytes (``tests/export/test_codec.py``): span flags
+are what the SDK's OTLP exporter sends (``HAS_IS_REMOTE`` and ``IS_REMOTE``), and protobuf
+attribute values are turned into Python values first, so ``any_value`` is the only place
+that decides how a value looks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+    from opentelemetry.sdk.trace import ReadableSpan
+
+#: SpanFlags bits (OTLP): the parent's is-remote flag is known / set.
+FLAG_HAS_IS_REMOTE = 0x100
+FLAG_IS_REMOTE = 0x200
+
+# SDK enums by value: SpanKind INTERNAL..CONSUMER are 0..4 in the API, 1..5 in OTLP;
+# StatusCode UNSET/OK/ERROR are 0/1/2 in both.
+_KIND_OFFSET = 1
+
+
+def double(value: float) -> float | str:
+    """A double as OTLP/JSON writes it: finite as a number, else ``"NaN"``/``"Infinity"``."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def any_value(value: Any) -> dict[str, Any]:
+    """The OTLP/JSON ``AnyValue`` of a Python attribute value."""
+    if isinstance(value, str):
+        return {"stringValue": value}
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": double(value)}
+    if isinstance(value, (bytes, bytearray)):
+        return {"bytesValue": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, Mapping):
+        return {"kvlistValue": {"values": key_values(value)}}
+    if isinstance(value, Sequence):
+        return {"arrayValue": {"values": [any_value(v) for v in value]}}
+    if value is None:
+        return {}
+    return {"stringValue": str(value)}
+
+
+def key_values(attributes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The OTLP/JSON ``KeyValue`` list of an attribute mapping."""
+    if not attributes:
+        return []
+    out = []
+    for key, value in attributes.items():
+        if type(value) is str:  # the common case, inlined
+            out.append({"key": key, "value": {"stringValue": value}})
+        else:
+            out.append({"key": key, "value": any_value(value)})
+    return out
+
+
+def dumps_line(data: Mapping[str, Any]) -> bytes:
+    """One file-store line: compact, UTF-8, strict JSON (``NaN`` is refused), newline-ended."""
+    return _LINE_ENCODER.encode(data).encode("utf-8") + b"\n"
+
+
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+# -- shaping shared by both sources ---------------------------------------------------------
+def _put(out: dict[str, Any], key: str, value: Any) -> None:
+    if value:
+        out[key] = value
+
+
+def event_json(
+    time_ns: int, name: str, attributes: Mapping[str, Any] | None, dropped: int
+) -> dict[str, Any]:
+    event: dict[str, Any] = {"timeUnixNano": str(time_ns), "name": name}
+    _put(event, "attributes", key_values(attributes))
+    _put(event, "droppedAttributesCount", dropped)
+    return event
+
+
+def link_json(
+    trace_id: str,
+    span_id: str,
+    trace_state: str,
+    attributes: Mapping[str, Any] | None,
+    dropped: int,
+    flags: int,
+) -> dict[str, Any]:
+    link: dict[str, Any] = {"traceId": trace_id, "spanId": span_id}
+    _put(link, "traceState", trace_state)
+    _put(link, "attributes", key_values(attributes))
+    _put(link, "droppedAttributesCount", dropped)
+    _put(link, "flags", flags)
+    return link
+
+
+def status_json(code: int, message: str) -> dict[str, Any]:
+    status: dict[str, Any] = {}
+    _put(status, "code", code)
+    _put(status, "message", message)
+    return status
+
+
+def scope_spans_json(
+    name: str,
+    version: str,
+    attributes: Mapping[str, Any] | None,
+    spans: list[dict[str, Any]],
+    schema_url: str,
+) -> dict[str, Any]:
+    scope: dict[str, Any] = {"name": name}
+    _put(scope, "version", version)
+    _put(scope, "attributes", key_values(attributes))
+    item: dict[str, Any] = {"scope": scope, "spans": spans}
+    _put(item, "schemaUrl", schema_url)
+    return item
+
+
+def resource_spans_json(
+    attributes: Mapping[str, Any] | None,
+    dropped: int,
+    scope_spans: list[dict[str, Any]],
+    schema_url: str,
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {"attributes": key_values(attributes)}
+    _put(resource, "droppedAttributesCount", dropped)
+    out: dict[str, Any] = {"resource": resource, "scopeSpans": scope_spans}
+    _put(out, "schemaUrl", schema_url)
+    return out
+
+
+# -- SDK spans ----------------------------------------------------------------------------
+def _sdk_span(span: ReadableSpan) -> dict[str, Any]:
+    ctx = span.context
+    assert ctx is not None
+    parent = span.parent
+    out: dict[str, Any] = {
+        "traceId": format(ctx.trace_id, "032x"),
+        "spanId": format(ctx.span_id, "016x"),
+    }
+    if ctx.trace_state:
+        out["traceState"] = ctx.trace_state.to_header()
+    if parent is not None:
+        out["parentSpanId"] = format(parent.span_id, "016x")
+    out["flags"] = FLAG_HAS_IS_REMOTE | (FLAG_IS_REMOTE if parent and parent.is_remote else 0)
+    out["name"] = span.name
+    out["kind"] = span.kind.value + _KIND_OFFSET
+    out["startTimeUnixNano"] = str(span.start_time or 0)
+    out["endTimeUnixNano"] = str(span.end_time or 0)
+    _put(out, "attributes", key_values(span.attributes))
+    _put(out, "droppedAttributesCount", span.dropped_attributes)
+    if span.events:
+        out["events"] = [
+            event_json(e.timestamp, e.name, e.attributes, e.dropped_attributes) for e in span.events
+        ]
+    _put(out, "droppedEventsCount", span.dropped_events)
+    if span.links:
+        out["links"] = [
+            link_json(
+                format(li.context.trace_id, "032x"),
+                format(li.context.span_id, "016x"),
+                li.context.trace_state.to_header() if li.context.trace_state else "",
+                li.attributes,
+                li.dropped_attributes,
+                FLAG_HAS_IS_REMOTE | (FLAG_IS_REMOTE if li.context.is_remote else 0),
+            )
+            for li in span.links
+        ]
+    _put(out, "droppedLinksCount", span.dropped_links)
+    status = span.status
+    out["status"] = status_json(status.status_code.value, status.description or "")
+    return out
+
+
+def encode_sdk_spans(spans: Sequence[ReadableSpan]) -> dict[str, Any]:
+    """One OTLP/JSON ``TracesData`` object holding ``spans``, grouped by resource and scope."""
+    by_resource: dict[int, tuple[Any, dict[Any, tuple[Any, list[dict[str, Any]]]]]] = {}
+    for span in spans:
+        resource = span.resource
+        entry = by_resource.get(id(resource))
+        if entry is None:
+            entry = by_resource[id(resource)] = (resource, {})
+        scope = span.instrumentation_scope
+        scope_entry = entry[1].get(scope)
+        if scope_entry is None:
+            scope_entry = entry[1][scope] = (scope, [])
+        scope_entry[1].append(_sdk_span(span))
+    resource_spans = []
+    for resource, scopes in by_resource.values():
+        scope_spans = [
+            scope_spans_json(
+                sc.name if sc else "",
+                (sc.version or "") if sc else "",
+                sc.attributes if sc else None,
+                encoded,
+                (sc.schema_url or "") if sc else "",
+            )
+            for sc, encoded in scopes.values()
+        ]
+        resource_spans.append(
+            resource_spans_json(
+                resource.attributes if resource else None,
+                0,
+                scope_spans,
+                (resource.schema_url or "") if resource else "",
+            )
+        )
+    return {"resourceSpans": resource_spans}
+
+
+# -- received protobuf requests -----------------------------------------------------------
+def _py_value(value: Any) -> Any:
+    """A protobuf ``AnyValue`` as the Python value ``any_value`` encodes back."""
+    which = value.WhichOneof("value")
+    if which == "string_value":
+        return value.string_value
+    if which == "int_value":
+        return value.int_value
+    if which == "bool_value":
+        return value.bool_value
+    if which == "double_value":
+        return value.double_value
+    if which == "array_value":
+        return [_py_value(v) for v in value.array_value.values]
+    if which == "kvlist_value":
+        return _py_attributes(value.kvlist_value.values)
+    if which == "bytes_value":
+        return value.bytes_value
+    return None
+
+
+def _py_attributes(items: Any) -> dict[str, Any]:
+    out = {}
+    for kv in items:
+        value = kv.value
+        out[kv.key] = (
+            value.string_value if value.WhichOneof("value") == "string_value" else _py_value(value)
+        )
+    return out
+
+
+def _proto_span(span: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"traceId": span.trace_id.hex(), "spanId": span.span_id.hex()}
+    _put(out, "traceState", span.trace_state)
+    _put(out, "parentSpanId", span.parent_span_id.hex())
+    _put(out, "flags", span.flags)
+    out["name"] = span.name
+    out["kind"] = span.kind
+    out["startTimeUnixNano"] = str(span.start_time_unix_nano)
+    out["endTimeUnixNano"] = str(span.end_time_unix_nano)
+    _put(out, "attributes", key_values(_py_attributes(span.attributes)))
+    _put(out, "droppedAttributesCount", span.dropped_attributes_count)
+    if span.events:
+        out["events"] = [
+            event_json(
+                e.time_unix_nano, e.name, _py_attributes(e.attributes), e.dropped_attributes_count
+            )
+            for e in span.events
+        ]
+    _put(out, "droppedEventsCount", span.dropped_events_count)
+    if span.links:
+        out["links"] = [
+            link_json(
+                li.trace_id.hex(),
+                li.span_id.hex(),
+                li.trace_state,
+                _py_attributes(li.attributes),
+                li.dropped_attributes_count,
+                li.flags,
+            )
+            for li in span.links
+        ]
+    _put(out, "droppedLinksCount", span.dropped_links_count)
+    out["status"] = status_json(span.status.code, span.status.message)
+    return out
+
+
+def encode_request(request: ExportTraceServiceRequest) -> dict[str, Any]:
+    """A received request as one OTLP/JSON ``TracesData`` object (one file-store line)."""
+    resource_spans = []
+    for rs in request.resource_spans:
+        scope_spans = [
+            scope_spans_json(
+                ss.scope.name,
+                ss.scope.version,
+                _py_attributes(ss.scope.attributes),
+                [_proto_span(s) for s in ss.spans],
+                ss.schema_url,
+            )
+            for ss in rs.scope_spans
+        ]
+        resource_spans.append(
+            resource_spans_json(
+                _py_attributes(rs.resource.attributes),
+                rs.resource.dropped_attributes_count,
+                scope_spans,
+                rs.schema_url,
+            )
+        )
+    return {"resourceSpans": resource_spans}
