@@ -361,7 +361,7 @@ def main() -> int:
     store.close()
 
     import otelfeedback
-    from otelfeedback.assessments import log_feedback
+    from otelfeedback import log_feedback
 
     otelfeedback.configure(store=full, otlp_endpoint="")
     targets = rng.sample(trace_ids, min(1000, len(trace_ids)))

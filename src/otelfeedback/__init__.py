@@ -7,51 +7,106 @@
     @otelfeedback.trace
     def answer(question: str) -> str: ...
 
-Importing the package does no work: no provider, no files, no threads. The first span (or an
-explicit ``otelfeedback.configure()``) sets things up.
+Importing the package does no work: no provider, no files, no threads, and it loads neither
+the OpenTelemetry SDK nor the store (each name below is imported on first use). The first
+span (or an explicit ``otelfeedback.configure()``) sets things up.
 """
 
-from otelfeedback.assessments import (
-    AssessmentError,
-    AssessmentSource,
-    Expectation,
-    Feedback,
-)
-from otelfeedback.errors import (
-    ConfigurationError,
-    FilterSyntaxError,
-    InvalidArgumentError,
-    MissingExtraError,
-    NotFoundError,
-    OtelFeedbackError,
-)
-from otelfeedback.instrumentation.openai import instrument_openai, uninstrument_openai
-from otelfeedback.semconv import AssessmentSourceType, SpanType
-from otelfeedback.setup import Configuration, configure, flush, get_configuration, reset
-from otelfeedback.store import Trace, get_trace, search_traces
-from otelfeedback.store.assessment_api import (
-    delete_assessment,
-    get_assessment,
-    log_expectation,
-    log_feedback,
-    override_feedback,
-    update_assessment,
-)
-from otelfeedback.tracing import (
-    LiveSpan,
-    get_current_trace_id,
-    get_last_active_trace_id,
-    propagate_context,
-    start_span,
-    trace,
-    update_current_trace,
-    using_metadata,
-    using_session,
-    using_tags,
-    using_user,
-)
+from __future__ import annotations
 
-__version__ = "0.1.0.dev0"
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from otelfeedback.tracing import _state
+
+if TYPE_CHECKING:
+    from otelfeedback.api.assessments import (
+        delete_assessment,
+        get_assessment,
+        log_expectation,
+        log_feedback,
+        override_feedback,
+        update_assessment,
+    )
+    from otelfeedback.api.traces import get_trace, search_traces
+    from otelfeedback.assessments.entities import (
+        AssessmentError,
+        AssessmentSource,
+        Expectation,
+        Feedback,
+    )
+    from otelfeedback.errors import (
+        ConfigurationError,
+        FilterSyntaxError,
+        InvalidArgumentError,
+        MissingExtraError,
+        NotFoundError,
+        OtelFeedbackError,
+    )
+    from otelfeedback.instrumentation.openai import instrument_openai, uninstrument_openai
+    from otelfeedback.semconv import AssessmentSourceType, SpanType
+    from otelfeedback.setup import Configuration, configure, flush, get_configuration, reset
+    from otelfeedback.store.entities import Trace
+    from otelfeedback.tracing import (
+        LiveSpan,
+        get_current_trace_id,
+        get_last_active_trace_id,
+        propagate_context,
+        start_span,
+        trace,
+        update_current_trace,
+        using_metadata,
+        using_session,
+        using_tags,
+        using_user,
+    )
+
+    __version__: str
+
+#: Where each public name lives; imported on first access.
+_HOMES = {
+    "otelfeedback.api.assessments": (
+        "delete_assessment",
+        "get_assessment",
+        "log_expectation",
+        "log_feedback",
+        "override_feedback",
+        "update_assessment",
+    ),
+    "otelfeedback.api.traces": ("get_trace", "search_traces"),
+    "otelfeedback.assessments.entities": (
+        "AssessmentError",
+        "AssessmentSource",
+        "Expectation",
+        "Feedback",
+    ),
+    "otelfeedback.errors": (
+        "ConfigurationError",
+        "FilterSyntaxError",
+        "InvalidArgumentError",
+        "MissingExtraError",
+        "NotFoundError",
+        "OtelFeedbackError",
+    ),
+    "otelfeedback.instrumentation.openai": ("instrument_openai", "uninstrument_openai"),
+    "otelfeedback.semconv": ("AssessmentSourceType", "SpanType"),
+    "otelfeedback.setup": ("Configuration", "configure", "flush", "get_configuration", "reset"),
+    "otelfeedback.store.entities": ("Trace",),
+    "otelfeedback.tracing": (
+        "LiveSpan",
+        "get_current_trace_id",
+        "get_last_active_trace_id",
+        "propagate_context",
+        "start_span",
+        "trace",
+        "update_current_trace",
+        "using_metadata",
+        "using_session",
+        "using_tags",
+        "using_user",
+    ),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "AssessmentError",
@@ -97,10 +152,30 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    # ``otelfeedback.openai.autolog()`` without importing ``otelfeedback.openai`` first.
-    if name == "openai":
-        import importlib
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # later accesses skip this hook
+        return value
+    if name == "__version__":
+        from otelfeedback._internal.meta import package_version
 
+        return package_version()
+    if name == "openai":  # ``otelfeedback.openai.autolog()`` without importing it first
         return importlib.import_module("otelfeedback.openai")
     raise AttributeError(f"module 'otelfeedback' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+def _configure_default() -> None:
+    from otelfeedback import setup
+
+    setup.configure_default()
+
+
+# The first span configures the defaults: only a function reference is stored here.
+_state.register_default_configurer(_configure_default)

@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 from otelfeedback import config
+from otelfeedback._internal.meta import package_version
 from otelfeedback.errors import ConfigurationError
 from otelfeedback.export.batch import BoundedBatchSpanProcessor
 from otelfeedback.export.console import ConsoleSpanExporter
@@ -29,7 +30,6 @@ from otelfeedback.export.file_store import FileStoreSpanExporter
 from otelfeedback.export.otlp import PROTOCOLS, build_otlp_exporter
 from otelfeedback.tracing import _state
 
-__version__ = "0.1.0.dev0"
 _lock = threading.RLock()
 
 
@@ -226,7 +226,7 @@ def configure(
         owns_provider=not joined,
     )
     state = _state.TracingState(
-        tracer=provider.get_tracer("otelfeedback", __version__),
+        tracer=provider.get_tracer("otelfeedback", package_version()),
         capture_content=new.capture_content,
         max_value_length=int(config.resolve("max_value_length", max_value_length)),
     )
@@ -245,12 +245,10 @@ def _replace(new: Configuration | None, state: _state.TracingState | None) -> No
         old.shutdown()
 
 
-def _configure_default() -> None:
+def configure_default() -> None:
+    """Configure the defaults unless configured (the first span's set-up)."""
     if _active is None:
         configure()
-
-
-_state.register_default_configurer(_configure_default)
 
 
 def get_configuration() -> Configuration | None:
@@ -258,22 +256,14 @@ def get_configuration() -> Configuration | None:
     return _active
 
 
-def _active_or_default() -> Configuration | None:
-    if _active is None:
-        _state.current()  # configures the defaults, as the first span would
-    return _active
-
-
-def get_active_store_path() -> Path | None:
-    """The file-store directory of the active configuration (configuring the defaults)."""
-    active = _active_or_default()
-    return active.store_path if active is not None else None
-
-
-def get_active_store_url() -> str | None:
-    """The otelfeedback server URL of the active configuration in remote mode, else None."""
-    active = _active_or_default()
-    return active.store_url if active is not None else None
+def get_store_location() -> tuple[Path | None, str | None]:
+    """Where reads go: ``(directory, None)`` for a file store, ``(None, url)`` for a server,
+    ``(None, None)`` for no store. The active configuration's store, else where the
+    defaults would put it (settings, environment) — without configuring anything."""
+    active = _active
+    if active is not None:
+        return active.store_path, active.store_url
+    return _store_location(None)
 
 
 def flush(timeout: float | None = None) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import otelfeedback
-from otelfeedback.assessments import (
+from otelfeedback import (
     AssessmentError,
     AssessmentSource,
     AssessmentSourceType,
@@ -16,13 +16,14 @@ from otelfeedback.assessments import (
     Feedback,
     delete_assessment,
     get_assessment,
+    get_trace,
     log_expectation,
     log_feedback,
     override_feedback,
+    search_traces,
     update_assessment,
 )
 from otelfeedback.errors import InvalidArgumentError, NotFoundError
-from otelfeedback.store import get_trace, search_traces
 
 
 def test_seed_step_2_end_user_thumbs_down(traced_call: Callable[[], str]) -> None:

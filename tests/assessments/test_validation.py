@@ -8,18 +8,18 @@ from typing import Any
 
 import pytest
 
-from otelfeedback.assessments import (
+from otelfeedback import (
     AssessmentError,
     AssessmentSource,
     delete_assessment,
     get_assessment,
+    get_trace,
     log_expectation,
     log_feedback,
     override_feedback,
     update_assessment,
 )
 from otelfeedback.errors import InvalidArgumentError
-from otelfeedback.store import get_trace
 
 GOOD_TRACE = "0af7651916cd43dd8448eb211c80319c"
 

@@ -12,8 +12,7 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 import otelfeedback
-from otelfeedback.assessments import AssessmentSource, log_expectation, log_feedback
-from otelfeedback.store import get_trace
+from otelfeedback import AssessmentSource, get_trace, log_expectation, log_feedback
 from tests.otlp_receiver import HttpReceiver, attrs
 
 

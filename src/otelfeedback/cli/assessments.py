@@ -14,7 +14,6 @@ from otelfeedback.cli._common import (
     dump,
     open_store,
     short,
-    store_path,
     table,
 )
 from otelfeedback.errors import InvalidArgumentError
@@ -56,8 +55,7 @@ def _json_or_text(raw: str) -> Any:
 
 
 def _log(args: argparse.Namespace) -> int:
-    import otelfeedback
-    from otelfeedback.store import assessment_api as api
+    from otelfeedback.api import assessments as api
 
     metadata = None
     if args.metadata is not None:
@@ -66,8 +64,7 @@ def _log(args: argparse.Namespace) -> int:
             raise InvalidArgumentError("--metadata", "expected a JSON object")
     value = _json_or_text(args.value)
     source = AssessmentSource(args.source_type, args.source_id)
-    otelfeedback.configure(store=store_path(args), otlp_endpoint="", console=False)
-    try:
+    with open_store(args) as store, api.writing_to(store, service_name="otelfeedback-cli"):
         if args.expectation:
             result: Any = api.log_expectation(
                 args.trace_id,
@@ -87,8 +84,6 @@ def _log(args: argparse.Namespace) -> int:
                 span_id=args.span_id,
                 metadata=metadata,
             )
-    finally:
-        otelfeedback.reset()  # flushes the record to the store
     if args.json:
         dump(result.to_dict())
     else:

@@ -14,16 +14,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from otelfeedback import config
-from otelfeedback._internal.otlp_json.segments import SegmentWriter
+from otelfeedback._internal.meta import package_version
 from otelfeedback.errors import ConfigurationError
 from otelfeedback.server import api_assessments, api_traces, openapi, pages, rendering
 from otelfeedback.server.context import ServerContext
 from otelfeedback.server.otlp import OTLPReceiver
 from otelfeedback.server.security import SecurityMiddleware, SecurityPolicy
 from otelfeedback.server.writes import AssessmentWriter
-from otelfeedback.setup import __version__
-from otelfeedback.store.file_store import TRACES_DIR, FileStore
+from otelfeedback.store.file_store import FileStore
 
 #: Largest OTLP request body accepted, before and after gzip (the Collector's default
 #: batch is far smaller).
@@ -62,14 +60,13 @@ def create_app(
     policy = SecurityPolicy(
         token=token, loopback_only=(token is None) if loopback_only is None else loopback_only
     )
-    writer = SegmentWriter(store.path / TRACES_DIR, int(config.resolve("file_max_bytes", None)))
-    receiver = OTLPReceiver(writer.append, max_body_bytes)
+    receiver = OTLPReceiver(store.segment_writer().append, max_body_bytes)
     context = ServerContext(
         store=store,
-        writer=AssessmentWriter(store.path),
+        writer=AssessmentWriter(store),
         receiver=receiver,
         policy=policy,
-        version=__version__,
+        version=package_version(),
     )
     routes = [
         Route("/v1/traces", receiver.handle, methods=["POST"]),

@@ -2,24 +2,22 @@
 
 The server does not build assessment records itself: it calls ``otelfeedback``'s
 ``log_feedback`` / ``log_expectation`` / ``update_assessment`` / ``override_feedback`` /
-``delete_assessment``, so a record written from the UI is byte-for-byte the kind an app writes
-(carrier spans appended to the store, DESIGN.md section 4). Those functions use the process's
-configuration, so the first write configures this process to the server's store (unless it
-already is), and every write flushes before returning, so the next read sees it.
+``delete_assessment`` within ``writing_to(store)``, so a record written from the UI is the
+kind an app writes (a carrier span, DESIGN.md section 4), appended to the server's store
+before the call returns. The process's own configuration is never touched: an app that
+embeds the server keeps sending its spans where it configured them.
 """
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
-from otelfeedback import setup
+from otelfeedback.api import assessments as api
 from otelfeedback.assessments.entities import AssessmentSource, Expectation, Feedback
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.semconv import AssessmentSourceType
-from otelfeedback.store import assessment_api as api
-from otelfeedback.store.fluent import flush_store
+from otelfeedback.store.base import TraceStore
 
 SERVICE_NAME = "otelfeedback-server"
 
@@ -45,16 +43,11 @@ def source_from(data: Any, default_type: str = "HUMAN") -> AssessmentSource | No
 
 
 class AssessmentWriter:
-    """Serialises assessment writes for one store directory."""
+    """Serialises assessment writes to one store."""
 
-    def __init__(self, store_path: Path) -> None:
-        self.store_path = store_path.expanduser().resolve()
+    def __init__(self, store: TraceStore) -> None:
+        self.store = store
         self._lock = threading.Lock()
-
-    def _ensure_configured(self) -> None:
-        active = setup.get_configuration()
-        if active is None or active.store_path != self.store_path:
-            setup.configure(store=self.store_path, service_name=SERVICE_NAME)
 
     def create(
         self,
@@ -70,8 +63,7 @@ class AssessmentWriter:
         error: Any = None,
     ) -> Feedback | Expectation:
         """A new feedback or expectation (``kind``), validated by the SDK."""
-        with self._lock:
-            self._ensure_configured()
+        with self._lock, api.writing_to(self.store, service_name=SERVICE_NAME):
             result: Feedback | Expectation
             if kind == "feedback":
                 result = api.log_feedback(
@@ -85,15 +77,11 @@ class AssessmentWriter:
                 raise InvalidArgumentError(
                     "kind", f"expected 'feedback' or 'expectation', got {kind!r}"
                 )
-            flush_store()
             return result
 
     def update(self, trace_id: str, assessment_id: str, **changes: Any) -> Feedback | Expectation:
-        with self._lock:
-            self._ensure_configured()
-            result = api.update_assessment(trace_id, assessment_id, **changes)
-            flush_store()
-            return result
+        with self._lock, api.writing_to(self.store, service_name=SERVICE_NAME):
+            return api.update_assessment(trace_id, assessment_id, **changes)
 
     def override(
         self,
@@ -105,19 +93,14 @@ class AssessmentWriter:
         source: AssessmentSource | None = None,
         metadata: Any = None,
     ) -> Feedback:
-        with self._lock:
-            self._ensure_configured()
-            result = api.override_feedback(
+        with self._lock, api.writing_to(self.store, service_name=SERVICE_NAME):
+            return api.override_feedback(
                 trace_id, assessment_id, value, rationale, source, metadata
             )
-            flush_store()
-            return result
 
     def delete(self, trace_id: str, assessment_id: str) -> None:
-        with self._lock:
-            self._ensure_configured()
+        with self._lock, api.writing_to(self.store, service_name=SERVICE_NAME):
             api.delete_assessment(trace_id, assessment_id)
-            flush_store()
 
     def edit(
         self,

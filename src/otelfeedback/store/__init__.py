@@ -9,7 +9,6 @@ from otelfeedback._internal.otlp_json.decode import SpanEvent
 from otelfeedback.store.base import TraceStore
 from otelfeedback.store.entities import Span, Trace, TraceInfo
 from otelfeedback.store.file_store import FileStore
-from otelfeedback.store.fluent import get_trace, search_traces
 from otelfeedback.store.paging import PagedList
 
 __all__ = [
@@ -20,6 +19,4 @@ __all__ = [
     "Trace",
     "TraceInfo",
     "TraceStore",
-    "get_trace",
-    "search_traces",
 ]

@@ -1,16 +1,26 @@
-"""The interface every store implements (file store today; SQL and remote stores later)."""
+"""The interface every store implements (file store and remote store; SQL later)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from otelfeedback.assessments.entities import Expectation, Feedback
+from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.store.entities import Trace
 from otelfeedback.store.paging import PagedList
+
+#: The ``service.name`` of carrier spans a store writes itself (server, CLI).
+WRITER_SERVICE_NAME = "otelfeedback"
 
 
 class TraceStore(Protocol):
     """Read model of traces and their assessments."""
+
+    @property
+    def path(self) -> Path | str:
+        """Where the store is (a directory or a server URL), for messages."""
+        ...
 
     def get_trace(self, trace_id: str) -> Trace:
         """The trace with its spans and assessments; ``NotFoundError`` if unknown."""
@@ -37,3 +47,15 @@ class TraceStore(Protocol):
         ...
 
     def has_span(self, trace_id: str, span_id: str) -> bool: ...
+
+    def append_assessment(
+        self,
+        record: AssessmentRecord,
+        target_span_id: str | None,
+        *,
+        service_name: str = WRITER_SERVICE_NAME,
+    ) -> None:
+        """Append one assessment record (its carrier span, ``service_name`` as the writer)
+        to the store itself, durably: readers of the store see it once this returns. This
+        is how the server and the CLI write: no tracer, no process configuration."""
+        ...

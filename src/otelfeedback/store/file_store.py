@@ -13,15 +13,22 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from otelfeedback import config
+from otelfeedback._internal.otlp_json.segments import SegmentWriter
 from otelfeedback.assessments.entities import Expectation, Feedback, assessment_from_dict
+from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.errors import InvalidArgumentError, NotFoundError
 from otelfeedback.semconv import RUN_ID
 from otelfeedback.store import indexer, schema
+from otelfeedback.store.base import WRITER_SERVICE_NAME
+from otelfeedback.store.carriers import carrier_line
 from otelfeedback.store.entities import Span, Trace, TraceInfo
 from otelfeedback.store.paging import PagedList, decode_token, encode_token, query_fingerprint
 from otelfeedback.store.query import SQLiteDialect, compile_filter, parse_filter, parse_order_by
 
 INDEX_FILE = "index.sqlite"
+#: Page size of a new index (bytes); an existing index keeps its own.
+INDEX_PAGE_SIZE = 8192
 TRACES_DIR = "traces"
 _INFO_COLUMNS = (
     "id, trace_id, name, service_name, root_span_id, start_ms, execution_time_ms, status, "
@@ -39,6 +46,8 @@ class FileStore:
         self.traces_dir = self.path / TRACES_DIR
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._writer: SegmentWriter | None = None
+        self._empty: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -49,9 +58,7 @@ class FileStore:
                 check_same_thread=False,
                 timeout=60.0,
             )
-            import os
-
-            conn.execute(f"PRAGMA page_size={os.environ.get('PS', '4096')}")
+            conn.execute(f"PRAGMA page_size={INDEX_PAGE_SIZE}")
             conn.execute("PRAGMA journal_mode=WAL")
             # The index is derived data: a crash can at worst lose it, and it is rebuilt.
             conn.execute("PRAGMA synchronous=OFF")
@@ -71,6 +78,31 @@ class FileStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+            if self._empty is not None:
+                self._empty.close()
+                self._empty = None
+
+    # -- writes ---------------------------------------------------------------------------
+    def segment_writer(self) -> SegmentWriter:
+        """The writer of this store's trace segments (the exporter's, multi-process safe)."""
+        with self._lock:
+            if self._writer is None:
+                max_bytes = int(config.resolve("file_max_bytes", None))
+                self._writer = SegmentWriter(self.traces_dir, max_bytes)
+            return self._writer
+
+    def append_assessment(
+        self,
+        record: AssessmentRecord,
+        target_span_id: str | None,
+        *,
+        service_name: str = WRITER_SERVICE_NAME,
+    ) -> None:
+        """Append ``record``'s carrier span to the segments (see ``TraceStore``)."""
+        self.segment_writer().append(carrier_line(record, target_span_id, service_name))
 
     def __enter__(self) -> FileStore:
         return self
@@ -92,6 +124,11 @@ class FileStore:
             return indexer.update(conn, self.traces_dir)
 
     def _read(self) -> sqlite3.Connection:
+        if self._conn is None and not self.traces_dir.is_dir():
+            # Nothing written yet: answer from an empty index in memory; create no files.
+            if self._empty is None:
+                self._empty = _empty_index()
+            return self._empty
         conn = self._connect()
         indexer.update(conn, self.traces_dir)
         return conn
@@ -267,3 +304,10 @@ class FileStore:
             )
             result.append(Trace(info, spans.get(tid, [])))
         return result
+
+
+def _empty_index() -> sqlite3.Connection:
+    """An index of no data, in memory (the read side of a store that does not exist yet)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    schema.migrate(conn)
+    return conn

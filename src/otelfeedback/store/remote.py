@@ -27,6 +27,7 @@ from otelfeedback.assessments.entities import (
     Feedback,
     assessment_from_dict,
 )
+from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.errors import (
     ConfigurationError,
     FilterSyntaxError,
@@ -34,6 +35,8 @@ from otelfeedback.errors import (
     NotFoundError,
     OtelFeedbackError,
 )
+from otelfeedback.store.base import WRITER_SERVICE_NAME
+from otelfeedback.store.carriers import carrier_line
 from otelfeedback.store.entities import Trace
 from otelfeedback.store.paging import PagedList
 
@@ -70,7 +73,12 @@ class RemoteStore:
 
     # -- HTTP -------------------------------------------------------------------------------
     def _call(
-        self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, Any] | None = None,
+        raw_json: bytes | None = None,
     ) -> Any:
         url = self.url + path
         if query:
@@ -82,9 +90,10 @@ class RemoteStore:
             ]
             url += "?" + urlencode(pairs)
         headers = {"Accept": "application/json"}
-        data = None
+        data = raw_json
         if body is not None:
             data = json.dumps(body).encode("utf-8")
+        if data is not None:
             headers["Content-Type"] = "application/json"
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -189,6 +198,19 @@ class RemoteStore:
         return True
 
     # -- writes -----------------------------------------------------------------------------
+    def append_assessment(
+        self,
+        record: AssessmentRecord,
+        target_span_id: str | None,
+        *,
+        service_name: str = WRITER_SERVICE_NAME,
+    ) -> None:
+        """One POST of ``record``'s carrier span (OTLP/JSON) to the server's ``/v1/traces``;
+        the server answers once it is in its store (see ``TraceStore``)."""
+        self._call(
+            "POST", "/v1/traces", raw_json=carrier_line(record, target_span_id, service_name)
+        )
+
     def log_assessment(
         self,
         trace_id: str,

@@ -4,15 +4,24 @@ Every argument is validated before anything is emitted. The target must be finda
 store configured, pending spans are flushed and the trace (and span) looked up, so
 ``log_feedback`` right after the traced call works and an unknown trace raises
 ``NotFoundError`` instead of writing a dangling record. Records then go on the wire
-(``assessments.emit``): an event on a still-recording target span, else a carrier span.
+(``assessments.emit``): an event on a still-recording target span, else a carrier span,
+through the app's configuration so they reach every exporter.
+
+``writing_to(store)`` runs these functions against one store instead (reads and writes;
+records appended by ``store.append_assessment``): that is how the server and the CLI
+write, without configuring the process. It is scoped to the current thread or task.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
+from otelfeedback.api._store import active_store, flush_store
 from otelfeedback.assessments import emit as _emit
 from otelfeedback.assessments import validation as v
 from otelfeedback.assessments.entities import (
@@ -25,28 +34,61 @@ from otelfeedback.assessments.entities import (
 from otelfeedback.assessments.wire import AssessmentRecord, Operation
 from otelfeedback.errors import ConfigurationError, InvalidArgumentError, NotFoundError
 from otelfeedback.semconv import AssessmentSourceType
-from otelfeedback.store.fluent import active_store, flush_store
+from otelfeedback.store.base import TraceStore
 from otelfeedback.tracing import _state
 
 _UNSET: Any = object()
 A = TypeVar("A", Feedback, Expectation)
 
+#: The store of ``writing_to`` and the writer's service name, for this thread or task.
+_scope: ContextVar[tuple[TraceStore, str] | None] = ContextVar(
+    "otelfeedback_assessment_store", default=None
+)
+
+
+@contextmanager
+def writing_to(store: TraceStore, *, service_name: str = "otelfeedback") -> Iterator[None]:
+    """Within the block (this thread or task only), the assessment functions read from and
+    append to ``store`` directly, not through the process's configuration.
+
+    Example::
+
+        with writing_to(FileStore("./team-store"), service_name="review-bot"):
+            log_feedback(trace_id, "accuracy", 0.9)
+    """
+    token = _scope.set((store, service_name))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def _store(*, required: bool = False) -> TraceStore | None:
+    scoped = _scope.get()
+    return scoped[0] if scoped is not None else active_store(required=required)
+
+
+def _flush() -> None:
+    if _scope.get() is None:
+        flush_store()
+
 
 def _resolve_target(trace_id: str, span_id: str | None) -> str | None:
     """The span the record targets: ``span_id`` or the trace's root span. Raises
     ``NotFoundError`` when a store is configured and does not have it (after a flush)."""
-    if span_id is not None and _state.get_live_span(span_id) is not None:
-        return span_id
-    if span_id is None:
-        local_root = _state.find_local_root(trace_id)  # traced in this process: no lookup
-        if local_root is not None:
-            return local_root
-    store = active_store(required=False)
+    if _scope.get() is None:
+        if span_id is not None and _state.get_live_span(span_id) is not None:
+            return span_id
+        if span_id is None:
+            local_root = _state.find_local_root(trace_id)  # traced here: no lookup
+            if local_root is not None:
+                return local_root
+    store = _store()
     if store is None:
         return span_id
     for attempt in range(2):
         if attempt:
-            flush_store()
+            _flush()
         if span_id is None:
             root = store.find_root_span_id(trace_id)
             if root is not None:
@@ -59,9 +101,13 @@ def _resolve_target(trace_id: str, span_id: str | None) -> str | None:
 
 
 def _emit_record(operation: Operation, fields: dict[str, Any], target: str | None) -> None:
-    now = time.time_ns()
-    record = AssessmentRecord(operation, fields, now)
-    _emit.emit(record, target)
+    record = AssessmentRecord(operation, fields, time.time_ns())
+    scoped = _scope.get()
+    if scoped is None:
+        _emit.emit(record, target)
+    else:
+        store, service_name = scoped
+        store.append_assessment(record, target, service_name=service_name)
 
 
 def _now_ms() -> int:
@@ -174,12 +220,12 @@ def _create(assessment: A, target: str | None = _UNSET) -> A:
 
 
 def _read(trace_id: str, assessment_id: str) -> Feedback | Expectation:
-    store = active_store(required=False)
+    store = _store()
     if store is None:
         raise ConfigurationError(
             "reading an assessment needs a store: call otelfeedback.configure(store=DIRECTORY)"
         )
-    flush_store()
+    _flush()
     return store.get_assessment(trace_id, assessment_id)
 
 
@@ -228,7 +274,7 @@ def override_feedback(
             "assessment_id", f"{assessment_id} is an expectation; only feedback can be overridden"
         )
     new.name, new.span_id, new.overrides = old.name, old.span_id, assessment_id
-    store = active_store()
+    store = _store(required=True)
     assert store is not None
     result: Feedback = _create(new, target=old.span_id or store.find_root_span_id(trace_id))
     return result
@@ -287,7 +333,7 @@ def update_assessment(
     data["metadata"] = {**(old.metadata or {}), **extra_metadata}
     data["last_update_time_ms"] = _now_ms()
     updated = assessment_from_dict(data)
-    store = active_store()
+    store = _store(required=True)
     assert store is not None
     target = old.span_id or store.find_root_span_id(trace_id)
     _emit_record("update", _fields(updated), target)
@@ -303,7 +349,7 @@ def delete_assessment(trace_id: str, assessment_id: str) -> None:
     """
     trace_id = v.check_trace_id(trace_id)
     assessment_id = v.check_assessment_id(assessment_id)
-    store = active_store(required=False)
+    store = _store()
     target = None
     if store is not None:
         try:

@@ -1,0 +1,62 @@
+"""The store the public functions read from: the active configuration's, found without
+configuring anything (a read never starts the write side)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from otelfeedback import config, setup
+from otelfeedback.errors import ConfigurationError
+from otelfeedback.store.file_store import FileStore
+from otelfeedback.store.remote import RemoteStore
+
+_stores: dict[Path, FileStore] = {}
+_remotes: dict[tuple[str, str | None], RemoteStore] = {}
+_stores_lock = threading.Lock()
+
+
+def active_store(*, required: bool = True) -> FileStore | RemoteStore | None:
+    """The store of the active configuration, else of the settings (``OTELFEEDBACK_STORE``
+    or ``./otelfeedback-data``): a ``FileStore``, or a ``RemoteStore`` in remote mode
+    (``store="http://..."``). Reading a file store that does not exist yet creates nothing.
+
+    Raises:
+        ConfigurationError: no store is configured and ``required``.
+    """
+    path, url = setup.get_store_location()
+    if url is not None:
+        key = (url, config.resolve("server_token"))
+        with _stores_lock:
+            remote = _remotes.get(key)
+            if remote is None:
+                remote = _remotes[key] = RemoteStore(url, token=key[1])
+            return remote
+    if path is None:
+        if required:
+            raise ConfigurationError(
+                "no store is configured: call otelfeedback.configure(store=DIRECTORY) "
+                "(or set OTELFEEDBACK_STORE) to read traces and assessments"
+            )
+        return None
+    with _stores_lock:
+        store = _stores.get(path)
+        if store is None:
+            store = _stores[path] = FileStore(path)
+        return store
+
+
+def flush_store() -> None:
+    """Export the spans waiting for the store (only that exporter, not a slow OTLP backend):
+    the file store, or the server in remote mode."""
+    configuration = setup.get_configuration()
+    if configuration is not None and configuration.store_processor is not None:
+        configuration.store_processor.force_flush(30_000)
+
+
+def read_store() -> FileStore | RemoteStore:
+    """The active store, after flushing what this process still has for it."""
+    store = active_store()
+    assert store is not None
+    flush_store()
+    return store

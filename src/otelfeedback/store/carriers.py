@@ -1,0 +1,28 @@
+"""The file-store line of one assessment record: its carrier span, encoded by the one
+OTLP/JSON codec. The file store appends it; the remote store posts it to the server."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from otelfeedback._internal.otlp_json.encode import dumps_line, encode_sdk_spans
+from otelfeedback.assessments.emit import carrier_span
+from otelfeedback.assessments.wire import AssessmentRecord
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.resources import Resource
+
+
+@functools.lru_cache(maxsize=16)
+def _resource(service_name: str) -> Resource:
+    from opentelemetry.sdk.resources import Resource
+
+    return Resource({"service.name": service_name})
+
+
+def carrier_line(record: AssessmentRecord, target_span_id: str | None, service_name: str) -> bytes:
+    """One complete OTLP/JSON line holding ``record``'s carrier span."""
+    return dumps_line(
+        encode_sdk_spans([carrier_span(record, target_span_id, _resource(service_name))])
+    )
