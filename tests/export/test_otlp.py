@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import socket
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +140,21 @@ def test_a_server_url_as_store_sends_spans_to_its_otlp_receiver_with_the_token( 
     spans = otlp_http.wait_for(2)
     assert {s.name for s in spans} == {"chatbot", "retrieve"}
     assert spans[0].headers["authorization"] == "Bearer s3cret"
+
+
+def test_grpc_without_its_extra_names_the_install_command(tmp_path: Path) -> None:
+    # A process where the gRPC exporter is not installed (import blocked, as on a core install).
+    code = (
+        "import sys\n"
+        "sys.modules['opentelemetry.exporter.otlp.proto.grpc'] = None\n"
+        "import otelfeedback\n"
+        "try:\n"
+        "    otelfeedback.configure(store='', otlp_endpoint='http://127.0.0.1:4317',\n"
+        "                           otlp_protocol='grpc')\n"
+        "except otelfeedback.MissingExtraError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path
+    ).stdout
+    assert "pip install 'otelfeedback[grpc]'" in out

@@ -10,7 +10,8 @@ import threading
 import time
 from typing import Any
 
-from opentelemetry.context import Context
+from opentelemetry import context
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -116,12 +117,16 @@ class BoundedBatchSpanProcessor(SpanProcessor):
                 return
 
     def _export(self, batch: list[ReadableSpan]) -> None:
+        # An instrumented HTTP client in the app must not trace our own exports.
+        token = context.attach(context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
         try:
             result = self.exporter.export(batch)
         except Exception:
             self.failed_spans += len(batch)
             log_internal_error(f"exporter {type(self.exporter).__name__} raised")
             return
+        finally:
+            context.detach(token)
         if getattr(result, "name", "SUCCESS") == "SUCCESS":
             self.exported_spans += len(batch)
         else:

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from otelfeedback.errors import ConfigurationError
+from otelfeedback.errors import ConfigurationError, MissingExtraError
 
 PROTOCOLS = ("http/protobuf", "grpc")
 
@@ -40,9 +40,12 @@ def build_otlp_exporter(
             timeout=timeout,
         )
     if protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
-            OTLPSpanExporter as GrpcSpanExporter,
-        )
+        try:
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+                OTLPSpanExporter as GrpcSpanExporter,
+            )
+        except ImportError:
+            raise MissingExtraError("grpc", "OTLP export over gRPC") from None
 
         insecure = None
         if endpoint is not None:
