@@ -119,11 +119,9 @@ def _new_id() -> str:
 
 
 def _fields(assessment: Feedback | Expectation) -> dict[str, Any]:
-    data = assessment.to_dict()
-    source = data.pop("source")
-    data.pop("valid")
-    data["source_type"], data["source_id"] = source["source_type"], source["source_id"]
-    return data
+    fields = assessment.to_record_fields()
+    fields["metadata"] = dict(fields["metadata"] or {})
+    return fields
 
 
 def log_feedback(

@@ -7,14 +7,20 @@ and ``assessment_from_dict()`` reads it back.
 
 from __future__ import annotations
 
+import enum
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from otelfeedback.assessments.schema import FIELDS, to_dict_form, to_record_fields
+from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.semconv import AssessmentSourceType
 
 AssessmentKind = Literal["feedback", "expectation"]
 
+#: Longest ``source_id`` accepted.
+MAX_SOURCE_ID_LENGTH = 250
 #: Longest stack trace kept on an ``AssessmentError`` (the tail is kept).
 MAX_STACK_TRACE_CHARS = 10_000
 _TRUNCATED_PREFIX = "[stack trace truncated]\n"
@@ -33,6 +39,55 @@ class AssessmentSource:
 
     def to_dict(self) -> dict[str, str]:
         return {"source_type": str(self.source_type), "source_id": self.source_id}
+
+    @classmethod
+    def parse(
+        cls,
+        value: Any,
+        default_type: AssessmentSourceType = AssessmentSourceType.HUMAN,
+        *,
+        strict: bool = True,
+    ) -> AssessmentSource:
+        """A normalized source from an ``AssessmentSource``, its dict form
+        (``{"source_type", "source_id"}``) or None (``default_type`` / ``"default"``).
+        Source types are case-insensitive. ``strict=False`` (reading stored data) keeps an
+        unknown type as text instead of raising.
+
+        Raises:
+            InvalidArgumentError: (strict) not a source, an unknown type, or an empty or
+                over-long ``source_id``.
+        """
+        if value is None:
+            return cls(default_type, "default")
+        if isinstance(value, AssessmentSource):
+            raw_type, source_id = value.source_type, value.source_id
+        elif isinstance(value, Mapping):
+            raw_type = value.get("source_type") or default_type
+            source_id = value.get("source_id", "default")
+        else:
+            raise InvalidArgumentError(
+                "source", f"expected an AssessmentSource, got {type(value).__name__}"
+            )
+        text = str(raw_type.value if isinstance(raw_type, enum.Enum) else raw_type).upper()
+        source_type: AssessmentSourceType | str
+        try:
+            source_type = AssessmentSourceType(text)
+        except ValueError:
+            if strict:
+                valid = ", ".join(t.value for t in AssessmentSourceType)
+                raise InvalidArgumentError(
+                    "source", f"unknown source_type {raw_type!r}; expected one of: {valid}"
+                ) from None
+            source_type = str(raw_type)
+        if strict:
+            if not isinstance(source_id, str) or not source_id.strip():
+                raise InvalidArgumentError("source", "source_id must be a non-empty string")
+            source_id = source_id.strip()
+            if len(source_id) > MAX_SOURCE_ID_LENGTH:
+                raise InvalidArgumentError(
+                    "source", f"source_id must be at most {MAX_SOURCE_ID_LENGTH} characters"
+                )
+        return cls(source_type, str(source_id))
 
 
 @dataclass(frozen=True)
@@ -82,24 +137,19 @@ class Assessment:
 
     kind: AssessmentKind = field(default="feedback", init=False)
 
+    def to_record_fields(self) -> dict[str, Any]:
+        """The flat fields (``assessments.schema.FIELDS``), as a record carries them."""
+        fields = {f.name: getattr(self, f.name) for f in FIELDS if f.group is None}
+        fields["source_type"] = str(self.source.source_type)
+        fields["source_id"] = self.source.source_id
+        fields["error"] = self.error.to_dict() if self.error else None
+        return fields
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (the same shape the REST API and ``Trace.to_dict()`` use)."""
-        return {
-            "assessment_id": self.assessment_id,
-            "kind": self.kind,
-            "name": self.name,
-            "trace_id": self.trace_id,
-            "span_id": self.span_id,
-            "value": self.value,
-            "rationale": self.rationale,
-            "source": self.source.to_dict(),
-            "metadata": dict(self.metadata) if self.metadata else {},
-            "error": self.error.to_dict() if self.error else None,
-            "create_time_ms": self.create_time_ms,
-            "last_update_time_ms": self.last_update_time_ms,
-            "overrides": self.overrides,
-            "valid": self.valid,
-        }
+        out = to_dict_form(self.to_record_fields(), valid=self.valid)
+        out["last_update_time_ms"] = self.last_update_time_ms
+        return out
 
 
 @dataclass
@@ -127,32 +177,20 @@ class Expectation(Assessment):
 
 def assessment_from_dict(data: dict[str, Any]) -> Feedback | Expectation:
     """Rebuild an assessment from its ``to_dict()`` form."""
-    source = data.get("source") or {}
-    error = data.get("error")
-    cls: type[Feedback] | type[Expectation] = (
-        Expectation if data.get("kind") == "expectation" else Feedback
+    fields = to_record_fields(data)
+    error = fields.pop("error")
+    source = AssessmentSource.parse(
+        {"source_type": fields.pop("source_type"), "source_id": fields.pop("source_id")},
+        strict=False,
     )
+    cls: type[Feedback] | type[Expectation] = (
+        Expectation if fields.pop("kind") == "expectation" else Feedback
+    )
+    fields["name"] = data["name"]
+    fields["metadata"] = dict(fields["metadata"] or {})
     return cls(
-        name=data["name"],
-        value=data.get("value"),
-        source=AssessmentSource(
-            _source_type(source.get("source_type", "HUMAN")), source.get("source_id", "default")
-        ),
-        trace_id=data.get("trace_id"),
-        span_id=data.get("span_id"),
-        metadata=dict(data.get("metadata") or {}),
-        assessment_id=data.get("assessment_id"),
-        create_time_ms=data.get("create_time_ms"),
-        last_update_time_ms=data.get("last_update_time_ms"),
-        rationale=data.get("rationale"),
+        **fields,
+        source=source,
         error=AssessmentError(**error) if isinstance(error, dict) else None,
-        overrides=data.get("overrides"),
         valid=bool(data.get("valid", True)),
     )
-
-
-def _source_type(raw: str) -> AssessmentSourceType | str:
-    try:
-        return AssessmentSourceType(str(raw).upper())
-    except ValueError:
-        return str(raw)

@@ -16,20 +16,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from otelfeedback.assessments.entities import Expectation, Feedback, assessment_from_dict
+from otelfeedback.assessments.schema import IMMUTABLE, to_dict_form
 from otelfeedback.assessments.wire import AssessmentRecord
-
-_IMMUTABLE = frozenset(
-    {
-        "assessment_id",
-        "kind",
-        "trace_id",
-        "span_id",
-        "source_type",
-        "source_id",
-        "create_time_ms",
-        "overrides",
-    }
-)
 
 
 def resolve_records(records: Iterable[AssessmentRecord]) -> list[dict[str, Any]]:
@@ -47,12 +35,12 @@ def resolve_records(records: Iterable[AssessmentRecord]) -> list[dict[str, Any]]
             if current is None:
                 continue  # an update of something never created (or deleted): nothing to show
             for key, value in record.fields.items():
-                if key not in _IMMUTABLE:
+                if key not in IMMUTABLE:
                     current[key] = value
     overridden = {a["overrides"] for a in state.values() if a.get("overrides")}
     result = []
     for aid, fields in state.items():
-        result.append(_to_dict(fields, valid=aid not in overridden))
+        result.append(to_dict_form(fields, valid=aid not in overridden))
     result.sort(key=lambda a: (a["create_time_ms"] or 0, a["assessment_id"]))
     return result
 
@@ -60,26 +48,3 @@ def resolve_records(records: Iterable[AssessmentRecord]) -> list[dict[str, Any]]
 def resolve_assessments(records: Iterable[AssessmentRecord]) -> list[Feedback | Expectation]:
     """Like ``resolve_records`` but as ``Feedback`` / ``Expectation`` entities."""
     return [assessment_from_dict(d) for d in resolve_records(records)]
-
-
-def _to_dict(fields: dict[str, Any], *, valid: bool) -> dict[str, Any]:
-    create = fields.get("create_time_ms")
-    return {
-        "assessment_id": fields["assessment_id"],
-        "kind": fields.get("kind", "feedback"),
-        "name": fields.get("name", ""),
-        "trace_id": fields.get("trace_id"),
-        "span_id": fields.get("span_id"),
-        "value": fields.get("value"),
-        "rationale": fields.get("rationale"),
-        "source": {
-            "source_type": fields.get("source_type", "HUMAN"),
-            "source_id": fields.get("source_id", "default"),
-        },
-        "metadata": dict(fields.get("metadata") or {}),
-        "error": fields.get("error"),
-        "create_time_ms": create,
-        "last_update_time_ms": fields.get("last_update_time_ms", create),
-        "overrides": fields.get("overrides"),
-        "valid": valid,
-    }

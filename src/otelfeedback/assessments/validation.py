@@ -14,7 +14,6 @@ from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.semconv import AssessmentSourceType
 
 MAX_NAME_LENGTH = 250
-MAX_SOURCE_ID_LENGTH = 250
 MAX_RATIONALE_LENGTH = 65_536
 MAX_VALUE_JSON_LENGTH = 1_000_000
 
@@ -137,31 +136,13 @@ def check_metadata(metadata: Any) -> dict[str, Any]:
 
 
 def check_source(source: Any, default: AssessmentSourceType) -> AssessmentSource:
-    """Return a normalized ``AssessmentSource``; ``None`` gives ``default`` / ``"default"``.
-
-    Source types are case-insensitive (``"human"`` is HUMAN)."""
-    if source is None:
-        return AssessmentSource(default, "default")
-    if not isinstance(source, AssessmentSource):
+    """Return a normalized ``AssessmentSource``; ``None`` gives ``default`` / ``"default"``
+    (see ``AssessmentSource.parse``)."""
+    if source is not None and not isinstance(source, AssessmentSource):
         raise InvalidArgumentError(
             "source", f"expected an AssessmentSource, got {type(source).__name__}"
         )
-    raw = source.source_type
-    try:
-        source_type = AssessmentSourceType(str(raw.value if hasattr(raw, "value") else raw).upper())
-    except ValueError:
-        valid = ", ".join(t.value for t in AssessmentSourceType)
-        raise InvalidArgumentError(
-            "source", f"unknown source_type {raw!r}; expected one of: {valid}"
-        ) from None
-    source_id = source.source_id
-    if not isinstance(source_id, str) or not source_id.strip():
-        raise InvalidArgumentError("source", "source_id must be a non-empty string")
-    if len(source_id) > MAX_SOURCE_ID_LENGTH:
-        raise InvalidArgumentError(
-            "source", f"source_id must be at most {MAX_SOURCE_ID_LENGTH} characters"
-        )
-    return AssessmentSource(source_type, source_id)
+    return AssessmentSource.parse(source, default)
 
 
 def check_error(error: Any) -> AssessmentError | None:

@@ -15,27 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from otelfeedback import semconv as sc
+from otelfeedback.assessments.schema import FIELDS
 
 Operation = Literal["create", "update", "delete"]
 _OPERATIONS = ("create", "update", "delete")
 
-#: Record fields, each with its wire key and whether its value is JSON-encoded.
-_FIELDS: tuple[tuple[str, str, bool], ...] = (
-    ("assessment_id", sc.ASSESSMENT_ID, False),
-    ("trace_id", sc.ASSESSMENT_TRACE_ID, False),
-    ("span_id", sc.ASSESSMENT_SPAN_ID, False),
-    ("name", sc.ASSESSMENT_NAME, False),
-    ("kind", sc.ASSESSMENT_KIND, False),
-    ("value", sc.ASSESSMENT_VALUE, True),
-    ("rationale", sc.ASSESSMENT_RATIONALE, False),
-    ("source_type", sc.ASSESSMENT_SOURCE_TYPE, False),
-    ("source_id", sc.ASSESSMENT_SOURCE_ID, False),
-    ("metadata", sc.ASSESSMENT_METADATA, True),
-    ("error", sc.ASSESSMENT_ERROR, True),
-    ("create_time_ms", sc.ASSESSMENT_CREATE_TIME_MS, False),
-    ("last_update_time_ms", sc.ASSESSMENT_LAST_UPDATE_TIME_MS, False),
-    ("overrides", sc.ASSESSMENT_OVERRIDES, False),
-)
 _ANNOTATOR_KIND = {"HUMAN": "HUMAN", "LLM_JUDGE": "LLM", "CODE": "CODE"}
 
 
@@ -68,14 +52,14 @@ class AssessmentRecord:
 def record_attributes(record: AssessmentRecord) -> dict[str, Any]:
     """Our complete record under ``otelfeedback.assessment.*`` (OTel attribute values)."""
     attributes: dict[str, Any] = {sc.ASSESSMENT_OPERATION: record.operation}
-    for name, key, as_json in _FIELDS:
-        if name not in record.fields:
+    for f in FIELDS:
+        if f.name not in record.fields:
             continue
-        value = record.fields[name]
-        if as_json:
-            attributes[key] = json.dumps(value, ensure_ascii=False)
+        value = record.fields[f.name]
+        if f.encoding == "json":
+            attributes[f.wire_key] = json.dumps(value, ensure_ascii=False)
         elif value is not None:
-            attributes[key] = value
+            attributes[f.wire_key] = value
     return attributes
 
 
@@ -161,16 +145,16 @@ def decode_record(attributes: dict[str, Any], time_ns: int, key: str) -> Assessm
     if operation not in _OPERATIONS:
         raise ValueError(f"unknown assessment operation {operation!r}")
     fields: dict[str, Any] = {}
-    for name, wire_key, as_json in _FIELDS:
-        if wire_key not in attributes:
+    for f in FIELDS:
+        if f.wire_key not in attributes:
             continue
-        raw = attributes[wire_key]
-        if as_json:
-            fields[name] = json.loads(raw) if isinstance(raw, str) else raw
-        elif name.endswith("_ms"):
-            fields[name] = int(raw)
+        raw = attributes[f.wire_key]
+        if f.encoding == "json":
+            fields[f.name] = json.loads(raw) if isinstance(raw, str) else raw
+        elif f.encoding == "int":
+            fields[f.name] = int(raw)
         else:
-            fields[name] = raw
+            fields[f.name] = raw
     for required in ("assessment_id", "trace_id"):
         if not isinstance(fields.get(required), str):
             raise ValueError(f"assessment record without {required}")

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from otelfeedback.assessments import schema
 from otelfeedback.server._http import json_response
 from otelfeedback.server.context import get_context
 
@@ -37,25 +38,7 @@ _ERRORS = {
     "404": _ok("Error", "No such trace, span or assessment"),
 }
 
-_ASSESSMENT = {
-    "type": "object",
-    "properties": {
-        "assessment_id": {"type": "string"},
-        "kind": {"enum": ["feedback", "expectation"]},
-        "name": {"type": "string"},
-        "trace_id": {"type": "string"},
-        "span_id": {"type": ["string", "null"]},
-        "value": {},
-        "rationale": {"type": ["string", "null"]},
-        "source": {"$ref": "#/components/schemas/Source"},
-        "metadata": {"type": "object"},
-        "error": {"type": ["object", "null"]},
-        "create_time_ms": {"type": "integer"},
-        "last_update_time_ms": {"type": "integer"},
-        "overrides": {"type": ["string", "null"]},
-        "valid": {"type": "boolean"},
-    },
-}
+_ASSESSMENT = schema.openapi_schema()
 
 
 def document(version: str) -> dict[str, Any]:
@@ -177,13 +160,7 @@ def document(version: str) -> dict[str, Any]:
                         }
                     },
                 },
-                "Source": {
-                    "type": "object",
-                    "properties": {
-                        "source_type": {"enum": ["HUMAN", "LLM_JUDGE", "CODE"]},
-                        "source_id": {"type": "string"},
-                    },
-                },
+                "Source": schema.source_schema(),
                 "Assessment": _ASSESSMENT,
                 "NewAssessment": {
                     "type": "object",

@@ -28,18 +28,7 @@ def source_from(data: Any, default_type: str = "HUMAN") -> AssessmentSource | No
         return None
     if not isinstance(data, dict):
         raise InvalidArgumentError("source", "expected an object {source_type, source_id}")
-    raw_type = str(data.get("source_type") or default_type).upper()
-    try:
-        source_type = AssessmentSourceType(raw_type)
-    except ValueError:
-        valid = ", ".join(t.value for t in AssessmentSourceType)
-        raise InvalidArgumentError(
-            "source.source_type", f"expected one of {valid}, got {raw_type!r}"
-        ) from None
-    source_id = data.get("source_id", "default")
-    if not isinstance(source_id, str) or not source_id.strip():
-        raise InvalidArgumentError("source.source_id", "expected a non-empty string")
-    return AssessmentSource(source_type, source_id.strip())
+    return AssessmentSource.parse(data, AssessmentSourceType(default_type))
 
 
 class AssessmentWriter:
