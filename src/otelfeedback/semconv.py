@@ -128,7 +128,7 @@ GEN_AI_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
 GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
 GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
 
-# --- assessments on the wire (DESIGN.md section 4) ----------------------------------------
+# --- assessments on the wire (docs/assessments.md) ----------------------------------------
 ASSESSMENT_PREFIX: Final = "otelfeedback.assessment."
 ASSESSMENT_ID: Final = "otelfeedback.assessment.id"
 ASSESSMENT_TRACE_ID: Final = "otelfeedback.assessment.trace_id"

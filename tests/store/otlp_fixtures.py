@@ -1,4 +1,5 @@
-"""Write OTLP/JSON lines by hand, as the Collector's file exporter (or another SDK) would."""
+"""Write OTLP/JSON lines by hand, as the Collector's file exporter (or another SDK) would
+(attribute values through the package's one any-value encoder)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from otelfeedback._internal.otlp_json.encode import key_values
+
 T0 = 1_700_000_000_000_000_000  # ns
 
 
-def any_value(value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"boolValue": value}
-    if isinstance(value, int):
-        return {"intValue": str(value)}
-    if isinstance(value, float):
-        return {"doubleValue": value}
-    if isinstance(value, (list, tuple)):
-        return {"arrayValue": {"values": [any_value(v) for v in value]}}
-    if isinstance(value, dict):
-        return {"kvlistValue": {"values": attributes(value)}}
-    return {"stringValue": str(value)}
-
-
 def attributes(values: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"key": k, "value": any_value(v)} for k, v in values.items()]
+    return key_values(values)
 
 
 def span(

@@ -215,3 +215,36 @@ def test_root_from_elsewhere_is_earliest_span_with_unknown_parent(tmp_path: Path
     )
     info = FileStore(tmp_path).get_trace(tid(1)).info
     assert (info.root_span_id, info.name) == (sid(3), "first")
+
+
+def test_assessment_names_come_from_the_index_including_an_old_rare_one(tmp_path: Path) -> None:
+    from otelfeedback import delete_assessment, log_feedback
+    from otelfeedback.api.assessments import writing_to
+
+    append(tmp_path, line([span(tid(n), sid(n), f"t{n}", start_ms=n) for n in range(1, 601)]))
+    with FileStore(tmp_path) as store:
+        assert store.assessment_names() == []
+        with writing_to(store):
+            old = log_feedback(tid(1), "rare_name", 1)  # the oldest of 600 traces
+            log_feedback(tid(600), "common", True)
+            log_feedback(tid(599), "common", False)
+        assert sorted(store.assessment_names()) == [
+            ("feedback", "common"),
+            ("feedback", "rare_name"),
+        ]
+        with writing_to(store):
+            delete_assessment(tid(1), old.assessment_id)
+        assert store.assessment_names() == [("feedback", "common")]
+
+
+def test_a_new_index_has_8_kib_pages(tmp_path: Path) -> None:
+    append(tmp_path, line([span(tid(1), sid(1), "x")]))
+    with FileStore(tmp_path) as store:
+        store.search_traces()
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "index.sqlite")
+    try:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 8192
+    finally:
+        conn.close()

@@ -1,4 +1,4 @@
-"""Put an assessment record on the wire (DESIGN.md section 4).
+"""Put an assessment record on the wire (docs/assessments.md, "On the wire").
 
 While the target span is still recording in this process, the record becomes an event on it.
 Otherwise a small EVALUATOR *carrier span* is emitted in the target trace, parented to and

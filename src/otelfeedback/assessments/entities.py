@@ -119,7 +119,7 @@ class AssessmentError:
 
 @dataclass
 class Assessment:
-    """Fields shared by ``Feedback`` and ``Expectation`` (see DESIGN.md section 4)."""
+    """Fields shared by ``Feedback`` and ``Expectation`` (see docs/assessments.md)."""
 
     name: str
     value: Any = None

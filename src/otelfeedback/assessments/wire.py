@@ -1,4 +1,4 @@
-"""Assessment records on the wire (DESIGN.md section 4).
+"""Assessment records on the wire (docs/assessments.md, "On the wire").
 
 A *record* is one operation on one assessment: ``create`` (with ``overrides`` for an override),
 ``update`` (the fields present replace the old ones) or ``delete``. ``record_attributes``

@@ -12,27 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otelfeedback.assessments.entities import Expectation, Feedback
+from otelfeedback.store.base import TraceStore
 from otelfeedback.store.entities import Span, Trace
 
 Assessment = Feedback | Expectation
 
 
-def store_assessment_names(store: Any) -> dict[str, list[str]]:
-    """Every assessment name the store knows, by kind (the traces table's columns).
-
-    Uses the store's ``assessment_names()`` when it has one; otherwise the names on the
-    newest traces.
-    """
+def store_assessment_names(store: TraceStore) -> dict[str, list[str]]:
+    """Every assessment name the store knows, by kind (the traces table's columns)."""
     names: dict[str, set[str]] = {"feedback": set(), "expectation": set()}
-    lister = getattr(store, "assessment_names", None)
-    if callable(lister):
-        for kind, name in lister():
-            names.setdefault(kind, set()).add(name)
-    else:
-        for trace in store.search_traces(None, 500, include_spans=False):
-            for a in trace.assessments:
-                if a.valid:
-                    names[a.kind].add(a.name)
+    for kind, name in store.assessment_names():
+        names.setdefault(kind, set()).add(name)
     return {kind: sorted(values) for kind, values in names.items()}
 
 

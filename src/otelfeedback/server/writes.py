@@ -3,7 +3,7 @@
 The server does not build assessment records itself: it calls ``otelfeedback``'s
 ``log_feedback`` / ``log_expectation`` / ``update_assessment`` / ``override_feedback`` /
 ``delete_assessment`` within ``writing_to(store)``, so a record written from the UI is the
-kind an app writes (a carrier span, DESIGN.md section 4), appended to the server's store
+kind an app writes (a carrier span, docs/assessments.md), appended to the server's store
 before the call returns. The process's own configuration is never touched: an app that
 embeds the server keeps sending its spans where it configured them.
 """

@@ -48,6 +48,11 @@ class TraceStore(Protocol):
 
     def has_span(self, trace_id: str, span_id: str) -> bool: ...
 
+    def assessment_names(self) -> list[tuple[str, str]]:
+        """Every ``(kind, name)`` of a valid assessment in the store (the traces table's
+        columns), without loading traces."""
+        ...
+
     def append_assessment(
         self,
         record: AssessmentRecord,

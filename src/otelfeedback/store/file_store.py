@@ -225,6 +225,27 @@ class FileStore:
             )
         return None if row is None else str(row[0])
 
+    def assessment_names(self) -> list[tuple[str, str]]:
+        """Every ``(kind, name)`` of a valid assessment in the store, from the index alone:
+        one seek per distinct name (a loose scan of the ``(name, kind, valid)`` index)."""
+        with self._lock:
+            conn = self._read()
+            names = [
+                row[0]
+                for row in conn.execute(
+                    "WITH RECURSIVE n(name) AS (SELECT MIN(name) FROM assessments UNION ALL "
+                    "SELECT (SELECT MIN(name) FROM assessments WHERE name > n.name) FROM n "
+                    "WHERE n.name IS NOT NULL) SELECT name FROM n WHERE name IS NOT NULL"
+                )
+            ]
+            return [
+                (kind, name)
+                for name in names
+                for (kind,) in conn.execute(
+                    "SELECT DISTINCT kind FROM assessments WHERE name = ? AND valid = 1", (name,)
+                )
+            ]
+
     def has_span(self, trace_id: str, span_id: str) -> bool:
         with self._lock:
             row = (

@@ -190,6 +190,10 @@ class RemoteStore:
         root = data["info"].get("root_span_id")
         return None if root is None else str(root)
 
+    def assessment_names(self) -> list[tuple[str, str]]:
+        data = self._call("GET", "/api/assessment-names")
+        return [(kind, name) for kind in ("feedback", "expectation") for name in data[kind]]
+
     def has_span(self, trace_id: str, span_id: str) -> bool:
         try:
             self._call("GET", f"{self._trace_path(trace_id)}/spans/{quote(span_id, safe='')}")
