@@ -6,8 +6,9 @@
     ├── ConfigurationError       a setting or configure() argument is invalid
     ├── MissingExtraError        an optional dependency is not installed (says what to install)
     ├── InvalidArgumentError     a public API call got a bad argument (also a ValueError)
-    ├── NotFoundError            a trace or assessment does not exist (also a LookupError)
-    └── FilterSyntaxError        a search filter does not parse (also a ValueError)
+    ├── NotFoundError            a trace, assessment or record does not exist (also a LookupError)
+    ├── FilterSyntaxError        a search filter does not parse (also a ValueError)
+    └── ConflictError            a record changed since it was read (expected another version)
 """
 
 from __future__ import annotations
@@ -51,3 +52,27 @@ class FilterSyntaxError(OtelFeedbackError, ValueError):
         self.position = position
         pointer = " " * position + "^"
         super().__init__(f"{message} at position {position}:\n  {filter_string}\n  {pointer}")
+
+
+class ConflictError(OtelFeedbackError):
+    """A record write expected another version than the store holds: someone else wrote it
+    since it was read. Read it again and retry.
+
+    Attributes:
+        kind: the record's kind.
+        record_id: the record's id.
+        expected_version: the version the write expected (0: that it did not exist).
+        actual_version: the version the store holds (0: none).
+    """
+
+    def __init__(
+        self, kind: str, record_id: str, expected_version: int, actual_version: int
+    ) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        super().__init__(
+            f"{kind} {record_id!r}: expected version {expected_version}, the store has "
+            f"version {actual_version} (it changed since it was read)"
+        )

@@ -13,7 +13,7 @@ def register(groups: Any) -> None:
     parser = groups.add_parser("store", help="maintain a file store")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     reindex = commands.add_parser(
-        "reindex", help="rebuild the SQLite index from the OTLP/JSON segments"
+        "reindex", help="rebuild the SQLite index from the OTLP/JSON segments and the records"
     )
     add_store_option(reindex)
     add_json_option(reindex)
@@ -29,6 +29,7 @@ def _reindex(args: argparse.Namespace) -> int:
         "lines": stats.lines,
         "spans": stats.spans,
         "assessment_records": stats.records,
+        "records": stats.stored_records,
         "skipped_lines": stats.skipped_lines,
         "seconds": round(seconds, 3),
     }
@@ -37,6 +38,7 @@ def _reindex(args: argparse.Namespace) -> int:
     else:
         print(
             f"indexed {stats.spans} spans and {stats.records} assessment records from "
-            f"{stats.lines} lines in {seconds:.2f} s ({stats.skipped_lines} lines skipped)"
+            f"{stats.lines} lines, {stats.stored_records} records (datasets, ...) from "
+            f"{stats.record_lines} lines in {seconds:.2f} s ({stats.skipped_lines} lines skipped)"
         )
     return 0

@@ -16,7 +16,14 @@ from starlette.routing import Route
 
 from otelfeedback._internal.meta import package_version
 from otelfeedback.errors import ConfigurationError
-from otelfeedback.server import api_assessments, api_traces, openapi, pages, rendering
+from otelfeedback.server import (
+    api_assessments,
+    api_records,
+    api_traces,
+    openapi,
+    pages,
+    rendering,
+)
 from otelfeedback.server.context import ServerContext
 from otelfeedback.server.otlp import OTLPReceiver
 from otelfeedback.server.security import SecurityMiddleware, SecurityPolicy
@@ -72,6 +79,7 @@ def create_app(
         Route("/v1/traces", receiver.handle, methods=["POST"]),
         *api_traces.routes,
         *api_assessments.routes,
+        *api_records.routes,
         *openapi.routes,
         *pages.routes,
         Route("/static/{version}/{name}", rendering.static, methods=["GET"]),

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelfeedback.assessments import schema
+from otelfeedback.server import openapi_records
 from otelfeedback.server._http import json_response
 from otelfeedback.server.context import get_context
 
@@ -42,6 +43,13 @@ _ASSESSMENT = schema.openapi_schema()
 
 
 def document(version: str) -> dict[str, Any]:
+    result = _document(version)
+    result["paths"].update(openapi_records.PATHS)
+    result["components"]["schemas"].update(openapi_records.SCHEMAS)
+    return result
+
+
+def _document(version: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from otelfeedback.assessments.entities import Expectation, Feedback
 from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.store.entities import Trace
 from otelfeedback.store.paging import PagedList
+from otelfeedback.store.records import Record, RecordWrite
 
 #: The ``service.name`` of carrier spans a store writes itself (server, CLI).
 WRITER_SERVICE_NAME = "otelfeedback"
 
 
 class TraceStore(Protocol):
-    """Read model of traces and their assessments."""
+    """Read model of traces and their assessments; records that are not spans (label
+    schemas, labeling sessions, datasets, evaluation runs: ``store/records.py``)."""
 
     @property
     def path(self) -> Path | str:
@@ -63,4 +66,55 @@ class TraceStore(Protocol):
         """Append one assessment record (its carrier span, ``service_name`` as the writer)
         to the store itself, durably: readers of the store see it once this returns. This
         is how the server and the CLI write: no tracer, no process configuration."""
+        ...
+
+    # -- records that are not spans --------------------------------------------------------
+    def append_records(
+        self, writes: Sequence[RecordWrite], *, author: str | None = None
+    ) -> list[Record]:
+        """Append a batch of record versions, all or nothing; versions and sequences are
+        assigned atomically. ``ConflictError`` if an ``expected_version`` does not hold."""
+        ...
+
+    def append_record(
+        self,
+        kind: str,
+        record_id: str,
+        data: dict[str, Any],
+        *,
+        parent: str | None = None,
+        expected_version: int | None = None,
+        author: str | None = None,
+    ) -> Record:
+        """Append a new version of one record."""
+        ...
+
+    def delete_record(
+        self,
+        kind: str,
+        record_id: str,
+        *,
+        expected_version: int | None = None,
+        author: str | None = None,
+    ) -> Record:
+        """Append a deletion (a tombstone version) of one record."""
+        ...
+
+    def get_record(self, kind: str, record_id: str, version: int | None = None) -> Record:
+        """The latest version (or ``version``); ``NotFoundError`` if unknown or deleted."""
+        ...
+
+    def list_records(
+        self,
+        kind: str,
+        *,
+        parent: str | None = None,
+        as_of: int | None = None,
+        include_deleted: bool = False,
+    ) -> list[Record]:
+        """The latest version of every record of a kind (and parent) as of a sequence."""
+        ...
+
+    def record_history(self, kind: str, record_id: str) -> list[Record]:
+        """Every version of a record, oldest first."""
         ...

@@ -1,4 +1,5 @@
-"""The file store: OTLP/JSON segments under ``<dir>/traces/`` and a derived SQLite index.
+"""The file store: OTLP/JSON segments under ``<dir>/traces/``, records that are not spans
+under ``<dir>/records/`` (``store/records.py``), and a derived SQLite index of both.
 
 >>> store = FileStore("./otelfeedback-data")            # doctest: +SKIP
 >>> store.search_traces("feedback.user_feedback = false")  # doctest: +SKIP
@@ -9,7 +10,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +22,13 @@ from otelfeedback.assessments.entities import Expectation, Feedback, assessment_
 from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.errors import InvalidArgumentError, NotFoundError
 from otelfeedback.semconv import RUN_ID
-from otelfeedback.store import indexer, schema
+from otelfeedback.store import indexer, record_index, records, schema
 from otelfeedback.store.base import WRITER_SERVICE_NAME
 from otelfeedback.store.carriers import carrier_line
 from otelfeedback.store.entities import Span, Trace, TraceInfo
 from otelfeedback.store.paging import PagedList, decode_token, encode_token, query_fingerprint
 from otelfeedback.store.query import SQLiteDialect, compile_filter, parse_filter, parse_order_by
+from otelfeedback.store.records import Record, RecordMethods, RecordWrite
 
 INDEX_FILE = "index.sqlite"
 #: Page size of a new index (bytes); an existing index keeps its own.
@@ -37,17 +41,20 @@ _INFO_COLUMNS = (
 )
 
 
-class FileStore:
-    """Read side of a file-store directory. Thread-safe; several processes may read and
-    append the same directory at once. The index is brought up to date on every read."""
+class FileStore(RecordMethods):
+    """Read side of a file-store directory, and the write side of its records. Thread-safe;
+    several processes may read and append the same directory at once. The index is brought
+    up to date on every read."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.traces_dir = self.path / TRACES_DIR
+        self.records_dir = self.path / record_index.RECORDS_DIR
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._writer: SegmentWriter | None = None
         self._empty: sqlite3.Connection | None = None
+        self._records_writer: SegmentWriter | None = None
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -84,6 +91,9 @@ class FileStore:
             if self._empty is not None:
                 self._empty.close()
                 self._empty = None
+            if self._records_writer is not None:
+                self._records_writer.close()
+                self._records_writer = None
 
     # -- writes ---------------------------------------------------------------------------
     def segment_writer(self) -> SegmentWriter:
@@ -112,16 +122,19 @@ class FileStore:
 
     # -- index --------------------------------------------------------------------------
     def update_index(self) -> indexer.IndexStats:
-        """Index the lines appended since the last read."""
+        """Index the lines appended since the last read (spans and records)."""
         with self._lock:
-            return indexer.update(self._connect(), self.traces_dir)
+            conn = self._connect()
+            stats = indexer.update(conn, self.traces_dir)
+            return _with_records(stats, record_index.update(conn, self.records_dir))
 
     def reindex(self) -> indexer.IndexStats:
-        """Rebuild the index from the segments."""
+        """Rebuild the index from the segments (spans and records)."""
         with self._lock:
             conn = self._connect()
             indexer.clear(conn)
-            return indexer.update(conn, self.traces_dir)
+            stats = indexer.update(conn, self.traces_dir)
+            return _with_records(stats, record_index.update(conn, self.records_dir))
 
     def _read(self) -> sqlite3.Connection:
         if self._conn is None and not self.traces_dir.is_dir():
@@ -259,6 +272,114 @@ class FileStore:
             )
         return row is not None
 
+    # -- records ----------------------------------------------------------------------------
+    def append_records(
+        self, writes: Sequence[RecordWrite], *, author: str | None = None
+    ) -> list[Record]:
+        """Append a batch of record versions, all or nothing: one line in
+        ``<store>/records/``, written under the directory's lock after the index has caught
+        up, so versions and sequences are assigned atomically across processes.
+
+        Args:
+            writes: the versions to write, in order (the same record may appear twice).
+            author: who writes (kept as ``updated_by``, and ``created_by`` of new records).
+
+        Returns:
+            The stored records, in the order of ``writes``.
+
+        Raises:
+            InvalidArgumentError: a write is malformed (the message names ``records[i]``).
+            ConflictError: an ``expected_version`` is not the stored one; nothing is written.
+            NotFoundError: a deletion of a record that does not exist; nothing is written.
+        """
+        batch = records.check_writes(writes)
+        author = records.check_author(author)
+        texts = [records.json_text(w.data) for w in batch]
+        with self._lock:
+            conn = self._connect()
+            if self._records_writer is None:
+                max_bytes = int(config.resolve("file_max_bytes", None))
+                self._records_writer = SegmentWriter(self.records_dir, max_bytes)
+            with self._records_writer.exclusive() as segments:
+                record_index.update(conn, self.records_dir)
+                heads = record_index.heads(conn, ((w.kind, w.id) for w in batch))
+                first = record_index.next_sequence(conn)
+                now_ms = time.time_ns() // 1_000_000
+                stored = records.plan(batch, heads, first, now_ms, author)
+                texts = ["{}" if r.deleted else t for r, t in zip(stored, texts)]
+                appended = segments.write(records.encode_line(stored, texts))
+                if not record_index.add_written(conn, appended, stored, texts):
+                    record_index.update(conn, self.records_dir)
+        return stored
+
+    def get_record(self, kind: str, record_id: str, version: int | None = None) -> Record:
+        """The latest version of a record (or the given ``version``, deleted or not).
+
+        Raises:
+            NotFoundError: no such record or version, or the latest version is a deletion.
+            InvalidArgumentError: a malformed kind, id or version.
+        """
+        records.check_kind(kind)
+        records.check_id(record_id)
+        _check_version(version)
+        with self._lock:
+            conn = self._connect()
+            record_index.update(conn, self.records_dir)
+            found = record_index.get(conn, kind, record_id, version)
+        if found is None or (version is None and found.deleted):
+            what = f"version {version} of " if version is not None else ""
+            raise NotFoundError(f"{what}{kind} {record_id!r} not found")
+        return found
+
+    def list_records(
+        self,
+        kind: str,
+        *,
+        parent: str | None = None,
+        as_of: int | None = None,
+        include_deleted: bool = False,
+    ) -> list[Record]:
+        """The latest version of every record of ``kind`` (with this ``parent``), by id;
+        with ``as_of``, as they were when the store's sequence was ``as_of``."""
+        return self.list_records_page(
+            kind, parent=parent, as_of=as_of, include_deleted=include_deleted
+        )[0]
+
+    def list_records_page(
+        self,
+        kind: str,
+        *,
+        parent: str | None = None,
+        as_of: int | None = None,
+        include_deleted: bool = False,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> tuple[list[Record], int]:
+        """One page of ``list_records``: ids after ``after``, at most ``limit``; with the
+        sequence it reflects (``as_of``, or the newest), to ask for the next page with."""
+        records.check_kind(kind)
+        if parent is not None:
+            records.check_id(parent, "parent")
+        if after is not None:
+            records.check_id(after, "after")
+        _check_sequence(as_of)
+        with self._lock:
+            conn = self._connect()
+            record_index.update(conn, self.records_dir)
+            if as_of is None:
+                as_of = record_index.max_sequence(conn)
+            found = record_index.listing(conn, kind, parent, as_of, include_deleted, after, limit)
+        return found, as_of
+
+    def record_history(self, kind: str, record_id: str) -> list[Record]:
+        """Every version of a record, oldest first (empty if it never existed)."""
+        records.check_kind(kind)
+        records.check_id(record_id)
+        with self._lock:
+            conn = self._connect()
+            record_index.update(conn, self.records_dir)
+            return record_index.history(conn, kind, record_id)
+
     # -- loading --------------------------------------------------------------------------
     def _load(
         self, conn: sqlite3.Connection, tids: list[int], *, include_spans: bool
@@ -332,3 +453,26 @@ def _empty_index() -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     schema.migrate(conn)
     return conn
+
+
+def _with_records(
+    stats: indexer.IndexStats, recorded: record_index.RecordIndexStats
+) -> indexer.IndexStats:
+    stats.record_lines = recorded.lines
+    stats.stored_records = recorded.records
+    stats.skipped_lines += recorded.skipped_lines
+    return stats
+
+
+def _check_version(version: Any) -> None:
+    if version is not None and (
+        isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**63
+    ):
+        raise InvalidArgumentError("version", f"expected a positive int or None, got {version!r}")
+
+
+def _check_sequence(as_of: Any) -> None:
+    if as_of is not None and (
+        isinstance(as_of, bool) or not isinstance(as_of, int) or not 0 <= as_of < 2**63
+    ):
+        raise InvalidArgumentError("as_of", f"expected a sequence number >= 0, got {as_of!r}")

@@ -40,8 +40,10 @@ _gc_was_enabled = False
 class IndexStats:
     lines: int = 0
     spans: int = 0
-    records: int = 0
+    records: int = 0  # assessment records
     skipped_lines: int = 0
+    record_lines: int = 0  # lines of <store>/records/ (store/record_index.py)
+    stored_records: int = 0  # records that are not spans (datasets, labeling, runs)
 
 
 def list_segments(traces_dir: Path) -> list[Path]:

@@ -1,8 +1,9 @@
 """The remote store: an ``otelfeedback server`` reached over its JSON API.
 
 Implements the ``TraceStore`` reads (``get_trace``, ``search_traces``, ``get_assessment``,
-``find_root_span_id``, ``has_span``) and the assessment writes (``log_assessment``,
-``update_assessment``, ``override_feedback``, ``delete_assessment``) with the standard
+``find_root_span_id``, ``has_span``), the assessment writes (``log_assessment``,
+``update_assessment``, ``override_feedback``, ``delete_assessment``) and the records store
+(``append_records``, ``get_record``, ``list_records``, ``record_history``) with the standard
 library's HTTP client, so remote mode needs no extra. Server errors come back as the same
 exceptions the local store raises (``InvalidArgumentError``, ``FilterSyntaxError``,
 ``NotFoundError``). Spans themselves travel over OTLP to the server's ``/v1/traces``.
@@ -17,6 +18,7 @@ import json
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -30,17 +32,21 @@ from otelfeedback.assessments.entities import (
 from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.errors import (
     ConfigurationError,
+    ConflictError,
     FilterSyntaxError,
     InvalidArgumentError,
     NotFoundError,
     OtelFeedbackError,
 )
+from otelfeedback.store import records
 from otelfeedback.store.base import WRITER_SERVICE_NAME
 from otelfeedback.store.carriers import carrier_line
 from otelfeedback.store.entities import Trace
 from otelfeedback.store.paging import PagedList
+from otelfeedback.store.records import Record, RecordMethods, RecordWrite
 
 _PAGE = 1000  # the server's largest page
+_RECORD_PAGE = 5000  # the server's largest page of records
 
 
 def is_remote_url(store: object) -> bool:
@@ -57,7 +63,7 @@ def _filter_error(filter_string: str, message: str) -> FilterSyntaxError:
     return error
 
 
-class RemoteStore:
+class RemoteStore(RecordMethods):
     """A ``TraceStore`` over HTTP. Thread-safe (each call is its own request)."""
 
     def __init__(self, url: str, token: str | None = None, timeout: float = 30.0) -> None:
@@ -116,6 +122,15 @@ class RemoteStore:
         except (ValueError, AttributeError):
             error = {}
         message = str(error.get("message") or exc.reason)
+        if exc.code == 409 and error.get("code") == "CONFLICT":
+            raise ConflictError(
+                str(error.get("kind")),
+                str(error.get("record_id")),
+                int(error.get("expected_version") or 0),
+                int(error.get("actual_version") or 0),
+            ) from None
+        if exc.code == 413:
+            raise InvalidArgumentError("records", message) from None
         if exc.code == 404:
             raise NotFoundError(message) from None
         if exc.code == 401:
@@ -273,6 +288,61 @@ class RemoteStore:
     def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
         path = self._assessment_path(trace_id, assessment_id)
         self._call("DELETE", path)
+
+    # -- records --------------------------------------------------------------------------
+    def append_records(
+        self, writes: Sequence[RecordWrite], *, author: str | None = None
+    ) -> list[Record]:
+        """Append one atomic batch through ``POST /api/records`` (checked here first, so bad
+        input fails before the request; see ``FileStore.append_records``)."""
+        batch = records.check_writes(writes)
+        body: dict[str, Any] = {"records": [w.to_dict() for w in batch]}
+        if records.check_author(author) is not None:
+            body["author"] = author
+        data = self._call("POST", "/api/records", body)
+        return [Record.from_dict(item) for item in data["records"]]
+
+    def _record_path(self, kind: str, record_id: str) -> str:
+        return f"/api/records/{records.check_kind(kind)}/{records.check_id(record_id)}"
+
+    def get_record(self, kind: str, record_id: str, version: int | None = None) -> Record:
+        path = self._record_path(kind, record_id)
+        return Record.from_dict(self._call("GET", path, query={"version": version}))
+
+    def list_records(
+        self,
+        kind: str,
+        *,
+        parent: str | None = None,
+        as_of: int | None = None,
+        include_deleted: bool = False,
+    ) -> list[Record]:
+        """Every page of ``GET /api/records/{kind}``, all as of the first page's sequence."""
+        path = f"/api/records/{records.check_kind(kind)}"
+        if parent is not None:
+            records.check_id(parent, "parent")
+        found: list[Record] = []
+        token = None
+        while True:
+            data = self._call(
+                "GET",
+                path,
+                query={
+                    "parent": parent,
+                    "as_of": as_of,
+                    "include_deleted": "true" if include_deleted else None,
+                    "limit": _RECORD_PAGE,
+                    "page_token": token,
+                },
+            )
+            found += [Record.from_dict(item) for item in data["records"]]
+            token = data.get("next_page_token")
+            if not token:
+                return found
+
+    def record_history(self, kind: str, record_id: str) -> list[Record]:
+        data = self._call("GET", self._record_path(kind, record_id) + "/history")
+        return [Record.from_dict(item) for item in data["records"]]
 
     def close(self) -> None:
         """Nothing to release (kept for symmetry with ``FileStore``)."""

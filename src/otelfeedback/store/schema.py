@@ -148,6 +148,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         "0004_deferred_indexes",
         ("CREATE TABLE _deferred_indexes (name TEXT PRIMARY KEY, sql TEXT NOT NULL)",),
     ),
+    Migration(
+        # Records that are not spans (``store/records.py``), from ``<store>/records/``:
+        # one row per version; ``seq`` is the store-wide sequence written in the line.
+        "0005_records",
+        (
+            "CREATE TABLE records (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
+            "id TEXT NOT NULL, version INTEGER NOT NULL, parent TEXT, deleted INTEGER NOT NULL, "
+            "created_ms INTEGER NOT NULL, created_by TEXT, updated_ms INTEGER NOT NULL, "
+            "updated_by TEXT, data TEXT NOT NULL)",
+            "CREATE UNIQUE INDEX records_version ON records (kind, id, version)",
+            "CREATE INDEX records_id ON records (kind, id, seq)",
+            "CREATE INDEX records_parent ON records (kind, parent, id, seq)",
+            "CREATE TABLE record_segments (name TEXT PRIMARY KEY, offset INTEGER NOT NULL, "
+            "line INTEGER NOT NULL)",
+        ),
+    ),
 )
 
 #: Statements that empty the derived data (the next ``update`` reads everything again).
@@ -162,6 +178,8 @@ CLEAR_STATEMENTS = (
     "DELETE FROM trace_metadata",
     "DELETE FROM assessment_records",
     "DELETE FROM assessments",
+    "DELETE FROM record_segments",
+    "DELETE FROM records",
 )
 
 

@@ -15,6 +15,9 @@ import fcntl
 import os
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 SEGMENT_PATTERN = re.compile(r"^segment-(\d{6,})\.jsonl$")
@@ -39,6 +42,37 @@ def list_segments(traces_dir: Path) -> list[tuple[int, Path]]:
     return found
 
 
+@dataclass(frozen=True)
+class Appended:
+    """Where ``LockedSegments.write`` put its data: the segment, its size before and after,
+    and whether a torn last line had to be closed with a newline first."""
+
+    path: Path
+    start: int
+    end: int
+    closed_torn_line: bool
+
+
+class LockedSegments:
+    """Appends to a ``SegmentWriter``'s directory while ``exclusive()`` holds its lock."""
+
+    def __init__(self, writer: SegmentWriter) -> None:
+        self._writer = writer
+
+    def write(self, data: bytes) -> Appended:
+        fd = self._writer._current_segment()
+        size = os.fstat(fd).st_size
+        torn = bool(size) and os.pread(fd, 1, size - 1) != b"\n"
+        if torn:
+            data = b"\n" + data
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        path = self._writer.directory / segment_name(self._writer._number)
+        return Appended(path, size, size + len(data), torn)
+
+
 class SegmentWriter:
     """Appends whole lines to the newest segment of a directory, safely across processes."""
 
@@ -53,6 +87,13 @@ class SegmentWriter:
     def append(self, data: bytes) -> None:
         """Append ``data`` (one or more complete lines) atomically with respect to other
         writers of the same directory."""
+        with self.exclusive() as segments:
+            segments.write(data)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[LockedSegments]:
+        """Hold the directory's lock: no other writer (thread or process) appends until the
+        block ends. The records store reads what is stored and appends under it."""
         with self._lock:
             if self._pid != os.getpid():  # forked: do not share the parent's descriptors
                 self._fd, self._pid = None, os.getpid()
@@ -60,14 +101,7 @@ class SegmentWriter:
             lock_fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(lock_fd, fcntl.LOCK_EX)
-                fd = self._current_segment()
-                size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    data = b"\n" + data
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                yield LockedSegments(self)
             finally:
                 os.close(lock_fd)  # closing releases the flock
 

@@ -1,0 +1,271 @@
+"""The file store's records in its SQLite index: catching up with ``<store>/records/``
+segments, adding a batch just written, and the queries (latest, a version, history, a
+listing as of a sequence).
+
+Like the span index, each segment's indexed byte offset is stored in the transaction that
+stores the rows its lines produced (``record_segments``), so whichever process indexes, every
+complete line is indexed exactly once. A line that does not decode, or whose versions clash
+with stored ones, is skipped as a whole (a line is one atomic batch) with a warning naming
+the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from otelfeedback._internal.otlp_json.segments import Appended, list_segments
+from otelfeedback.store.records import Head, Record, decode_line, json_text
+
+logger = logging.getLogger("otelfeedback.store")
+
+RECORDS_DIR = "records"
+#: Bytes of lines per write transaction while catching up.
+CHUNK_BYTES = 32 * 1024 * 1024
+_LOOKUP = 500  # ids per lookup query
+
+_COLUMNS = (
+    "seq, kind, id, version, parent, deleted, created_ms, created_by, updated_ms, updated_by, data"
+)
+_INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_SET_OFFSET = (
+    "INSERT INTO record_segments (name, offset, line) VALUES (?, ?, ?) ON CONFLICT(name) "
+    "DO UPDATE SET offset = excluded.offset, line = excluded.line"
+)
+
+
+@dataclass
+class RecordIndexStats:
+    lines: int = 0
+    records: int = 0
+    skipped_lines: int = 0
+
+
+def _rows(records: Sequence[Record], texts: Sequence[str]) -> list[tuple[object, ...]]:
+    return [
+        (
+            r.sequence,
+            r.kind,
+            r.id,
+            r.version,
+            r.parent,
+            int(r.deleted),
+            r.created_time_ms,
+            r.created_by,
+            r.updated_time_ms,
+            r.updated_by,
+            text,
+        )
+        for r, text in zip(records, texts)
+    ]
+
+
+def _record(row: Sequence[object]) -> Record:
+    seq, kind, rid, version, parent, deleted, c_ms, c_by, u_ms, u_by, data = row
+    return Record(
+        kind,  # type: ignore[arg-type]
+        rid,  # type: ignore[arg-type]
+        version,  # type: ignore[arg-type]
+        seq,  # type: ignore[arg-type]
+        json.loads(data),  # type: ignore[arg-type]
+        parent,  # type: ignore[arg-type]
+        bool(deleted),
+        c_ms,  # type: ignore[arg-type]
+        c_by,  # type: ignore[arg-type]
+        u_ms,  # type: ignore[arg-type]
+        u_by,  # type: ignore[arg-type]
+    )
+
+
+# -- catching up -----------------------------------------------------------------------------
+def update(conn: sqlite3.Connection, records_dir: Path) -> RecordIndexStats:
+    """Index every complete line of the record segments not indexed yet."""
+    stats = RecordIndexStats()
+    offsets = dict(conn.execute("SELECT name, offset FROM record_segments").fetchall())
+    for _, path in list_segments(records_dir):
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue
+        if size > offsets.get(path.name, 0):
+            while _index_chunk(conn, path, stats):
+                pass
+    return stats
+
+
+def _index_chunk(conn: sqlite3.Connection, path: Path, stats: RecordIndexStats) -> bool:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute(
+            "SELECT offset, line FROM record_segments WHERE name = ?", (path.name,)
+        ).fetchone()
+        offset, line_no = row if row else (0, 0)
+        more = False
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size < offset:
+                logger.warning(
+                    "%s is shorter than its indexed offset; run 'otelfeedback store reindex'", path
+                )
+            handle.seek(offset)
+            read = 0
+            while True:
+                raw = handle.readline()
+                if not raw.endswith(b"\n"):
+                    break  # end of file, or a line still being written
+                offset += len(raw)
+                read += len(raw)
+                line_no += 1
+                stats.lines += 1
+                if raw.strip():
+                    _index_line(conn, raw, path, line_no, stats)
+                if read >= CHUNK_BYTES:
+                    more = True
+                    break
+        conn.execute(_SET_OFFSET, (path.name, offset, line_no))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return more
+
+
+def _index_line(
+    conn: sqlite3.Connection, raw: bytes, path: Path, line_no: int, stats: RecordIndexStats
+) -> None:
+    try:
+        records = decode_line(raw)
+        texts = [json_text(r.data) for r in records]
+    except (ValueError, RecursionError) as exc:
+        _skip(stats, path, line_no, str(exc))
+        return
+    conn.execute("SAVEPOINT line")
+    try:
+        conn.executemany(_INSERT, _rows(records, texts))
+    except sqlite3.IntegrityError as exc:
+        conn.execute("ROLLBACK TO line")
+        _skip(stats, path, line_no, f"its versions clash with stored ones ({exc})")
+    else:
+        stats.records += len(records)
+    conn.execute("RELEASE line")
+
+
+def _skip(stats: RecordIndexStats, path: Path, line_no: int, why: str) -> None:
+    stats.skipped_lines += 1
+    logger.warning("skipping corrupt record line %d of %s: %s", line_no, path, why[:200])
+
+
+def add_written(
+    conn: sqlite3.Connection, appended: Appended, records: Sequence[Record], texts: Sequence[str]
+) -> bool:
+    """Index a batch its writer just appended (still holding the writer lock) without reading
+    it back. Returns False when the caller must catch up instead (a torn line was closed
+    before it, or the segment's offset is not where the batch starts)."""
+    if appended.closed_torn_line:
+        return False
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute(
+            "SELECT offset, line FROM record_segments WHERE name = ?", (appended.path.name,)
+        ).fetchone()
+        offset, line_no = row if row else (0, 0)
+        if offset != appended.start:
+            conn.execute("ROLLBACK")
+            return False
+        conn.executemany(_INSERT, _rows(records, texts))
+        conn.execute(_SET_OFFSET, (appended.path.name, appended.end, line_no + 1))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return True
+
+
+# -- queries -----------------------------------------------------------------------------------
+def next_sequence(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT MAX(seq) FROM records").fetchone()
+    return int(row[0] or 0) + 1
+
+
+def heads(conn: sqlite3.Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Head]:
+    """The latest stored version of each (kind, id) that has one."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, rid in set(keys):
+        by_kind.setdefault(kind, []).append(rid)
+    result: dict[tuple[str, str], Head] = {}
+    for kind, ids in by_kind.items():
+        for start in range(0, len(ids), _LOOKUP):
+            part = ids[start : start + _LOOKUP]
+            marks = ", ".join("?" * len(part))
+            for rid, version, deleted, parent, c_ms, c_by in conn.execute(
+                "SELECT id, version, deleted, parent, created_ms, created_by FROM records "
+                f"WHERE kind = ? AND id IN ({marks}) ORDER BY seq",
+                [kind, *part],
+            ):
+                result[(kind, rid)] = Head(version, bool(deleted), parent, c_ms, c_by)
+    return result
+
+
+def get(conn: sqlite3.Connection, kind: str, record_id: str, version: int | None) -> Record | None:
+    """A version of a record (None: the latest), or None."""
+    if version is None:
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ? ORDER BY seq DESC LIMIT 1",
+            (kind, record_id),
+        ).fetchone()
+    else:
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ? AND version = ?",
+            (kind, record_id, version),
+        ).fetchone()
+    return None if row is None else _record(row)
+
+
+def history(conn: sqlite3.Connection, kind: str, record_id: str) -> list[Record]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ? ORDER BY seq",
+        (kind, record_id),
+    )
+    return [_record(row) for row in rows]
+
+
+def listing(
+    conn: sqlite3.Connection,
+    kind: str,
+    parent: str | None,
+    as_of: int | None,
+    include_deleted: bool,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[Record]:
+    """The latest version (with a sequence up to ``as_of``) of every record of a kind (and
+    parent), by id (only ids after ``after``; at most ``limit``)."""
+    where: list[str] = ["kind = ?"]
+    params: list[object] = [kind]
+    if parent is not None:
+        where.append("parent = ?")
+        params.append(parent)
+    if as_of is not None:
+        where.append("seq <= ?")
+        params.append(as_of)
+    if after is not None:
+        where.append("id > ?")
+        params.append(after)
+    latest = f"SELECT MAX(seq) AS s FROM records WHERE {' AND '.join(where)} GROUP BY id"
+    alive = "" if include_deleted else "WHERE r.deleted = 0"
+    columns = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
+    page = "" if limit is None else f" LIMIT {int(limit)}"
+    rows = conn.execute(
+        f"SELECT {columns} FROM ({latest}) m JOIN records r ON r.seq = m.s {alive} "
+        f"ORDER BY r.id{page}",
+        params,
+    )
+    return [_record(row) for row in rows]
+
+
+def max_sequence(conn: sqlite3.Connection) -> int:
+    return next_sequence(conn) - 1

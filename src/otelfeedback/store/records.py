@@ -1,0 +1,459 @@
+"""Records that are not spans: label schemas, labeling sessions and their items, datasets and
+their versions, evaluation runs. The model, the rules and the line format every store shares.
+
+A record is a JSON object (``data``) stored under a ``kind`` and an ``id``. Every write appends a
+new **version** (1, 2, 3, ... per record, never rewritten) and gets a store-wide **sequence**
+number, assigned atomically by the store: concurrent writers never overwrite each other. A write
+may say which version it expects to replace (``expected_version``, 0 for "does not exist yet");
+if the store holds another, the whole batch fails with ``ConflictError``. Deleting appends a
+tombstone version (``deleted=True``, empty data); the history stays.
+
+>>> write = RecordWrite("dataset", "d-1", {"name": "golden"})
+>>> write.kind, write.expected_version
+('dataset', None)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from otelfeedback.errors import ConflictError, InvalidArgumentError, NotFoundError
+
+KIND_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
+#: Deepest nesting of lists and objects accepted in ``data`` (the object itself is level 1).
+MAX_DEPTH = 100
+MAX_AUTHOR = 256
+#: Largest integer accepted (Python's JSON refuses to write more than 4,300 digits).
+MAX_INT_BITS = 13_000
+
+_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+
+
+def json_text(value: Any) -> str:
+    """Compact JSON of ``value`` that always encodes as UTF-8: non-ASCII characters as they
+    are, unless the value holds a lone surrogate (which UTF-8 cannot carry); then the whole
+    text is ASCII with ``\\uXXXX`` escapes, which decode back to the same string."""
+    text = _TEXT.encode(value)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = _ASCII.encode(value)
+    return text
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored version of a record.
+
+    Attributes:
+        kind: what it is (``dataset``, ``label_schema``...).
+        id: unique within its kind.
+        version: 1, 2, 3... per record, in write order.
+        sequence: store-wide write order; reading "as of" a sequence gives a snapshot.
+        data: the JSON object (empty for a deletion).
+        parent: the record it belongs to (e.g. a dataset record's dataset), or None.
+        deleted: whether this version is a deletion (a tombstone).
+        created_time_ms / created_by: when and by whom the record was created (a deleted
+            record written again starts over).
+        updated_time_ms / updated_by: when and by whom this version was written.
+    """
+
+    kind: str
+    id: str
+    version: int
+    sequence: int
+    data: dict[str, Any]
+    parent: str | None = None
+    deleted: bool = False
+    created_time_ms: int = 0
+    created_by: str | None = None
+    updated_time_ms: int = 0
+    updated_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (REST API, one entry of a segment line)."""
+        return {**self._meta(), "data": self.data}
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "version": self.version,
+            "sequence": self.sequence,
+            "parent": self.parent,
+            "deleted": self.deleted,
+            "created_time_ms": self.created_time_ms,
+            "created_by": self.created_by,
+            "updated_time_ms": self.updated_time_ms,
+            "updated_by": self.updated_by,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Record:
+        """The record of a JSON form; ``ValueError`` naming the field if it is not one."""
+        if not isinstance(data, dict):
+            raise ValueError("a record is a JSON object")
+        payload = data.get("data")
+        if not isinstance(payload, dict):
+            raise ValueError("record data: expected an object")
+        return cls(
+            kind=_pattern(data.get("kind"), KIND_PATTERN, "kind"),
+            id=_pattern(data.get("id"), ID_PATTERN, "id"),
+            version=_positive(data.get("version"), "version"),
+            sequence=_positive(data.get("sequence"), "sequence"),
+            data=payload,
+            parent=_optional_id(data.get("parent")),
+            deleted=_bool(data.get("deleted", False), "deleted"),
+            created_time_ms=_time(data.get("created_time_ms"), "created_time_ms"),
+            created_by=_optional_text(data.get("created_by"), "created_by"),
+            updated_time_ms=_time(data.get("updated_time_ms"), "updated_time_ms"),
+            updated_by=_optional_text(data.get("updated_by"), "updated_by"),
+        )
+
+
+@dataclass(frozen=True)
+class RecordWrite:
+    """One write of a batch (``TraceStore.append_records``).
+
+    Attributes:
+        kind: the record's kind (lowercase letters, digits, ``_``; at most 64).
+        id: its id (letters, digits, ``. _ : -``; at most 200; not starting with a symbol).
+        data: a JSON object (ignored for a deletion).
+        parent: the id of the record it belongs to, fixed while it lives.
+        expected_version: fail with ``ConflictError`` unless the store holds this version
+            (0: the record must not exist yet). None: no check.
+        deleted: write a deletion (the record must exist and not be deleted).
+    """
+
+    kind: str
+    id: str
+    data: dict[str, Any] = field(default_factory=dict)
+    parent: str | None = None
+    expected_version: int | None = None
+    deleted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form the REST API takes."""
+        result: dict[str, Any] = {"kind": self.kind, "id": self.id, "data": self.data}
+        if self.parent is not None:
+            result["parent"] = self.parent
+        if self.expected_version is not None:
+            result["expected_version"] = self.expected_version
+        if self.deleted:
+            result["deleted"] = True
+        return result
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> RecordWrite:
+        """A write from its JSON form (``where`` names it in errors).
+
+        Raises:
+            InvalidArgumentError: a field is missing or of the wrong type.
+        """
+        if not isinstance(data, dict):
+            raise InvalidArgumentError(where, "expected an object {kind, id, data, ...}")
+        unknown = set(data) - {"kind", "id", "data", "parent", "expected_version", "deleted"}
+        if unknown:
+            raise InvalidArgumentError(f"{where}.{sorted(unknown)[0]}", "unknown field")
+        return cls(
+            kind=data.get("kind"),  # type: ignore[arg-type]  # checked by check_writes
+            id=data.get("id"),  # type: ignore[arg-type]
+            data=data.get("data", {}),
+            parent=data.get("parent"),
+            expected_version=data.get("expected_version"),
+            deleted=data.get("deleted", False),
+        )
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a store knows of a record's latest version when planning a write."""
+
+    version: int
+    deleted: bool
+    parent: str | None
+    created_time_ms: int
+    created_by: str | None
+
+
+class RecordMethods:
+    """The one-record conveniences every store gets from its ``append_records``."""
+
+    def append_records(
+        self, writes: Sequence[RecordWrite], *, author: str | None = None
+    ) -> list[Record]:
+        raise NotImplementedError
+
+    def append_record(
+        self,
+        kind: str,
+        record_id: str,
+        data: dict[str, Any],
+        *,
+        parent: str | None = None,
+        expected_version: int | None = None,
+        author: str | None = None,
+    ) -> Record:
+        """Append a new version of one record (see ``append_records``)."""
+        write = RecordWrite(kind, record_id, data, parent, expected_version)
+        return self.append_records([write], author=author)[0]
+
+    def delete_record(
+        self,
+        kind: str,
+        record_id: str,
+        *,
+        expected_version: int | None = None,
+        author: str | None = None,
+    ) -> Record:
+        """Append a deletion of one record (see ``append_records``)."""
+        write = RecordWrite(kind, record_id, {}, None, expected_version, deleted=True)
+        return self.append_records([write], author=author)[0]
+
+
+# -- validation -------------------------------------------------------------------------------
+class _Bad(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.path: list[str] = []
+
+
+def _walk(value: Any, depth: int) -> None:
+    if isinstance(value, str) or value is None:
+        return
+    if isinstance(value, int):
+        if value.bit_length() > MAX_INT_BITS:
+            raise _Bad(f"an integer of more than {MAX_INT_BITS:,} bits (about 3,900 digits)")
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Bad(
+                f"{value!r} is not a JSON number (NaN and ±Infinity have no JSON form; "
+                "store None or a string instead)"
+            )
+        return
+    if depth > MAX_DEPTH:
+        raise _Bad(f"nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _Bad(f"object keys must be strings, got {type(key).__name__} {key!r}")
+            try:
+                _walk(item, depth + 1)
+            except _Bad as bad:
+                bad.path.append(f".{key}" if key.isidentifier() else f"[{json.dumps(key)}]")
+                raise
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            try:
+                _walk(item, depth + 1)
+            except _Bad as bad:
+                bad.path.append(f"[{index}]")
+                raise
+    else:
+        raise _Bad(f"expected a JSON value, got {type(value).__name__}")
+
+
+def check_json(value: Any, where: str) -> None:
+    """Check that ``value`` is JSON that round-trips exactly: strings (any, including empty
+    ones and lone surrogates), ints of any size, finite floats, bools, None, lists (tuples
+    come back as lists) and objects with string keys, at most ``MAX_DEPTH`` levels deep.
+
+    Raises:
+        InvalidArgumentError: naming the first bad value's path, e.g. ``data.inputs.x``.
+    """
+    try:
+        _walk(value, 1)
+    except _Bad as bad:
+        raise InvalidArgumentError(where + "".join(reversed(bad.path)), str(bad)) from None
+
+
+def check_object(value: Any, where: str) -> dict[str, Any]:
+    """``value`` if it is a JSON object (``check_json``); else ``InvalidArgumentError``."""
+    if not isinstance(value, dict):
+        raise InvalidArgumentError(where, f"expected a JSON object, got {type(value).__name__}")
+    check_json(value, where)
+    return value
+
+
+def check_kind(kind: Any, where: str = "kind") -> str:
+    if not isinstance(kind, str) or not KIND_PATTERN.fullmatch(kind):
+        raise InvalidArgumentError(
+            where, f"expected lowercase letters, digits and _ (at most 64), got {kind!r}"
+        )
+    return kind
+
+
+def check_id(record_id: Any, where: str = "id") -> str:
+    if not isinstance(record_id, str) or not ID_PATTERN.fullmatch(record_id):
+        raise InvalidArgumentError(
+            where,
+            "expected letters, digits and . _ : - (at most 200, starting with a letter or "
+            f"digit), got {record_id!r}",
+        )
+    return record_id
+
+
+def check_author(author: Any) -> str | None:
+    if author is None:
+        return None
+    if not isinstance(author, str) or len(author) > MAX_AUTHOR:
+        raise InvalidArgumentError("author", f"expected a string of at most {MAX_AUTHOR}")
+    check_json(author, "author")
+    return author
+
+
+def check_writes(writes: Any) -> list[RecordWrite]:
+    """The batch as a list, every write checked (errors name ``records[i].field``).
+
+    Raises:
+        InvalidArgumentError: the batch is empty or a write is malformed.
+    """
+    if isinstance(writes, (str, bytes, Mapping)) or not isinstance(writes, Iterable):
+        raise InvalidArgumentError("records", "expected a list of RecordWrite")
+    batch = list(writes)
+    if not batch:
+        raise InvalidArgumentError("records", "expected at least one write")
+    for i, write in enumerate(batch):
+        where = f"records[{i}]"
+        if not isinstance(write, RecordWrite):
+            raise InvalidArgumentError(where, f"expected a RecordWrite, got {write!r:.80}")
+        check_kind(write.kind, f"{where}.kind")
+        check_id(write.id, f"{where}.id")
+        if write.parent is not None:
+            check_id(write.parent, f"{where}.parent")
+        if not isinstance(write.deleted, bool):
+            raise InvalidArgumentError(f"{where}.deleted", "expected true or false")
+        expected = write.expected_version
+        if expected is not None and (
+            isinstance(expected, bool) or not isinstance(expected, int) or expected < 0
+        ):
+            raise InvalidArgumentError(
+                f"{where}.expected_version", f"expected an int >= 0 or None, got {expected!r}"
+            )
+        check_object(write.data, f"{where}.data")
+    return batch
+
+
+# -- planning a batch ---------------------------------------------------------------------------
+def plan(
+    writes: Sequence[RecordWrite],
+    heads: Mapping[tuple[str, str], Head],
+    first_sequence: int,
+    now_ms: int,
+    author: str | None,
+) -> list[Record]:
+    """The records a checked batch appends, given the latest stored version of each record it
+    touches (``heads``): versions and sequences in order, creation kept or restarted.
+
+    Raises:
+        ConflictError: a write's ``expected_version`` is not the stored one.
+        NotFoundError: a deletion of a record that does not exist (or is deleted).
+        InvalidArgumentError: a write moves a live record to another parent.
+    """
+    current = dict(heads)
+    result = []
+    for offset, write in enumerate(writes):
+        key = (write.kind, write.id)
+        head = current.get(key)
+        actual = head.version if head else 0
+        if write.expected_version is not None and write.expected_version != actual:
+            raise ConflictError(write.kind, write.id, write.expected_version, actual)
+        alive = head is not None and not head.deleted
+        if write.deleted and not alive:
+            raise NotFoundError(f"{write.kind} {write.id!r} does not exist")
+        if alive and head is not None and not write.deleted and write.parent != head.parent:
+            raise InvalidArgumentError(
+                f"records[{offset}].parent",
+                f"{write.kind} {write.id!r} belongs to {head.parent!r}, not {write.parent!r}",
+            )
+        created = (
+            (head.created_time_ms, head.created_by)
+            if alive and head is not None
+            else (now_ms, author)
+        )
+        record = Record(
+            kind=write.kind,
+            id=write.id,
+            version=actual + 1,
+            sequence=first_sequence + offset,
+            data={} if write.deleted else write.data,
+            parent=head.parent if write.deleted and head is not None else write.parent,
+            deleted=write.deleted,
+            created_time_ms=created[0],
+            created_by=created[1],
+            updated_time_ms=now_ms,
+            updated_by=author,
+        )
+        current[key] = Head(record.version, record.deleted, record.parent, created[0], created[1])
+        result.append(record)
+    return result
+
+
+# -- the line format ----------------------------------------------------------------------------
+def encode_line(records: Sequence[Record], data_texts: Sequence[str]) -> bytes:
+    """One segment line for a batch: ``{"records":[{...record...}, ...]}`` and a newline.
+    ``data_texts`` are the records' ``json_text(data)``, spliced in as they are."""
+    entries = []
+    for record, text in zip(records, data_texts):
+        head = json_text(record._meta())
+        entries.append(f'{head[:-1]},"data":{text}}}')
+    return ('{"records":[' + ",".join(entries) + "]}\n").encode("utf-8")
+
+
+def decode_line(raw: bytes) -> list[Record]:
+    """The records of one segment line.
+
+    Raises:
+        ValueError: the line is not a batch of valid records (the caller skips it).
+    """
+    entry = json.loads(raw)
+    if not isinstance(entry, dict) or not isinstance(entry.get("records"), list):
+        raise ValueError('expected {"records": [...]}')
+    records = [Record.from_dict(item) for item in entry["records"]]
+    if not records:
+        raise ValueError("an empty batch")
+    return records
+
+
+# -- field checks for decoding ----------------------------------------------------------------
+def _pattern(value: Any, pattern: re.Pattern[str], name: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ValueError(f"record {name}: {value!r:.80} is not valid")
+    return value
+
+
+def _optional_id(value: Any) -> str | None:
+    return None if value is None else _pattern(value, ID_PATTERN, "parent")
+
+
+def _positive(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
+        raise ValueError(f"record {name}: expected a positive int, got {value!r:.40}")
+    return value
+
+
+def _time(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise ValueError(f"record {name}: expected milliseconds, got {value!r:.40}")
+    return value
+
+
+def _bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"record {name}: expected true or false")
+    return value
+
+
+def _optional_text(value: Any, name: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"record {name}: expected a string or null")
+    return value
