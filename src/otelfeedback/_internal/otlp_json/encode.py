@@ -17,9 +17,11 @@ that decides how a value looks.
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import json.encoder
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -78,12 +80,33 @@ def key_values(attributes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     return out
 
 
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+@functools.cache
+def compact_json(*, allow_nan: bool) -> Callable[[Any], str]:
+    """Compact JSON text (``ensure_ascii=False``) of acyclic plain data, with the C encoder
+    built once (``JSONEncoder.encode`` builds one per call, which costs as much as encoding a
+    small object). ``allow_nan=False`` refuses ``NaN``/``Infinity`` (``ValueError``). Falls
+    back to ``JSONEncoder.encode`` where the C encoder is missing or differs."""
+    plain = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=allow_nan)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    sample = {"a": [1, 2.5, "\u00e9\n", None, True, {"b": -0.0}]}
+    try:
+        encode = make(  # type: ignore[misc]
+            None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False, allow_nan
+        )
+        if "".join(encode(sample, 0)) == plain.encode(sample):
+            return lambda value: "".join(encode(value, 0))
+    except TypeError:
+        pass
+    return plain.encode
+
+
 def dumps_line(data: Mapping[str, Any]) -> bytes:
     """One file-store line: compact, UTF-8, strict JSON (``NaN`` is refused), newline-ended."""
-    return _LINE_ENCODER.encode(data).encode("utf-8") + b"\n"
-
-
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return compact_json(allow_nan=False)(data).encode("utf-8") + b"\n"
 
 
 # -- shaping shared by both sources ---------------------------------------------------------
