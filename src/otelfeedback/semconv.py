@@ -214,6 +214,9 @@ LLM_SYSTEM: Final = "llm.system"
 LLM_INVOCATION_PARAMETERS: Final = "llm.invocation_parameters"
 """JSON object of every request parameter except the prompt/messages."""
 LLM_INPUT_MESSAGES: Final = "llm.input_messages"
+#: How many of the earliest input messages were left out of ``llm.input_messages.*`` to keep
+#: the span under the attribute limit (the whole conversation is in ``input.value``).
+LLM_INPUT_MESSAGES_OMITTED: Final = "otelfeedback.llm.input_messages.omitted"
 """Prefix: ``llm.input_messages.N.message.role`` etc."""
 LLM_OUTPUT_MESSAGES: Final = "llm.output_messages"
 LLM_PROMPTS: Final = "llm.prompts"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from openai import AzureOpenAI, OpenAI
 from opentelemetry.trace import SpanKind, StatusCode
@@ -278,3 +279,45 @@ def test_raw_response_variants_are_traced_and_return_the_sdk_objects(
         assert a["llm.output_messages.0.message.content"].startswith("Fake reply to:")
         assert a["gen_ai.usage.input_tokens"] > 0
     assert body.choices[0].finish_reason == "stop"
+
+
+def test_a_long_tool_conversation_keeps_the_span_kind_session_and_user(
+    client: OpenAI, server: FakeOpenAIServer, spans: CapturedSpans
+) -> None:
+    otelfeedback.instrument_openai(client=client)
+    messages: list[dict[str, Any]] = [{"role": "system", "content": "You plan trips."}]
+    for turn in range(30):  # 30 tool rounds: ~150 message attributes without a budget
+        call_id = f"call_{turn}"
+        messages.append({"role": "user", "content": f"question {turn}"})
+        messages.append(
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                    }
+                ],
+            }
+        )
+        messages.append({"role": "tool", "tool_call_id": call_id, "content": "sunny"})
+    messages.append({"role": "user", "content": "So, should I pack an umbrella?"})
+    server.reply("No umbrella needed.")
+    with otelfeedback.using_session("s-42"), otelfeedback.using_user("u-7"):
+        client.chat.completions.create(model="gpt-4o", messages=messages, tools=[WEATHER_TOOL])
+    span = only(spans)
+    a = attrs(span)
+    assert span.dropped_attributes == 0
+    assert a["openinference.span.kind"] == "LLM"
+    assert (a["session.id"], a["user.id"]) == ("s-42", "u-7")
+    # The system prompt and the newest messages are kept under their own indices; the
+    # conversation is whole in input.value.
+    assert a["llm.input_messages.0.message.content"] == "You plan trips."
+    last = len(messages) - 1
+    assert a[f"llm.input_messages.{last}.message.content"] == "So, should I pack an umbrella?"
+    omitted = a["otelfeedback.llm.input_messages.omitted"]
+    assert omitted > 0
+    assert "llm.input_messages.1.message.content" not in a
+    assert json.loads(a["input.value"])["messages"] == messages
+    assert a["llm.output_messages.0.message.content"] == "No umbrella needed."

@@ -37,8 +37,8 @@ def start_span(
     Returns the span, the context in which it is current, its trace id and span id."""
     parent = otel_context.get_current()
     extra = current_context_attributes()
-    if extra:
-        attributes = {**extra, **attributes}
+    if extra:  # last: past the attribute limit the SDK drops the earliest attributes
+        attributes = {**attributes, **extra}
     span = tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=attributes)
     span_context = span.get_span_context()
     trace_id, span_id = span_context.trace_id, span_context.span_id

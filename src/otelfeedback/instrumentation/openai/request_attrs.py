@@ -26,6 +26,13 @@ _PARAMS: dict[str, str] = {
     "seed": sc.GEN_AI_REQUEST_SEED,
     "service_tier": sc.OPENAI_REQUEST_SERVICE_TIER,
 }
+#: Attribute budgets, so that a long conversation keeps an LLM span under OTel's attribute
+#: count limit (128 by default; past it the SDK drops the *earliest* attributes, such as the
+#: span kind, session and user). The whole conversation is in ``input.value`` anyway.
+MAX_INPUT_MESSAGE_ATTRIBUTES = 48
+MAX_TOOL_SCHEMAS = 8
+MAX_INDEXED_TEXTS = 32
+MAX_TOOL_CALLS_PER_MESSAGE = 8
 # Not invocation parameters: the prompt itself, and tools (recorded on their own).
 _NOT_PARAMS = frozenset(("messages", "input", "prompt", "instructions", "tools", "functions"))
 
@@ -53,7 +60,7 @@ def parameters(body: Mapping[str, Any], invocation_key: str) -> dict[str, Any]:
 
 def _tools(tools: Any, attrs: dict[str, Any]) -> None:
     if isinstance(tools, list):
-        for i, tool in enumerate(tools):
+        for i, tool in enumerate(tools[:MAX_TOOL_SCHEMAS]):
             key = f"{sc.LLM_TOOLS}.{i}.{sc.TOOL_JSON_SCHEMA}"
             attrs[key] = json.dumps(tool, default=str, ensure_ascii=False)
 
@@ -96,8 +103,9 @@ def message_attributes(
 def tool_call_attributes(
     prefix: str, calls: list[Any], content: Content, attrs: dict[str, Any]
 ) -> None:
-    """``<prefix>message.tool_calls.K.tool_call.*`` for chat-style tool calls."""
-    for k, call in enumerate(calls):
+    """``<prefix>message.tool_calls.K.tool_call.*`` for chat-style tool calls (the first
+    ``MAX_TOOL_CALLS_PER_MESSAGE``; all of them are in ``input.value`` / ``output.value``)."""
+    for k, call in enumerate(calls[:MAX_TOOL_CALLS_PER_MESSAGE]):
         base = f"{prefix}{sc.MESSAGE_TOOL_CALLS}.{k}."
         call_id = get(call, "id")
         if call_id is not None:
@@ -118,10 +126,46 @@ def chat(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
     if content.capture:
         messages = body.get("messages")
         if isinstance(messages, list):
-            for i, message in enumerate(messages):
-                if isinstance(message, Mapping):
-                    message_attributes(f"{sc.LLM_INPUT_MESSAGES}.{i}.", message, content, attrs)
+            input_messages(messages, content, attrs)
     return attrs
+
+
+def input_messages(messages: list[Any], content: Content, attrs: dict[str, Any]) -> None:
+    """``llm.input_messages.N.*`` within ``MAX_INPUT_MESSAGE_ATTRIBUTES``: a leading system
+    message and then the newest messages that fit, each under its own index N; how many
+    were left out goes to ``otelfeedback.llm.input_messages.omitted``."""
+    encoded: list[dict[str, Any]] = []
+    for i, message in enumerate(messages):
+        one: dict[str, Any] = {}
+        if isinstance(message, Mapping):
+            message_attributes(f"{sc.LLM_INPUT_MESSAGES}.{i}.", message, content, one)
+        encoded.append(one)
+    total = sum(len(one) for one in encoded)
+    if total <= MAX_INPUT_MESSAGE_ATTRIBUTES:
+        for one in encoded:
+            attrs.update(one)
+        return
+    first = (
+        1
+        if encoded
+        and isinstance(messages[0], Mapping)
+        and messages[0].get("role")
+        in (
+            "system",
+            "developer",
+        )
+        else 0
+    )
+    budget = MAX_INPUT_MESSAGE_ATTRIBUTES - sum(len(one) for one in encoded[:first])
+    kept: list[dict[str, Any]] = []
+    for one in reversed(encoded[first:]):
+        if len(one) > budget:
+            break
+        budget -= len(one)
+        kept.append(one)
+    for one in encoded[:first] + kept[::-1]:
+        attrs.update(one)
+    attrs[sc.LLM_INPUT_MESSAGES_OMITTED] = len(encoded) - first - len(kept)
 
 
 def _response_item_message(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,8 +197,7 @@ def responses(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
             messages.append({"role": "user", "content": items})
         elif isinstance(items, list):
             messages.extend(_response_item_message(i) for i in items if isinstance(i, Mapping))
-        for i, message in enumerate(messages):
-            message_attributes(f"{sc.LLM_INPUT_MESSAGES}.{i}.", message, content, attrs)
+        input_messages(messages, content, attrs)
     return attrs
 
 
@@ -180,7 +223,7 @@ def embeddings(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
         inputs = body.get("input")
         texts = [inputs] if isinstance(inputs, str) else inputs
         if isinstance(texts, list):
-            for i, text in enumerate(texts):
+            for i, text in enumerate(texts[:MAX_INDEXED_TEXTS]):
                 if isinstance(text, str):
                     key = f"{sc.EMBEDDING_EMBEDDINGS}.{i}.{sc.EMBEDDING_TEXT}"
                     attrs[key] = content.text(text)

@@ -94,7 +94,6 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
         state = _state.current()
         content = _content(state)
         attrs: dict[str, Any] = {
-            **endpoint.type_attributes,
             **_provider(client),
             sc.GEN_AI_OPERATION_NAME: endpoint.operation,
             **_server(client),
@@ -107,6 +106,7 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
         attrs.update(endpoint.request(body, content))
         if content.capture:
             attrs.update(content.io("input", body))
+        attrs.update(endpoint.type_attributes)  # late: see call.start_span
         span, ctx, trace_id, span_id = start_span(state.tracer, name, attrs)
         return Call(span, (trace_id, span_id), ctx, endpoint, content)
     except Exception:
