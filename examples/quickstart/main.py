@@ -92,7 +92,9 @@ def main() -> None:
     config = otelfeedback.get_configuration()
     assert config is not None
     print(f"Traces and feedback are in {config.store_path}")
-    print("Step 3-4: run `.venv/bin/otelfeedback server` and open http://127.0.0.1:5050")
+    print("Steps 3-4: run `.venv/bin/otelfeedback server` and open http://127.0.0.1:5050:")
+    print("  open the trace to see user_feedback = false in its assessments; pick any span")
+    print("  and use 'Add new assessment' to annotate it (new names become table columns).")
     if fake_server is not None:
         fake_server.stop()
 

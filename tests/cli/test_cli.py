@@ -133,3 +133,48 @@ def test_errors_exit_nonzero_with_a_message(
     assert status == 1 and "not found" in err
     status, _, err = run(capsys, "traces", "search", "--store", str(store / "missing"))
     assert status == 2 and "not a directory" in err
+
+
+def test_traces_get_takes_a_unique_prefix_and_names_an_ambiguous_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = ["ab12" + "0" * 27 + "1", "ab34" + "0" * 27 + "2", "cd56" + "0" * 27 + "3"]
+    append(tmp_path, line([span(t, sid(i + 1), f"t{i}") for i, t in enumerate(ids)]))
+    status, out, _ = run(capsys, "traces", "get", "CD5", "--store", str(tmp_path), "--json")
+    assert status == 0
+    assert json.loads(out)["info"]["trace_id"] == ids[2]
+    status, _, err = run(capsys, "traces", "get", "ab", "--store", str(tmp_path))
+    assert status == 2
+    assert ids[0] in err and ids[1] in err and "several traces" in err
+    status, _, err = run(capsys, "traces", "get", "ef", "--store", str(tmp_path))
+    assert (status, "no trace id starts with 'ef'") == (1, err.strip().split(": ", 1)[1])
+    status, _, err = run(capsys, "traces", "get", "xyz'--", "--store", str(tmp_path))
+    assert status == 2 and "hex prefix" in err
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
+    """``otelfeedback traces search --json | head -c 1``: no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    big = "x" * 2000  # ~600 KB of JSON: far more than a pipe holds
+    spans = [span(tid(n), sid(n), "t", attrs=io_attrs("CHAIN", big, big)) for n in range(1, 151)]
+    append(tmp_path, line(spans))
+    store = tmp_path
+    reader = subprocess.Popen(["head", "-c", "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    code = (
+        "import sys; from otelfeedback.cli import main\n"
+        "sys.exit(main(['traces', 'search', '--json', '-n', '150', '--store', sys.argv[1]]))"
+    )
+    writer = subprocess.run(
+        [sys.executable, "-c", code, str(store)],
+        check=False,
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdin is not None
+    reader.stdin.close()
+    reader.wait()
+    assert "Traceback" not in writer.stderr
+    assert writer.returncode in (0, 141)

@@ -3,7 +3,7 @@
 ::
 
     otelfeedback traces search --filter "feedback.user_feedback = false" [--json]
-    otelfeedback traces get TRACE_ID [--json]
+    otelfeedback traces get TRACE_ID_OR_PREFIX [--json]
     otelfeedback assessments log TRACE_ID --name user_feedback --value false
     otelfeedback assessments list TRACE_ID [--json]
     otelfeedback store reindex
@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -38,6 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.handler(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (``... | head``): stop quietly, as command-line tools do.
+        # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141  # 128 + SIGPIPE, what a shell reports for a killed writer
     except NotFoundError as exc:
         print(f"otelfeedback: {exc}", file=sys.stderr)
         return 1

@@ -15,6 +15,7 @@ from otelfeedback.cli._common import (
     short,
     table,
 )
+from otelfeedback.errors import InvalidArgumentError, NotFoundError
 
 
 def register(groups: Any) -> None:
@@ -32,7 +33,7 @@ def register(groups: Any) -> None:
     search.set_defaults(handler=_search)
 
     get = commands.add_parser("get", help="show one trace with its spans and assessments")
-    get.add_argument("trace_id")
+    get.add_argument("trace_id", help="a trace id, or a unique prefix of one (as the UI shows)")
     add_store_option(get)
     add_json_option(get)
     get.set_defaults(handler=_get)
@@ -74,10 +75,34 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
+def resolve_trace_id(store: Any, text: str) -> str:
+    """A full trace id from a full id or a unique prefix (as the UI shows them).
+
+    Raises:
+        InvalidArgumentError: not hex, or a prefix matching several traces.
+        NotFoundError: no trace starts with it.
+    """
+    prefix = text.strip().lower()
+    if len(prefix) == 32:
+        return check_trace_id(prefix)
+    if not prefix or len(prefix) > 32 or any(c not in "0123456789abcdef" for c in prefix):
+        raise InvalidArgumentError(
+            "trace_id", f"expected a trace id or its hex prefix, got {text!r}"
+        )
+    found = store.search_traces(
+        f"trace.trace_id LIKE '{prefix}%'", max_results=5, include_spans=False
+    )
+    if not found:
+        raise NotFoundError(f"no trace id starts with {prefix!r}")
+    if len(found) > 1:
+        ids = ", ".join(t.trace_id for t in found)
+        raise InvalidArgumentError("trace_id", f"{prefix!r} matches several traces: {ids}")
+    return str(found[0].trace_id)
+
+
 def _get(args: argparse.Namespace) -> int:
-    trace_id = check_trace_id(args.trace_id)
     with open_store(args) as store:
-        trace = store.get_trace(trace_id)
+        trace = store.get_trace(resolve_trace_id(store, args.trace_id))
     if args.json:
         dump(trace.to_dict())
         return 0
