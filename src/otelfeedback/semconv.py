@@ -10,6 +10,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Final
 
+from otelfeedback.errors import InvalidArgumentError
+
 
 class SpanType(str, Enum):
     """What a span represents. The value is stored in ``otelfeedback.span_type``."""
@@ -32,8 +34,12 @@ class SpanType(str, Enum):
 
     @classmethod
     def parse(cls, value: SpanType | str) -> SpanType:
-        """Return the ``SpanType`` for ``value`` (case-insensitive); raise ``ValueError``
-        listing the valid ones otherwise."""
+        """Return the ``SpanType`` for ``value`` (case-insensitive).
+
+        Raises:
+            InvalidArgumentError: (a ``ValueError``) ``value`` is not a span type; the
+                message lists the valid ones.
+        """
         if isinstance(value, SpanType):
             return value
         if isinstance(value, str):
@@ -41,7 +47,7 @@ class SpanType(str, Enum):
             if member is not None:
                 return member
         valid = ", ".join(cls.__members__)
-        raise ValueError(f"unknown span_type {value!r}; expected one of: {valid}")
+        raise InvalidArgumentError("span_type", f"unknown {value!r}; expected one of: {valid}")
 
 
 #: OpenInference span kind for each of our span types (OpenInference has no CHAT_MODEL,

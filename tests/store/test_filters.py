@@ -7,6 +7,14 @@ import pytest
 from otelfeedback.errors import FilterSyntaxError, InvalidArgumentError
 from otelfeedback.store import FileStore
 from otelfeedback.store.query import PostgresDialect, compile_filter, parse_filter
+from otelfeedback.store.query.parser import (
+    MAX_CONDITIONS,
+    MAX_DEPTH,
+    MAX_FILTER_LENGTH,
+    MAX_NESTING,
+    MAX_VALUES,
+    BoolOp,
+)
 
 CASES = [
     ("", {1, 2, 3, 4, 5}),
@@ -158,3 +166,95 @@ def test_compiler_emits_postgres_placeholders() -> None:
     assert "?" not in sql
     assert "ILIKE %s" in sql
     assert params == ["a%", "x", "true"]
+
+
+# -- limits: every filter gets a result or a FilterSyntaxError, never another exception ------
+def nested(levels: int, leaf: str, group: str) -> str:
+    text = leaf
+    for _ in range(levels):
+        text = group.format(text)
+    return text
+
+
+def alternating(levels: int) -> str:
+    """A tree ``levels + 1`` deep: groups of OR, AND and NOT in turn, over the costliest
+    conditions (assessment and tag sets, span subqueries, full text)."""
+    groups = [
+        "(feedback.score IN (1, 'a') OR trace.text LIKE '%x%' OR {})",
+        "(span.name LIKE 'a%' AND tags.env IS NULL AND {})",
+        "NOT {}",
+    ]
+    text = "metadata.tier != 'gold'"
+    for level in range(levels):
+        text = groups[level % 3].format(text)
+    return text
+
+
+def test_filters_at_every_limit_run(sample_store: FileStore) -> None:
+    limits = [
+        " OR ".join(["tags.env = 'prod'"] * MAX_CONDITIONS),  # 1,000 ORs: SQLite's depth
+        " AND ".join(["span.name != 'x'"] * MAX_CONDITIONS),
+        "(" * MAX_NESTING + "trace.status = 'OK'" + ")" * MAX_NESTING,
+        "NOT " * MAX_NESTING + "trace.status = 'ERROR'",  # NOT NOT x is x
+        "trace.name IN (" + ", ".join(f"'n{i}'" for i in range(MAX_VALUES - 1)) + ", 'chat')",
+        f"tags.version < {2**63 - 1} AND tags.version > {-(2**63)}",
+        "trace.timestamp_ms < 1.7976931348623157e308",
+        "trace.name = '" + "x" * (MAX_FILTER_LENGTH - 20) + "'",
+    ]
+    depth = parse_filter(alternating(MAX_DEPTH - 1))
+    assert depth is not None
+    limits.append(alternating(MAX_DEPTH - 1))
+    wide = " OR ".join(
+        nested(3, "tags.env = 'a'", "NOT ({} AND span.type = 'LLM')") for _ in range(200)
+    )
+    limits.append(f"({wide}) AND {alternating(MAX_DEPTH - 4)}")
+    for filter_string in limits:
+        sample_store.search_traces(filter_string)  # no exception
+    assert ids(sample_store.search_traces("NOT " * MAX_NESTING + "trace.status = 'ERROR'")) == {2}
+    assert ids(sample_store.search_traces(limits[0])) == {1, 4}
+
+
+OVER_LIMITS = [
+    ("(" * 330 + "trace.status = 'OK'" + ")" * 330, MAX_NESTING, "nested too deeply"),
+    ("NOT " * 989 + "trace.status = 'OK'", 4 * MAX_NESTING, "nested too deeply"),
+    (" OR ".join(["tags.env = 'prod'"] * (MAX_CONDITIONS + 1)), 21 * MAX_CONDITIONS, "too many"),
+    (
+        "tags.a IN (" + ", ".join(["1"] * MAX_VALUES) + ") AND tags.b = 2",
+        11 + 3 * MAX_VALUES - 2 + len(") AND tags.b = "),  # the 10,001st value: 2
+        "too many values",
+    ),
+    ("tags.version = 9223372036854775808", 15, "out of range"),
+    ("tags.version = -9223372036854775809", 15, "out of range"),
+    ("trace.timestamp_ms > " + "9" * 5000, 21, "out of range"),
+    ("trace.timestamp_ms > 1e400", 21, "out of range: decimals must be finite"),
+    ("tags.x = '\ud800'", 10, "lone surrogate"),
+    ("trace.timestamp_ms > \u0663", 21, "unexpected character"),
+    ("trace.name = '" + "x" * MAX_FILTER_LENGTH + "'", 0, "filter too long"),
+]
+
+
+@pytest.mark.parametrize(("filter_string", "position", "message"), OVER_LIMITS)
+def test_filters_over_a_limit_raise_filter_syntax_error(
+    sample_store: FileStore, filter_string: str, position: int, message: str
+) -> None:
+    with pytest.raises(FilterSyntaxError, match=message) as info:
+        sample_store.search_traces(filter_string)
+    assert info.value.position == position
+    str(info.value).encode("utf-8")  # printable, even when the filter was not
+
+
+def test_depth_counts_alternating_groups_not_parentheses() -> None:
+    with pytest.raises(FilterSyntaxError, match=f"at most {MAX_DEPTH} levels"):
+        parse_filter(alternating(MAX_DEPTH))
+    # same-operator groups and double negations are flattened, so they add no level
+    tree = parse_filter("(tags.b = 1 OR (tags.c = 2 OR (tags.d = 3))) OR NOT NOT tags.e = 4")
+    assert isinstance(tree, BoolOp)
+    assert tree.op == "OR"
+    assert len(tree.items) == 4
+
+
+def test_long_runs_compile_to_shallow_sql() -> None:
+    tree = parse_filter(" OR ".join(["trace.status = 'OK'"] * MAX_CONDITIONS))
+    sql, params = compile_filter(tree, PostgresDialect())
+    assert len(params) == MAX_CONDITIONS
+    assert sql.count("(") <= 1 + MAX_CONDITIONS // 64 + 1

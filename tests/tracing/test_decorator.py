@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import otelfeedback
+from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.testing import CapturedSpans, capture_spans
 
 
@@ -51,9 +52,11 @@ def test_string_output_is_plain_text_and_name_option_is_used() -> None:
 
 
 def test_unknown_span_type_fails_at_decoration_listing_valid_types() -> None:
-    with pytest.raises(ValueError, match="RETRIEVER") as info:
+    with pytest.raises(InvalidArgumentError, match="RETRIEVER") as info:
         otelfeedback.trace(span_type="RETRIEVERS")
     assert "RETRIEVERS" in str(info.value)
+    assert info.value.argument == "span_type"
+    assert isinstance(info.value, ValueError)  # what callers caught before
 
 
 def test_nested_calls_form_a_tree_in_one_trace() -> None:

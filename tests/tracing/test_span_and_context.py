@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import otelfeedback
+from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.testing import capture_spans
 
 
@@ -55,9 +56,12 @@ def test_record_exception_without_raising() -> None:
 
 
 def test_start_span_rejects_unknown_span_type() -> None:
-    with capture_spans(), pytest.raises(ValueError, match="expected one of"):
+    with capture_spans(), pytest.raises(InvalidArgumentError, match="expected one of"):
         with otelfeedback.start_span("x", span_type="nope"):
             pass
+    with capture_spans(), otelfeedback.start_span("x") as span:
+        with pytest.raises(InvalidArgumentError, match="span_type"):
+            span.set_span_type("nope")
 
 
 def test_using_helpers_reach_every_span_inside_and_merge() -> None:

@@ -338,7 +338,8 @@ def trace(
         output_reducer: for generators, turns the list of yielded items into the output.
 
     Raises:
-        ValueError: ``span_type`` is not a known span type (the message lists them).
+        InvalidArgumentError: ``span_type`` is not a known span type (the message lists
+            them; also a ``ValueError``).
     """
     recipe_args = {
         "name": name,

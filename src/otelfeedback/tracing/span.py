@@ -168,7 +168,8 @@ class LiveSpan:
         """Change the span type (``SpanType`` or its name).
 
         Raises:
-            ValueError: an unknown span type (the message lists the valid ones).
+            InvalidArgumentError: an unknown span type (the message lists the valid ones;
+                also a ``ValueError``).
         """
         self.otel_span.set_attributes(type_attributes(SpanType.parse(span_type)))
 
@@ -197,7 +198,7 @@ def start_span(
             span.set_outputs(rerank(docs))
 
     Raises:
-        ValueError: an unknown span type.
+        InvalidArgumentError: an unknown span type (also a ``ValueError``).
     """
     attrs = type_attributes(SpanType.parse(span_type))
     if attributes:

@@ -10,6 +10,12 @@ Semantics: a condition on spans, tags, metadata or assessments holds when *some*
 satisfies it (``span.type = 'TOOL'``: the trace has a TOOL span; ``feedback.x != 'a'``: it has
 a valid ``x`` feedback other than ``'a'``); ``IS NULL`` holds when there is *no* such row.
 Only valid (not overridden) assessments count.
+
+Bounded: the parser limits a tree's depth and size (``parser.MAX_DEPTH``, ``MAX_CONDITIONS``,
+``MAX_VALUES``), so this recursive compiler never nears Python's recursion limit, and a long
+run of ``AND``/``OR`` terms is written as a balanced tree of groups (``_GROUP`` terms each) so
+the SQL expression stays far below SQLite's depth limit of 1,000 (a flat chain of 1,000 ``OR``
+terms is 1,000 deep) and its parser's stack (about 30 nested groups).
 """
 
 from __future__ import annotations
@@ -41,6 +47,19 @@ _KV_SUBQUERY = {
 }
 
 
+#: Terms joined flat in one group of an AND/OR; longer runs nest groups of groups. Each
+#: flat term adds one level to SQLite's expression tree (limit 1,000), each group level
+#: takes room on its parser stack.
+_GROUP = 64
+
+
+def _join(op: str, parts: list[str]) -> str:
+    """``(a OP b OP ...)``, as a balanced tree of groups when there are many parts."""
+    while len(parts) > _GROUP:
+        parts = [_join(op, parts[i : i + _GROUP]) for i in range(0, len(parts), _GROUP)]
+    return "(" + f" {op} ".join(parts) + ")"
+
+
 def _literal_text(literal: Literal) -> str:
     if literal.kind == "bool":
         return "true" if literal.value else "false"
@@ -64,7 +83,7 @@ class Compiler:
 
     def node(self, node: Node) -> str:
         if isinstance(node, BoolOp):
-            return "(" + f" {node.op} ".join(self.node(i) for i in node.items) + ")"
+            return _join(node.op, [self.node(i) for i in node.items])
         if isinstance(node, Not):
             return f"(NOT {self.node(node.item)})"
         return self.comparison(node)

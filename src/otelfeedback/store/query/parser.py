@@ -12,15 +12,36 @@ Grammar (keywords are case-insensitive)::
                 | field "IS" ["NOT"] "NULL"
     literal    := string | number | "TRUE" | "FALSE"
     field      := [prefix "."] key      (backticks quote a key: tags.`my.key`)
+
+Limits, so that no filter can exhaust the parser, the compiler or the database (each is a
+``FilterSyntaxError``): at most ``MAX_FILTER_LENGTH`` characters, ``MAX_NESTING`` nested
+parentheses and NOTs together as written, ``MAX_DEPTH`` levels of alternating
+``AND``/``OR``/``NOT`` groups once parsed, ``MAX_CONDITIONS`` comparisons and ``MAX_VALUES``
+values in all. Numbers are 64-bit integers or finite doubles (see ``lexer``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from otelfeedback.errors import FilterSyntaxError
 from otelfeedback.store.query import fields as f
 from otelfeedback.store.query.lexer import Token, tokenize
+
+#: Longest filter accepted, in characters.
+MAX_FILTER_LENGTH = 100_000
+#: Deepest nesting of parentheses and NOTs as written (each counts one level).
+MAX_NESTING = 100
+#: Deepest tree once parsed: levels of alternating AND, OR and NOT groups (redundant
+#: parentheses, a group of the same operator and NOT NOT do not add one). SQLite's parser
+#: takes about 30 such levels; this leaves room for the SQL the compiler wraps around them.
+MAX_DEPTH = 20
+#: Most comparisons in one filter.
+MAX_CONDITIONS = 1_000
+#: Most values in one filter, IN lists included (each is one SQL parameter).
+MAX_VALUES = 10_000
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,11 @@ class _Parser:
         self.source = source
         self.tokens = tokenize(source)
         self.index = 0
+        self.nesting = 0
+        self.depths: dict[int, int] = {}  # id(node) -> levels of the tree under it
+        self.keep: list[Node] = []  # keeps those ids alive (unique) while parsing
+        self.conditions = 0
+        self.values = 0
 
     def error(self, token: Token, message: str) -> FilterSyntaxError:
         return FilterSyntaxError(self.source, token.position, message)
@@ -97,36 +123,80 @@ class _Parser:
         return node
 
     def or_expr(self) -> Node:
-        items = [self.and_expr()]
-        while self.at_keyword("OR"):
-            self.take()
-            items.append(self.and_expr())
-        return items[0] if len(items) == 1 else BoolOp("OR", tuple(items))
+        return self.bool_op("OR", self.and_expr)
 
     def and_expr(self) -> Node:
-        items = [self.unary()]
-        while self.at_keyword("AND"):
+        return self.bool_op("AND", self.unary)
+
+    def bool_op(self, op: str, operand: Callable[[], Node]) -> Node:
+        """Operands joined by ``op``; a parenthesised group of the same operator is spliced
+        in (``(a OR b) OR c`` is one OR of three), which keeps the tree shallow."""
+        first = self.token
+        items: list[Node] = []
+        while True:
+            item = operand()
+            if isinstance(item, BoolOp) and item.op == op:
+                items.extend(item.items)
+            else:
+                items.append(item)
+            if not self.at_keyword(op):
+                break
             self.take()
-            items.append(self.unary())
-        return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
+        if len(items) == 1:
+            return items[0]
+        return self.checked(BoolOp(op, tuple(items)), first)
 
     def unary(self) -> Node:
         if self.at_keyword("NOT"):
-            self.take()
-            return Not(self.unary())
+            with self.nested():
+                keyword = self.take()
+                item = self.unary()
+                # NOT NOT x is x (also under SQL's three-valued logic)
+                return item.item if isinstance(item, Not) else self.checked(Not(item), keyword)
         if self.token.kind == "(":
-            opening = self.take()
-            node = self.or_expr()
-            if self.token.kind != ")":
-                if self.token.kind == "eof":
-                    raise self.error(opening, "unbalanced '(': no matching ')'")
-                raise self.error(self.token, f"expected ')', found {self.describe(self.token)}")
-            self.take()
-            return node
+            with self.nested():
+                opening = self.take()
+                node = self.or_expr()
+                if self.token.kind != ")":
+                    if self.token.kind == "eof":
+                        raise self.error(opening, "unbalanced '(': no matching ')'")
+                    raise self.error(self.token, f"expected ')', found {self.describe(self.token)}")
+                self.take()
+                return node
         return self.comparison()
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        """One more level of parentheses or NOT, refused beyond ``MAX_NESTING``."""
+        if self.nesting >= MAX_NESTING:
+            raise self.error(
+                self.token, f"nested too deeply: at most {MAX_NESTING} parentheses and NOTs"
+            )
+        self.nesting += 1
+        try:
+            yield
+        finally:
+            self.nesting -= 1
+
+    def checked(self, node: BoolOp | Not, token: Token) -> Node:
+        """``node``, refused when the tree under it is deeper than ``MAX_DEPTH`` levels."""
+        children = node.items if isinstance(node, BoolOp) else (node.item,)
+        depth = 1 + max(self.depths.get(id(c), 1) for c in children)
+        if depth > MAX_DEPTH:
+            raise self.error(
+                token,
+                f"nested too deeply: at most {MAX_DEPTH} levels of alternating AND, OR and "
+                "NOT groups",
+            )
+        self.depths[id(node)] = depth
+        self.keep.append(node)
+        return node
 
     def comparison(self) -> Node:
         token = self.take()
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            raise self.error(token, f"too many conditions: at most {MAX_CONDITIONS}")
         if token.kind != "ident":
             raise self.error(token, f"expected a field name, found {self.describe(token)}")
         field = self.field(token)
@@ -174,6 +244,9 @@ class _Parser:
 
     def literal(self) -> Literal:
         token = self.take()
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self.error(token, f"too many values: at most {MAX_VALUES} in one filter")
         if token.kind == "string":
             return Literal("string", str(token.value), token.position)
         if token.kind == "number":
@@ -268,4 +341,10 @@ def parse_filter(filter_string: str) -> Node | None:
     """
     if not filter_string or not filter_string.strip():
         return None
+    if len(filter_string) > MAX_FILTER_LENGTH:
+        raise FilterSyntaxError(
+            filter_string[:60] + "...",
+            0,
+            f"filter too long: {len(filter_string)} characters, at most {MAX_FILTER_LENGTH}",
+        )
     return _Parser(filter_string).parse()
