@@ -136,6 +136,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "it, and the SDK sends it in remote mode.",
         env_only=True,
     ),
+    _setting(
+        "server_public_hosts",
+        None,
+        "Host names (comma-separated) a token-guarded `otelfeedback server` answers besides "
+        "loopback ones, e.g. the name a reverse proxy forwards; any other `Host` gets 421.",
+        env_only=True,
+    ),
     _setting("console", False, "Also print a line per finished span to stderr.", "bool"),
     _setting(
         "export_queue_size",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from otelfeedback.cli import main
 from otelfeedback.server import create_app
+from otelfeedback.server.security import is_loopback
 from tests.server.conftest import Seeded
 from tests.server.live import LiveServer, get, request, send_json
 
@@ -28,6 +30,151 @@ def test_requests_for_other_host_names_are_refused(server: LiveServer) -> None:
     reply = get(server.url + "/api/traces", {"Host": "evil.example:5050"})
     assert reply.status == 421 and "loopback" in reply.text
     assert get(server.url + "/api/traces", {"Host": f"localhost:{server.port}"}).status == 200
+
+
+#: Names an attacker's DNS can point at 127.0.0.1 (or that are not a loopback address as
+#: written): the browser sends them as the Host of a rebinding page's requests.
+REBINDING_HOSTS = [
+    "127.attacker.test",
+    "127.attacker.test:5050",
+    "127.0.0.1.nip.io",
+    "127.0.0.1.nip.io:5050",
+    "localhost.attacker.test",
+    "localhost.attacker.test:5050",
+    "localhost.",
+    "localhostx",
+    "127.1",
+    "127.0.0.01",
+    "127.0.0.256",
+    "0x7f.0.0.1",
+    "2130706433",
+    "[::1].attacker.test",
+    "[::1]x",
+    "[::ffff:7f00:1]",
+    "attacker.test:127.0.0.1",
+    "localhost:abc",
+    "localhost@attacker.test",
+    "127.0.0.1 attacker.test",
+]
+LOOPBACK_HOSTS = [
+    "localhost",
+    "LocalHost:5050",
+    "localhost:",
+    "127.0.0.1",
+    "127.0.0.1:5050",
+    "127.254.3.1:80",
+    "[::1]",
+    "[::1]:5050",
+    "[0:0:0:0:0:0:0:1]:5050",
+]
+
+
+def _otlp_body() -> bytes:
+    span = {
+        "traceId": "ab" * 16,
+        "spanId": "cd" * 8,
+        "name": "poison",
+        "startTimeUnixNano": "1700000000000000000",
+        "endTimeUnixNano": "1700000001000000000",
+    }
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).encode()
+
+
+def _store_bytes(store: Path) -> int:
+    return sum(f.stat().st_size for f in (store / "traces").glob("*"))
+
+
+@pytest.mark.parametrize("host", REBINDING_HOSTS)
+def test_rebinding_hosts_can_neither_read_nor_write(
+    server: LiveServer, seeded: Seeded, host: str
+) -> None:
+    before = _store_bytes(seeded.store)
+    headers = {"Host": host}
+    reads = [
+        get(server.url + "/api/traces", headers),
+        get(server.url + f"/api/traces/{seeded.trace_id}", headers),
+        get(server.url + "/traces", headers),
+    ]
+    assessment = send_json(
+        "POST", server.url + f"/api/traces/{seeded.trace_id}/assessments", {"value": 1}, headers
+    )
+    otlp = request(
+        "POST",
+        server.url + "/v1/traces",
+        _otlp_body(),
+        {**headers, "Content-Type": "application/json"},
+    )
+    for reply in [*reads, assessment, otlp]:
+        assert reply.status == 421, (host, reply.status, reply.body[:200])
+        assert reply.headers["x-frame-options"] == "DENY"
+        assert seeded.trace_id not in reply.text
+    assert _store_bytes(seeded.store) == before
+
+
+@pytest.mark.parametrize("host", LOOPBACK_HOSTS)
+def test_loopback_hosts_are_answered(server: LiveServer, host: str) -> None:
+    assert get(server.url + "/api/traces", {"Host": host}).status == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "loopback"),
+    [
+        *((h, True) for h in ("localhost", "127.0.0.1", "127.9.9.9", "::1", "[::1]")),
+        *(
+            (h, False)
+            for h in (
+                "127.attacker.test",
+                "127.0.0.1.nip.io",
+                "10.0.0.1",
+                "0.0.0.0",
+                "::",
+                "localhost.attacker.test",
+                "",
+                "127.0.0.1:80",
+            )
+        ),
+    ],
+)
+def test_is_loopback_takes_exact_addresses_only(name: str, loopback: bool) -> None:
+    # also what decides whether `otelfeedback server --host NAME` needs a token
+    assert is_loopback(name) is loopback
+
+
+def test_a_token_server_answers_its_public_names_and_loopback_only(seeded: Seeded) -> None:
+    live = LiveServer(
+        create_app(seeded.store, token=TOKEN, public_hosts=["Traces.Example.com", "10.1.2.3"])
+    )
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        for host in (
+            "traces.example.com",
+            "TRACES.example.com:443",
+            "10.1.2.3:5050",
+            f"127.0.0.1:{live.port}",
+            "localhost",
+        ):
+            assert get(live.url + "/api/traces", {**auth, "Host": host}).status == 200, host
+        for host in (
+            "127.attacker.test",
+            "traces.example.com.attacker.test",
+            "example.com",
+            "10.1.2.4",
+        ):
+            reply = get(live.url + "/api/traces", {**auth, "Host": host})
+            assert reply.status == 421, host
+            assert "--public-host" in reply.text
+    finally:
+        live.close()
+
+
+def test_public_names_need_a_token_and_must_be_names(tmp_path: Path) -> None:
+    from otelfeedback.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="needs a token"):
+        create_app(tmp_path, public_hosts=["traces.example.com"])
+    for bad in ("http://traces.example.com", "a b", "", "x:port", "user@host"):
+        with pytest.raises(ConfigurationError, match="not a host name"):
+            create_app(tmp_path, token=TOKEN, public_hosts=[bad])
 
 
 def test_binding_elsewhere_without_a_token_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,3 +260,81 @@ def test_a_url_store_is_refused(tmp_path: Path) -> None:
         create_app("http://127.0.0.1:5050")
     with pytest.raises(ConfigurationError, match="token"):
         create_app(tmp_path, token=" ")
+
+
+def test_an_unexpected_error_is_a_500_with_the_security_headers(
+    seeded: Seeded, caplog: pytest.LogCaptureFixture
+) -> None:
+    # an app that embeds the server and adds a route of its own, which fails
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("a bug")
+
+    app = create_app(seeded.store)
+    app.add_route("/api/broken", broken)
+    app.add_route("/broken", broken)
+    live = LiveServer(app)
+    try:
+        for path in ("/api/broken", "/broken"):
+            reply = get(live.url + path)
+            assert reply.status == 500
+            assert "content-security-policy" in reply.headers
+            assert reply.headers["x-content-type-options"] == "nosniff"
+            assert "a bug" not in reply.text  # no internals to the client; the log has them
+        # the server keeps answering
+        assert get(live.url + "/api/traces").status == 200
+    finally:
+        live.close()
+
+
+def test_a_token_passed_in_is_never_printed(seeded: Seeded, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def startup_output(*args: str, env: dict[str, str] | None = None) -> str:
+        command = [
+            sys.executable,
+            "-c",
+            "import sys; from otelfeedback.cli import main; sys.exit(main(sys.argv[1:]))",
+            "server",
+            "--store",
+            str(seeded.store),
+            "--port",
+            "0",
+            *args,
+        ]
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        lines = []
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                if line.startswith("send traces:"):
+                    break
+        finally:
+            process.terminate()
+            process.wait(10)
+            if process.stdout is not None:
+                process.stdout.close()
+        return "".join(lines)
+
+    secret = "my-own-Secret-42"
+    for output in (
+        startup_output("--token", secret),
+        startup_output(env={"OTELFEEDBACK_SERVER_TOKEN": secret}),
+    ):
+        assert "send traces:" in output
+        assert secret not in output
+        assert "?token=<your token>" in output
+    generated = startup_output("--token", "generate")
+    found = re.search(r"\?token=(\S+)", generated)
+    assert found is not None and found.group(1) != "<your"  # shown once: nobody else knows it

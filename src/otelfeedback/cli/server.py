@@ -38,7 +38,15 @@ def register(groups: Any) -> None:
         parser.add_argument(
             "--token",
             help="require this token on every request (default: $OTELFEEDBACK_SERVER_TOKEN); "
-            "needed to bind a non-loopback address; 'generate' makes one up",
+            "needed to bind a non-loopback address; 'generate' makes one up (and prints it)",
+        )
+        parser.add_argument(
+            "--public-host",
+            action="append",
+            metavar="NAME",
+            help="with a token: a host name to answer besides loopback ones (repeatable; "
+            "default: $OTELFEEDBACK_SERVER_PUBLIC_HOSTS, comma-separated); requests for any "
+            "other name are refused",
         )
         parser.set_defaults(handler=run)
 
@@ -58,18 +66,27 @@ def _store_dir(args: argparse.Namespace) -> Path:
     return path
 
 
-def resolve_token(args: argparse.Namespace) -> str | None:
+def resolve_token(args: argparse.Namespace) -> tuple[str | None, bool]:
+    """The token, and whether it was generated here (and so must be shown once)."""
     from otelfeedback.server.security import is_loopback
 
     token = config.resolve("server_token", args.token) or None
-    if token == "generate":
+    generated = token == "generate"
+    if generated:
         token = secrets.token_urlsafe(24)
     if token is None and not is_loopback(args.host):
         raise ConfigurationError(
             f"--host {args.host}: binding a non-loopback address needs a token; pass "
             "--token TOKEN (or --token generate) or set OTELFEEDBACK_SERVER_TOKEN"
         )
-    return token
+    return token, generated
+
+
+def _public_hosts(args: argparse.Namespace) -> list[str]:
+    if args.public_host:
+        return list(args.public_host)
+    raw = config.resolve("server_public_hosts") or ""
+    return [name.strip() for name in raw.split(",") if name.strip()]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,13 +100,16 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigurationError(f"--port {args.port}: expected 0 to 65535")
     store = _store_dir(args)
-    token = resolve_token(args)
-    app = create_app(store, token=token)
+    token, generated = resolve_token(args)
+    app = create_app(store, token=token, public_hosts=_public_hosts(args))
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{host}:{args.port}"
     print(f"otelfeedback server: {url}/  (store: {store})", flush=True)
     if token:
-        print(f"open the UI with: {url}/?token={token}", flush=True)
+        # A token the user chose is never echoed (it would end up in logs); a generated one
+        # is shown once, since nobody else knows it.
+        shown = token if generated else "<your token>"
+        print(f"open the UI with: {url}/?token={shown}", flush=True)
         print("API and OTLP clients send: Authorization: Bearer <token>", flush=True)
     print(f"send traces: configure(store={url!r}) or OTLP to {url}/v1/traces", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)

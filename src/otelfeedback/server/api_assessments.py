@@ -1,6 +1,7 @@
 """``/api/traces/{trace_id}/assessments``: create, get, update, override and delete.
 
-Bodies are JSON (``application/json`` only). Every write goes through the SDK's assessment
+Bodies are JSON (``application/json`` only). Handlers raise; ``server.errors`` turns what they
+raise into the error response. Every write goes through the SDK's assessment
 functions (``server.writes``), so validation, defaults and the records written are the SDK's.
 """
 
@@ -14,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelfeedback.assessments import validation as v
-from otelfeedback.server._http import error_response, json_body, json_response
+from otelfeedback.server._http import json_body, json_response
 from otelfeedback.server.api_traces import load_trace
 from otelfeedback.server.context import get_context
 from otelfeedback.server.writes import source_from
@@ -56,60 +57,48 @@ def _ids(request: Request) -> tuple[str, str]:
 async def list_assessments(request: Request) -> Response:
     """``GET``: every assessment of the trace, overridden ones included (``valid: false``)."""
     ctx = get_context(request)
-    try:
-        trace = await run_in_threadpool(load_trace, ctx, request.path_params["trace_id"])
-    except Exception as exc:
-        return error_response(exc)
+    trace = await run_in_threadpool(load_trace, ctx, request.path_params["trace_id"])
     return json_response({"assessments": [a.to_dict() for a in trace.assessments]})
 
 
 async def create(request: Request) -> Response:
     """``POST`` ``{kind, name, value, rationale?, source?, span_id?, metadata?, error?}``."""
     ctx = get_context(request)
-    try:
-        body = await json_body(request)
-        _only(body, _CREATE_FIELDS)
-        kind = body.get("kind", "feedback")
-        default_type = "CODE" if kind == "feedback" else "HUMAN"
-        trace_id = v.check_trace_id(request.path_params["trace_id"])
-        result = await run_in_threadpool(
-            lambda: ctx.writer.create(
-                trace_id,
-                kind=kind,
-                name=body.get("name", "feedback" if kind == "feedback" else None),
-                value=body.get("value"),
-                rationale=body.get("rationale"),
-                source=source_from(body.get("source"), default_type),
-                span_id=body.get("span_id"),
-                metadata=body.get("metadata"),
-                error=_error(body.get("error")),
-            )
+    body = await json_body(request)
+    _only(body, _CREATE_FIELDS)
+    kind = body.get("kind", "feedback")
+    default_type = "CODE" if kind == "feedback" else "HUMAN"
+    trace_id = v.check_trace_id(request.path_params["trace_id"])
+    result = await run_in_threadpool(
+        lambda: ctx.writer.create(
+            trace_id,
+            kind=kind,
+            name=body.get("name", "feedback" if kind == "feedback" else None),
+            value=body.get("value"),
+            rationale=body.get("rationale"),
+            source=source_from(body.get("source"), default_type),
+            span_id=body.get("span_id"),
+            metadata=body.get("metadata"),
+            error=_error(body.get("error")),
         )
-    except Exception as exc:
-        return error_response(exc)
+    )
     return json_response(result.to_dict(), 201)
 
 
 async def get(request: Request) -> Response:
     ctx = get_context(request)
-    try:
-        trace_id, assessment_id = _ids(request)
-        result = await run_in_threadpool(ctx.store.get_assessment, trace_id, assessment_id)
-    except Exception as exc:
-        return error_response(exc)
+    trace_id, assessment_id = _ids(request)
+    result = await run_in_threadpool(ctx.store.get_assessment, trace_id, assessment_id)
     return json_response(result.to_dict())
 
 
 async def update(request: Request) -> Response:
     """``PATCH`` ``{name?, value?, rationale?, metadata?}``: edit in place (no history)."""
     ctx = get_context(request)
-    try:
-        trace_id, assessment_id = _ids(request)
-        body = await json_body(request)
-        _only(body, _UPDATE_FIELDS)
-        result = await run_in_threadpool(lambda: ctx.writer.update(trace_id, assessment_id, **body))
-    except Exception as exc:
-        return error_response(exc)
+    trace_id, assessment_id = _ids(request)
+    body = await json_body(request)
+    _only(body, _UPDATE_FIELDS)
+    result = await run_in_threadpool(lambda: ctx.writer.update(trace_id, assessment_id, **body))
     return json_response(result.to_dict())
 
 
@@ -117,33 +106,27 @@ async def override(request: Request) -> Response:
     """``POST .../override`` ``{value, rationale?, source?, metadata?}``: a new feedback that
     replaces this one, which stays in the history (``valid: false``)."""
     ctx = get_context(request)
-    try:
-        trace_id, assessment_id = _ids(request)
-        body = await json_body(request)
-        _only(body, _OVERRIDE_FIELDS)
-        result = await run_in_threadpool(
-            lambda: ctx.writer.override(
-                trace_id,
-                assessment_id,
-                value=body.get("value"),
-                rationale=body.get("rationale"),
-                source=source_from(body.get("source")),
-                metadata=body.get("metadata"),
-            )
+    trace_id, assessment_id = _ids(request)
+    body = await json_body(request)
+    _only(body, _OVERRIDE_FIELDS)
+    result = await run_in_threadpool(
+        lambda: ctx.writer.override(
+            trace_id,
+            assessment_id,
+            value=body.get("value"),
+            rationale=body.get("rationale"),
+            source=source_from(body.get("source")),
+            metadata=body.get("metadata"),
         )
-    except Exception as exc:
-        return error_response(exc)
+    )
     return json_response(result.to_dict(), 201)
 
 
 async def delete(request: Request) -> Response:
     """``DELETE``: idempotent; deleting an override makes the one it replaced valid again."""
     ctx = get_context(request)
-    try:
-        trace_id, assessment_id = _ids(request)
-        await run_in_threadpool(ctx.writer.delete, trace_id, assessment_id)
-    except Exception as exc:
-        return error_response(exc)
+    trace_id, assessment_id = _ids(request)
+    await run_in_threadpool(ctx.writer.delete, trace_id, assessment_id)
     return Response(status_code=204)
 
 

@@ -7,6 +7,9 @@
 - ``GET /api/records/{kind}?parent=&as_of=&include_deleted=&limit=&page_token=`` lists the
   latest versions by id, one page at a time, all pages as of the first page's sequence.
 - ``GET /api/records/{kind}/{id}?version=`` one version; ``.../history`` every version.
+
+Handlers raise; ``server.errors`` turns what they raise into the error response (a
+``ConflictError`` into the 409 above).
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from otelfeedback.errors import ConflictError, InvalidArgumentError
-from otelfeedback.server._http import HTTPError, error_response, query_bool, query_int
+from otelfeedback.errors import InvalidArgumentError
+from otelfeedback.server._http import HTTPError, query_bool, query_int
 from otelfeedback.server.context import get_context
 from otelfeedback.store.records import Record, RecordWrite, check_id, check_kind, json_text
 
@@ -33,25 +36,6 @@ def records_response(data: Any, status: int = 200) -> Response:
     return Response(
         json_text(data).encode("utf-8"), status_code=status, media_type="application/json"
     )
-
-
-def conflict_response(exc: ConflictError) -> Response:
-    error = {
-        "code": "CONFLICT",
-        "message": str(exc),
-        "kind": exc.kind,
-        "record_id": exc.record_id,
-        "expected_version": exc.expected_version,
-        "actual_version": exc.actual_version,
-    }
-    return records_response({"error": error}, 409)
-
-
-def failure(exc: Exception) -> Response:
-    """The error response of a records route (409 for a conflict, else ``error_response``)."""
-    if isinstance(exc, ConflictError):
-        return conflict_response(exc)
-    return error_response(exc)
 
 
 async def read_json(request: Request) -> dict[str, Any]:
@@ -92,11 +76,8 @@ def _writes(body: dict[str, Any]) -> tuple[list[RecordWrite], str | None]:
 async def append(request: Request) -> Response:
     """``POST /api/records``: append one batch."""
     ctx = get_context(request)
-    try:
-        writes, author = _writes(await read_json(request))
-        stored = await run_in_threadpool(lambda: ctx.store.append_records(writes, author=author))
-    except Exception as exc:
-        return failure(exc)
+    writes, author = _writes(await read_json(request))
+    stored = await run_in_threadpool(lambda: ctx.store.append_records(writes, author=author))
     return records_response({"records": [r.to_dict() for r in stored]}, 201)
 
 
@@ -120,7 +101,7 @@ def _query_sequence(request: Request) -> int | None:
     raw = request.query_params.get("as_of")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise InvalidArgumentError("as_of", f"expected a sequence number, got {raw!r:.40}")
     return int(raw)
 
@@ -149,11 +130,7 @@ def _listing(request: Request) -> dict[str, Any]:
 
 async def list_records(request: Request) -> Response:
     """``GET /api/records/{kind}``: one page of the latest versions, by id."""
-    try:
-        data = await run_in_threadpool(_listing, request)
-    except Exception as exc:
-        return failure(exc)
-    return records_response(data)
+    return records_response(await run_in_threadpool(_listing, request))
 
 
 def _one(request: Request) -> Record:
@@ -163,7 +140,7 @@ def _one(request: Request) -> Record:
     raw = request.query_params.get("version")
     version = None
     if raw:
-        if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or int(raw) < 1:
             raise InvalidArgumentError("version", f"expected a positive int, got {raw!r:.40}")
         version = int(raw)
     return ctx.store.get_record(kind, record_id, version)
@@ -171,22 +148,16 @@ def _one(request: Request) -> Record:
 
 async def get_record(request: Request) -> Response:
     """``GET /api/records/{kind}/{record_id}?version=``"""
-    try:
-        record = await run_in_threadpool(_one, request)
-    except Exception as exc:
-        return failure(exc)
+    record = await run_in_threadpool(_one, request)
     return records_response(record.to_dict())
 
 
 async def history(request: Request) -> Response:
     """``GET /api/records/{kind}/{record_id}/history``: every version, oldest first."""
     ctx = get_context(request)
-    try:
-        kind = check_kind(request.path_params["kind"])
-        record_id = check_id(request.path_params["record_id"])
-        found = await run_in_threadpool(ctx.store.record_history, kind, record_id)
-    except Exception as exc:
-        return failure(exc)
+    kind = check_kind(request.path_params["kind"])
+    record_id = check_id(request.path_params["record_id"])
+    found = await run_in_threadpool(ctx.store.record_history, kind, record_id)
     return records_response({"records": [r.to_dict() for r in found]})
 
 

@@ -1,4 +1,6 @@
-"""``/api/traces``: search (the ``search_traces`` filter grammar) and get, as JSON."""
+"""``/api/traces``: search (the ``search_traces`` filter grammar) and get, as JSON.
+
+Handlers raise; ``server.errors`` turns what they raise into the error response."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelfeedback.assessments import validation as v
-from otelfeedback.server._http import error_response, json_response, query_bool, query_int
+from otelfeedback.errors import NotFoundError
+from otelfeedback.server._http import json_response, query_bool, query_int
 from otelfeedback.server.context import ServerContext, get_context
 from otelfeedback.store.entities import Trace
 
@@ -45,19 +48,16 @@ async def search(request: Request) -> Response:
     """``GET /api/traces?filter=...&max_results=&order_by=&page_token=&include_spans=``"""
     ctx = get_context(request)
     q = request.query_params
-    try:
-        data = await run_in_threadpool(
-            search_page,
-            ctx,
-            q.get("filter"),
-            query_int(request, "max_results", 100, MAX_PAGE),
-            q.getlist("order_by"),
-            q.get("page_token"),
-            q.get("run_id") or None,
-            query_bool(request, "include_spans", False),
-        )
-    except Exception as exc:
-        return error_response(exc)
+    data = await run_in_threadpool(
+        search_page,
+        ctx,
+        q.get("filter"),
+        query_int(request, "max_results", 100, MAX_PAGE),
+        q.getlist("order_by"),
+        q.get("page_token"),
+        q.get("run_id") or None,
+        query_bool(request, "include_spans", False),
+    )
     return json_response(data)
 
 
@@ -68,27 +68,19 @@ def load_trace(ctx: ServerContext, trace_id: str) -> Trace:
 async def get(request: Request) -> Response:
     """``GET /api/traces/{trace_id}``: the trace with its spans and assessments."""
     ctx = get_context(request)
-    try:
-        trace = await run_in_threadpool(load_trace, ctx, request.path_params["trace_id"])
-    except Exception as exc:
-        return error_response(exc)
+    trace = await run_in_threadpool(load_trace, ctx, request.path_params["trace_id"])
     return json_response(trace.to_dict())
 
 
 async def get_span(request: Request) -> Response:
     """``GET /api/traces/{trace_id}/spans/{span_id}``: one span."""
     ctx = get_context(request)
-    try:
-        trace = await run_in_threadpool(load_trace, ctx, request.path_params["trace_id"])
-        span_id = v.check_span_id(request.path_params["span_id"])
-    except Exception as exc:
-        return error_response(exc)
+    trace = await run_in_threadpool(load_trace, ctx, request.path_params["trace_id"])
+    span_id = v.check_span_id(request.path_params["span_id"])
     for span in trace.spans:
         if span.span_id == span_id:
             return json_response(span.to_dict())
-    return json_response(
-        {"error": {"code": "NOT_FOUND", "message": f"span {span_id} not in trace"}}, 404
-    )
+    raise NotFoundError(f"span {span_id} not in trace")
 
 
 async def assessment_names(request: Request) -> Response:

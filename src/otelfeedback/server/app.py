@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -25,8 +26,10 @@ from otelfeedback.server import (
     rendering,
 )
 from otelfeedback.server.context import ServerContext
+from otelfeedback.server.errors import EXCEPTION_HANDLERS
+from otelfeedback.server.forms import FormRejected
 from otelfeedback.server.otlp import OTLPReceiver
-from otelfeedback.server.security import SecurityMiddleware, SecurityPolicy
+from otelfeedback.server.security import SecurityMiddleware, SecurityPolicy, host_name
 from otelfeedback.server.writes import AssessmentWriter
 from otelfeedback.store.file_store import FileStore
 
@@ -40,6 +43,7 @@ def create_app(
     *,
     token: str | None = None,
     loopback_only: bool | None = None,
+    public_hosts: Iterable[str] = (),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> Starlette:
     """The otelfeedback server as an ASGI app over ``store`` (a file store or its directory).
@@ -48,12 +52,15 @@ def create_app(
         store: the file store to serve and to write received spans and assessments to.
         token: when set, every request must carry it (``Authorization: Bearer TOKEN``, or
             the cookie set by visiting ``/?token=TOKEN``).
-        loopback_only: refuse requests addressed to a non-loopback host name (DNS rebinding
-            protection). Default: on without a token, off with one.
+        loopback_only: refuse requests whose ``Host`` is not a loopback address (DNS
+            rebinding protection). Default: on without a token, off with one.
+        public_hosts: with a token, the host names (``traces.example.com``, an address) to
+            answer besides loopback ones; any other ``Host`` is refused (421). Needs a token.
         max_body_bytes: the largest OTLP request accepted (413 above).
 
     Raises:
-        ConfigurationError: ``store`` is a URL, or the token is empty.
+        ConfigurationError: ``store`` is a URL, the token is empty, or public host names
+            are given without a token or are not host names.
     """
     if not isinstance(store, FileStore):
         text = os.fspath(store)
@@ -65,7 +72,9 @@ def create_app(
     if token is not None and not token.strip():
         raise ConfigurationError("token: must not be empty")
     policy = SecurityPolicy(
-        token=token, loopback_only=(token is None) if loopback_only is None else loopback_only
+        token=token,
+        loopback_only=(token is None) if loopback_only is None else loopback_only,
+        public_hosts=_public_hosts(public_hosts, token),
     )
     receiver = OTLPReceiver(store.segment_writer().append, max_body_bytes)
     context = ServerContext(
@@ -87,6 +96,24 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityMiddleware, policy=policy)],
+        exception_handlers={**EXCEPTION_HANDLERS, FormRejected: pages.form_rejected},
     )
     app.state.otelfeedback = context
     return app
+
+
+def _public_hosts(names: Iterable[str], token: str | None) -> frozenset[str]:
+    if isinstance(names, str):
+        names = [names]
+    hosts = set()
+    for raw in names:
+        name = host_name(raw.strip()) if isinstance(raw, str) else None
+        if name is None or not name.isascii() or any(c in name for c in "/@?# "):
+            raise ConfigurationError(f"public_hosts: {raw!r} is not a host name")
+        hosts.add(name)
+    if hosts and token is None:
+        raise ConfigurationError(
+            "public_hosts: answering a public name needs a token (anyone who can reach "
+            "the name could otherwise read and write the store)"
+        )
+    return frozenset(hosts)

@@ -7,8 +7,9 @@ name comes with every form and is remembered in a cookie, so it is asked once pe
 
 from __future__ import annotations
 
-import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
@@ -17,13 +18,35 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from otelfeedback.assessments.entities import AssessmentSource
+from otelfeedback.errors import OtelFeedbackError
 from otelfeedback.semconv import AssessmentSourceType
-from otelfeedback.server._http import HTTPError
+from otelfeedback.server._http import HTTPError, parse_json
 from otelfeedback.server.security import CSRF_COOKIE, CSRF_FIELD, csrf_ok
 
 REVIEWER_COOKIE = "otelfeedback_reviewer"
 VALUE_TYPES = ("boolean", "number", "text", "json")
 MAX_FORM_BYTES = 1024 * 1024
+
+
+class FormRejected(Exception):
+    """A form post failed because of ``cause``; ``pages`` shows the trace page again with
+    the message beside the form (a 400), or the error page."""
+
+    def __init__(self, trace_id: str, form: dict[str, str], cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.trace_id = trace_id
+        self.form = form
+        self.cause = cause
+
+
+@contextmanager
+def rejected_as(trace_id: str, form: dict[str, str]) -> Iterator[None]:
+    """Turn our errors (bad input, CSRF, an unknown assessment) inside the block into a
+    ``FormRejected`` carrying the form, so the page can be shown again as it was filled."""
+    try:
+        yield
+    except (OtelFeedbackError, HTTPError) as exc:
+        raise FormRejected(trace_id, form, exc) from exc
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -78,7 +101,7 @@ def parse_value(form: dict[str, str]) -> Any:
         return int(number) if is_int else number
     if value_type == "json":
         try:
-            return json.loads(text)
+            return parse_json(text)
         except ValueError as exc:
             raise _invalid("value", f"Value: not valid JSON ({exc})") from None
     if not text.strip():

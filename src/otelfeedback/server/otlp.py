@@ -79,6 +79,11 @@ class OTLPReceiver:
             spans = await run_in_threadpool(self._ingest, body, as_json)
         except otlp_codec.OTLPRequestError as exc:
             return self._error(400, str(exc), as_json)
+        except RecursionError:
+            return self._error(400, "body nested too deeply to decode", as_json)
+        except UnicodeEncodeError as exc:
+            # a lone surrogate escape in OTLP/JSON ("\ud800"): not Unicode text
+            return self._error(400, f"body holds a string that is not Unicode text: {exc}", as_json)
         self.stats.requests += 1
         self.stats.spans += spans
         if as_json:

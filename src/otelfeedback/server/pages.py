@@ -1,5 +1,8 @@
 """The HTML pages: the traces table and the trace page. Each has a JSON twin
-(``?format=json``), and the assessment forms post back here (CSRF-checked)."""
+(``?format=json``), and the assessment forms post back here (CSRF-checked).
+
+Handlers raise; ``server.errors`` renders the error page (or JSON for ``?format=json``), and
+``form_rejected`` shows the trace page again when the SDK refuses a form's input."""
 
 from __future__ import annotations
 
@@ -11,14 +14,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from otelfeedback.assessments import validation as v
+from otelfeedback.errors import FilterSyntaxError, InvalidArgumentError, OtelFeedbackError
 from otelfeedback.server import forms, present
-from otelfeedback.server._http import HTTPError, http_error, json_response, query_int
+from otelfeedback.server._http import HTTPError, json_response, query_int
 from otelfeedback.server.api_traces import load_trace
 from otelfeedback.server.context import ServerContext, get_context
+from otelfeedback.server.errors import error_response, http_error
 from otelfeedback.server.rendering import render
 from otelfeedback.store.entities import Trace
 
 PAGE_SIZE = 50
+MAX_PAGE_NUMBER = 10**9
 SORTABLE = {
     "time": "timestamp_ms",
     "latency": "execution_time_ms",
@@ -42,10 +49,14 @@ def _traces_model(ctx: ServerContext, request: Request) -> dict[str, Any]:
     filter_string = q.get("filter", "").strip()
     sort = q.get("sort", "time")
     if sort not in SORTABLE:
-        raise HTTPError(400, "INVALID_ARGUMENT", f"sort: expected one of {', '.join(SORTABLE)}")
-    direction = "ASC" if q.get("dir", "desc").lower() == "asc" else "DESC"
+        raise HTTPError(
+            400, "INVALID_ARGUMENT", f"sort: expected one of {', '.join(SORTABLE)}", "sort"
+        )
+    direction = q.get("dir", "desc").upper()
+    if direction not in ("ASC", "DESC"):
+        raise HTTPError(400, "INVALID_ARGUMENT", "dir: expected asc or desc", "dir")
     size = query_int(request, "max_results", PAGE_SIZE, 500)
-    page_number = max(1, int(q.get("page", "1"))) if q.get("page", "1").isdigit() else 1
+    page_number = query_int(request, "page", 1, MAX_PAGE_NUMBER)
     error, token = None, None
     traces: list[Trace] = []
     try:
@@ -58,11 +69,8 @@ def _traces_model(ctx: ServerContext, request: Request) -> dict[str, Any]:
             False,
         )
         traces, token = list(page), page.token
-    except Exception as exc:
-        mapped = http_error(exc)
-        if mapped.status != 400:
-            raise
-        error = mapped.message
+    except (FilterSyntaxError, InvalidArgumentError) as exc:  # shown above the table
+        error = str(exc)
     columns = present.assessment_columns(traces, present.store_assessment_names(ctx.store))
     base = {"filter": filter_string, "sort": sort, "dir": direction.lower(), "max_results": size}
     return {
@@ -81,10 +89,7 @@ def _traces_model(ctx: ServerContext, request: Request) -> dict[str, Any]:
 
 async def traces_page(request: Request) -> Response:
     ctx = get_context(request)
-    try:
-        model = await run_in_threadpool(_traces_model, ctx, request)
-    except Exception as exc:
-        return _error_page(request, exc)
+    model = await run_in_threadpool(_traces_model, ctx, request)
     if _wants_json(request):
         return json_response(
             {
@@ -125,10 +130,7 @@ def trace_model(
 
 async def trace_page(request: Request) -> Response:
     ctx = get_context(request)
-    try:
-        trace = await run_in_threadpool(load_trace, ctx, request.path_params["trace_id"])
-    except Exception as exc:
-        return _error_page(request, exc)
+    trace = await run_in_threadpool(load_trace, ctx, request.path_params["trace_id"])
     if _wants_json(request):
         return json_response(trace.to_dict())
     model = await run_in_threadpool(trace_model, ctx, trace, request.query_params.get("span"))
@@ -147,7 +149,7 @@ async def create_assessment(request: Request) -> Response:
     ctx = get_context(request)
     trace_id = request.path_params["trace_id"]
     form = await forms.read_form(request)
-    try:
+    with forms.rejected_as(trace_id, form):
         forms.check_csrf(request, form)
         parsed = forms.parse_new_assessment(form)
         await run_in_threadpool(
@@ -161,8 +163,6 @@ async def create_assessment(request: Request) -> Response:
                 span_id=parsed.span_id,
             )
         )
-    except Exception as exc:
-        return await _form_failed(request, ctx, trace_id, form, exc)
     response = RedirectResponse(trace_url(trace_id, parsed.span_id, "assessments"), 303)
     forms.remember_reviewer(response, parsed.reviewer)
     return response
@@ -172,8 +172,10 @@ async def edit_assessment(request: Request) -> Response:
     ctx = get_context(request)
     trace_id, assessment_id = request.path_params["trace_id"], request.path_params["aid"]
     form = await forms.read_form(request)
-    try:
+    with forms.rejected_as(trace_id, form):
         forms.check_csrf(request, form)
+        v.check_trace_id(trace_id)
+        v.check_assessment_id(assessment_id)
         parsed = forms.parse_edit(form)
         current = await run_in_threadpool(ctx.store.get_assessment, trace_id, assessment_id)
         await run_in_threadpool(
@@ -186,8 +188,6 @@ async def edit_assessment(request: Request) -> Response:
                 current=current,
             )
         )
-    except Exception as exc:
-        return await _form_failed(request, ctx, trace_id, form, exc)
     response = RedirectResponse(trace_url(trace_id, current.span_id, "assessments"), 303)
     forms.remember_reviewer(response, parsed.reviewer)
     return response
@@ -197,35 +197,32 @@ async def delete_assessment(request: Request) -> Response:
     ctx = get_context(request)
     trace_id, assessment_id = request.path_params["trace_id"], request.path_params["aid"]
     form = await forms.read_form(request)
-    try:
+    with forms.rejected_as(trace_id, form):
         forms.check_csrf(request, form)
+        v.check_trace_id(trace_id)
+        v.check_assessment_id(assessment_id)
         await run_in_threadpool(ctx.writer.delete, trace_id, assessment_id)
-    except Exception as exc:
-        return await _form_failed(request, ctx, trace_id, form, exc)
     return RedirectResponse(trace_url(trace_id, form.get("span_id") or None, "assessments"), 303)
 
 
-async def _form_failed(
-    request: Request, ctx: ServerContext, trace_id: str, form: dict[str, str], exc: Exception
-) -> Response:
-    try:
-        error = http_error(exc)
-    except Exception:
-        raise exc from None
+async def form_rejected(request: Request, exc: Exception) -> Response:
+    """Exception handler for ``forms.FormRejected``: the trace page again with the message
+    beside the form (400), or the error page when the failure is not the input's or the
+    trace itself cannot be shown."""
+    assert isinstance(exc, forms.FormRejected)
+    error = http_error(exc.cause)
     if error.status != 400:
-        return _error_page(request, error)
-    trace = await run_in_threadpool(load_trace, ctx, trace_id)
+        return error_response(request, error)
+    ctx = get_context(request)
+    try:
+        trace = await run_in_threadpool(load_trace, ctx, exc.trace_id)
+    except OtelFeedbackError as failed:  # a malformed or unknown trace id: say that instead
+        return error_response(request, http_error(failed))
+    form = exc.form
     model = await run_in_threadpool(
         lambda: trace_model(ctx, trace, form.get("span_id"), form=form, form_error=error.message)
     )
     return render(request, "trace.html", model, 400)
-
-
-def _error_page(request: Request, exc: Exception) -> Response:
-    error = http_error(exc)
-    if _wants_json(request):
-        return json_response(error.to_dict(), error.status)
-    return render(request, "error.html", {"error": error}, error.status)
 
 
 routes = [

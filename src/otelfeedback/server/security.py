@@ -2,9 +2,13 @@
 
 One ASGI middleware in front of every route:
 
-- **Host check.** Without a token the server only answers requests addressed to a loopback
-  name (``127.0.0.1``, ``localhost``, ``[::1]``), so a web page cannot reach it through DNS
-  rebinding.
+- **Host check.** Without a token the server only answers requests whose ``Host`` header
+  names a loopback address exactly (``localhost``, an IPv4 literal in 127.0.0.0/8, ``[::1]``,
+  each with an optional port), so a web page cannot reach it through DNS rebinding: a page on
+  ``127.attacker.test`` or ``localhost.attacker.test`` that the attacker's DNS points at
+  127.0.0.1 still sends its own name as the Host and is refused (421). With a token, the
+  configured public names (``public_hosts``) are answered too; with a token and no public
+  names, any Host is (the token guards the server then).
 - **Token.** With a token (required to bind a non-loopback address) every request must carry
   it: ``Authorization: Bearer TOKEN`` (API clients, OTLP exporters), or the cookie the UI sets
   after one visit to ``/?token=TOKEN``.
@@ -14,12 +18,15 @@ One ASGI middleware in front of every route:
   handlers); JSON endpoints accept only ``application/json``, which a cross-site form cannot
   send.
 - **Headers.** A strict Content-Security-Policy (scripts only from our own static files, no
-  inline script), ``nosniff``, no framing, no referrer to other sites.
+  inline script), ``nosniff``, no framing, no referrer to other sites — on every response,
+  refusals and the 500 of an unexpected error included.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
+import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
@@ -36,7 +43,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 TOKEN_COOKIE = "otelfeedback_token"
 CSRF_COOKIE = "otelfeedback_csrf"
 CSRF_FIELD = "csrf_token"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
+_PORT = re.compile(r"[0-9]{0,5}")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 CONTENT_SECURITY_POLICY = (
@@ -52,17 +60,61 @@ SECURITY_HEADERS = [
 ]
 
 
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+def is_loopback(name: str) -> bool:
+    """Whether ``name`` (a host name or address, without port; IPv6 bare or in brackets) is a
+    loopback address exactly: ``localhost``, a dotted-quad IPv4 literal in 127.0.0.0/8, or
+    ``::1``. A name that merely starts like one (``127.0.0.1.nip.io``) is not."""
+    name = name.lower()
+    if name == "localhost":
+        return True
+    if _IPV4.fullmatch(name):
+        try:
+            return ipaddress.IPv4Address(name).is_loopback
+        except ValueError:  # an octet over 255, a leading zero
+            return False
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    if ":" in name and name.isascii():
+        try:
+            return ipaddress.IPv6Address(name).is_loopback
+        except ValueError:
+            return False
+    return False
+
+
+def host_name(host_header: str) -> str | None:
+    """The name in a ``Host`` header (``name``, ``name:port``, ``[v6]``, ``[v6]:port``),
+    lower-cased, IPv6 in brackets; None when the header is malformed."""
+    if host_header.startswith("["):
+        name, _, rest = host_header.partition("]")
+        name += "]"
+        if rest and not rest.startswith(":"):
+            return None
+        port = rest[1:]
+    else:
+        name, _, port = host_header.partition(":")
+    if not name or not _PORT.fullmatch(port):
+        return None
+    return name.lower()
 
 
 @dataclass(frozen=True)
 class SecurityPolicy:
     """``token``: required on every request when set. ``loopback_only``: refuse requests
-    addressed to any other host name (the default when there is no token)."""
+    whose Host is not a loopback address (the default when there is no token).
+    ``public_hosts``: names answered besides loopback ones (lower case; only with a token);
+    when set, the Host check is on whatever ``loopback_only`` says."""
 
     token: str | None = None
     loopback_only: bool = True
+    public_hosts: frozenset[str] = frozenset()
+
+    def host_allowed(self, host_header: str) -> bool:
+        """Whether a request with this ``Host`` header may be answered."""
+        if not (self.loopback_only or self.public_hosts):
+            return True
+        name = host_name(host_header)
+        return name is not None and (is_loopback(name) or name in self.public_hosts)
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -76,12 +128,6 @@ def _cookies(headers: dict[str, str]) -> dict[str, str]:
     except Exception:  # a malformed Cookie header: behave as if there were none
         return {}
     return {k: m.value for k, m in jar.items()}
-
-
-def _host_name(host_header: str) -> str:
-    if host_header.startswith("["):
-        return host_header.split("]", 1)[0] + "]"
-    return host_header.rsplit(":", 1)[0] if ":" in host_header else host_header
 
 
 def new_csrf_token() -> str:
@@ -117,19 +163,35 @@ class SecurityMiddleware:
                 await self._token_login(scope, send, query)
                 return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # A bug: answer 500 ourselves, with the headers, then let the server log it.
+            if not started:
+                await _plain(send, 500, "internal server error: see the server's log")
+            raise
 
     def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str] | None:
         host = headers.get("host", "")
-        if self.policy.loopback_only and not is_loopback(_host_name(host)):
+        if not self.policy.host_allowed(host):
+            if self.policy.public_hosts:
+                names = ", ".join(sorted(self.policy.public_hosts))
+                return 421, (
+                    f"this server answers requests for a loopback address or {names}, not "
+                    f"{host!r}; add the name with --public-host"
+                )
             return 421, (
                 f"this server only answers requests for a loopback address, not {host!r}; "
-                "start it with --host and --token to serve other hosts"
+                "start it with --token (and --public-host NAME) to serve other names"
             )
         if self.policy.token and not self._has_token(headers, scope):
             return 401, "missing or wrong token: send 'Authorization: Bearer TOKEN'"
