@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import select
 import socket
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,3 +95,42 @@ def send_json(method: str, url: str, data: Any, headers: Mapping[str, str] | Non
 
 def gzipped(data: bytes) -> bytes:
     return gzip.compress(data)
+
+
+def post_streaming(
+    port: int, path: str, headers: Mapping[str, str], chunks: Iterable[bytes]
+) -> tuple[int, int]:
+    """POST a body piece by piece over a raw socket, stopping as soon as the server answers
+    (as a client does when a server refuses a body early). Returns the status and the bytes
+    of body sent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        lines = [
+            f"POST {path} HTTP/1.1",
+            "Host: 127.0.0.1",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        sent = 0
+        for chunk in chunks:
+            if select.select([sock], [], [], 0)[0]:
+                break  # the answer is there: stop sending
+            try:
+                sock.sendall(chunk)
+            except OSError:
+                break
+            sent += len(chunk)
+        answer = b""
+        while b"\r\n" not in answer:
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    return int(answer.split(b" ", 2)[1]), sent
+
+
+def chunked(body: Iterable[bytes]) -> Iterable[bytes]:
+    """``body`` in HTTP/1.1 chunked transfer coding."""
+    for piece in body:
+        if piece:
+            yield b"%x\r\n%s\r\n" % (len(piece), piece)
+    yield b"0\r\n\r\n"

@@ -3,7 +3,8 @@
 - ``POST /api/records`` ``{"records": [{kind, id, data, parent?, expected_version?,
   deleted?}], "author"?}`` appends one atomic batch: 201 with the stored records; 409 when an
   ``expected_version`` does not hold (the body says which record and both versions); 404 for
-  a deletion of a missing record; 400 for bad input; 413 above the body limit.
+  a deletion of a missing record; 400 for bad input; 413 above the batch limit
+  (``max_body_bytes``, applied by ``server.limits``).
 - ``GET /api/records/{kind}?parent=&as_of=&include_deleted=&limit=&page_token=`` lists the
   latest versions by id, one page at a time, all pages as of the first page's sequence.
 - ``GET /api/records/{kind}/{id}?version=`` one version; ``.../history`` every version.
@@ -29,6 +30,8 @@ from otelfeedback.server.context import get_context
 from otelfeedback.store.records import Record, RecordWrite, check_id, check_kind, json_text
 
 MAX_PAGE = 5000
+#: The batch write, limited to ``max_body_bytes`` like an OTLP request.
+BATCH_PATH = "/api/records"
 
 
 def records_response(data: Any, status: int = 200) -> Response:
@@ -39,22 +42,14 @@ def records_response(data: Any, status: int = 200) -> Response:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    """The JSON object body, at most the server's body limit (413), ``application/json``
-    only (415); malformed, too deep or non-object bodies are 400."""
+    """The JSON object body (the batch limit is ``server.limits``'), ``application/json``
+    only (415); malformed, too deep or non-object bodies are 400. Lone surrogates are kept:
+    a record may hold any string."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise HTTPError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
-    limit = get_context(request).receiver.max_body_bytes
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size <= limit:
-            chunks.append(chunk)
-    # (read to the end even when too large, so the client gets the 413 and not a reset)
-    if size > limit:
-        raise HTTPError(413, "TOO_LARGE", f"body larger than {limit} bytes: send smaller batches")
     try:
-        data = json.loads(b"".join(chunks))
+        data = json.loads(await request.body())
     except (ValueError, RecursionError) as exc:
         raise HTTPError(400, "INVALID_JSON", f"the body is not JSON: {exc}"[:300]) from None
     if not isinstance(data, dict):
@@ -162,7 +157,7 @@ async def history(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/records", append, methods=["POST"]),
+    Route(BATCH_PATH, append, methods=["POST"]),
     Route("/api/records/{kind}", list_records, methods=["GET"]),
     Route("/api/records/{kind}/{record_id}", get_record, methods=["GET"]),
     Route("/api/records/{kind}/{record_id}/history", history, methods=["GET"]),

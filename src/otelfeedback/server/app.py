@@ -28,6 +28,7 @@ from otelfeedback.server import (
 from otelfeedback.server.context import ServerContext
 from otelfeedback.server.errors import EXCEPTION_HANDLERS
 from otelfeedback.server.forms import FormRejected
+from otelfeedback.server.limits import DEFAULT_MAX_API_BODY_BYTES, BodyLimitMiddleware
 from otelfeedback.server.otlp import OTLPReceiver
 from otelfeedback.server.security import SecurityMiddleware, SecurityPolicy, host_name
 from otelfeedback.server.writes import AssessmentWriter
@@ -36,6 +37,7 @@ from otelfeedback.store.file_store import FileStore
 #: Largest OTLP request body accepted, before and after gzip (the Collector's default
 #: batch is far smaller).
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+OTLP_PATH = "/v1/traces"
 
 
 def create_app(
@@ -45,6 +47,7 @@ def create_app(
     loopback_only: bool | None = None,
     public_hosts: Iterable[str] = (),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_api_body_bytes: int = DEFAULT_MAX_API_BODY_BYTES,
 ) -> Starlette:
     """The otelfeedback server as an ASGI app over ``store`` (a file store or its directory).
 
@@ -56,7 +59,10 @@ def create_app(
             rebinding protection). Default: on without a token, off with one.
         public_hosts: with a token, the host names (``traces.example.com``, an address) to
             answer besides loopback ones; any other ``Host`` is refused (421). Needs a token.
-        max_body_bytes: the largest OTLP request accepted (413 above).
+        max_body_bytes: the largest batch accepted (413 above): an OTLP request, before and
+            after gzip, or a ``POST /api/records`` body.
+        max_api_body_bytes: the largest request body of the assessment API and the forms
+            (413 above).
 
     Raises:
         ConfigurationError: ``store`` is a URL, the token is empty, or public host names
@@ -85,7 +91,7 @@ def create_app(
         version=package_version(),
     )
     routes = [
-        Route("/v1/traces", receiver.handle, methods=["POST"]),
+        Route(OTLP_PATH, receiver.handle, methods=["POST"]),
         *api_traces.routes,
         *api_assessments.routes,
         *api_records.routes,
@@ -95,7 +101,15 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityMiddleware, policy=policy)],
+        middleware=[
+            Middleware(SecurityMiddleware, policy=policy),
+            Middleware(
+                BodyLimitMiddleware,
+                max_bytes=max_api_body_bytes,
+                limits={api_records.BATCH_PATH: max_body_bytes},
+                exempt=frozenset({OTLP_PATH}),  # the receiver applies max_body_bytes
+            ),
+        ],
         exception_handlers={**EXCEPTION_HANDLERS, FormRejected: pages.form_rejected},
     )
     app.state.otelfeedback = context

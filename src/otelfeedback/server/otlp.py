@@ -2,7 +2,8 @@
 
 Behaviour follows the OTLP/HTTP specification: ``application/x-protobuf`` or
 ``application/json`` bodies (anything else: 415), ``Content-Encoding: gzip`` or none (other
-encodings: 415), a size limit on the body before and after decompression (413), malformed
+encodings: 415; a gzip body may hold several members, as RFC 1952 allows, and all are read),
+a size limit on the body before and after decompression (413), malformed
 data rejected whole with 400 and a ``google.rpc.Status`` saying why (in the request's
 encoding), and on success an empty ``ExportTraceServiceResponse``. Accepted data is appended
 to the store (one OTLP/JSON line per request) before the response is sent, so nothing
@@ -69,14 +70,12 @@ class OTLPReceiver:
             return self._too_large(as_json)
         try:
             body = await self._read(request)
-            if encoding == "gzip":
-                body = self._gunzip(body)
+            # off the event loop: decompressing and decoding 32 MiB takes a while
+            spans = await run_in_threadpool(self._ingest, body, as_json, encoding == "gzip")
         except BodyTooLarge:
             return self._too_large(as_json)
         except zlib.error as exc:
             return self._error(400, f"body is not valid gzip: {exc}", as_json)
-        try:
-            spans = await run_in_threadpool(self._ingest, body, as_json)
         except otlp_codec.OTLPRequestError as exc:
             return self._error(400, str(exc), as_json)
         except RecursionError:
@@ -90,7 +89,9 @@ class OTLPReceiver:
             return Response(b"{}", media_type=JSON)
         return Response(ExportTraceServiceResponse().SerializeToString(), media_type=PROTOBUF)
 
-    def _ingest(self, body: bytes, as_json: bool) -> int:
+    def _ingest(self, body: bytes, as_json: bool, gzipped: bool) -> int:
+        if gzipped:
+            body = self._gunzip(body)
         decode = otlp_codec.decode_json if as_json else otlp_codec.decode_protobuf
         message = decode(body)
         spans = otlp_codec.count_spans(message)
@@ -109,13 +110,22 @@ class OTLPReceiver:
         return b"".join(chunks)
 
     def _gunzip(self, body: bytes) -> bytes:
-        decompressor = zlib.decompressobj(wbits=31)
-        data = decompressor.decompress(body, self.max_body_bytes + 1)
-        if len(data) > self.max_body_bytes or decompressor.unconsumed_tail:
-            raise BodyTooLarge
-        if not decompressor.eof:
-            raise zlib.error("truncated gzip stream")
-        return data
+        """Every member of a gzip body (RFC 1952: members concatenated), at most
+        ``max_body_bytes`` in all; a member cut short or anything after the last one that is
+        not another member is a ``zlib.error``."""
+        out = bytearray()
+        rest = body
+        while True:
+            decompressor = zlib.decompressobj(wbits=31)
+            room = self.max_body_bytes - len(out)
+            out += decompressor.decompress(rest, room + 1)
+            if len(out) > self.max_body_bytes or decompressor.unconsumed_tail:
+                raise BodyTooLarge
+            if not decompressor.eof:
+                raise zlib.error("truncated gzip stream")
+            rest = decompressor.unused_data
+            if not rest.strip(b"\x00"):  # the end, or zero padding (which gzip(1) allows)
+                return bytes(out)
 
     def _too_large(self, as_json: bool) -> Response:
         return self._error(
