@@ -52,9 +52,16 @@ def carrier(n: int, trace: str, target: str, attrs: dict, start_ms: float = 1000
 @pytest.fixture
 def sample_store(tmp_path: Path) -> Iterator[FileStore]:
     """Five traces with known shapes (see the filter table in test_filters.py)."""
+    write_sample_store(tmp_path)
+    with FileStore(tmp_path) as store:
+        yield store
+
+
+def write_sample_store(path: Path) -> None:
+    """Write the five traces of ``sample_store`` into the store directory ``path``."""
     t = [tid(i) for i in range(1, 6)]
     append(
-        tmp_path,
+        path,
         line(
             [
                 span(
@@ -105,7 +112,7 @@ def sample_store(tmp_path: Path) -> Iterator[FileStore]:
         ),
     )
     append(
-        tmp_path,
+        path,
         line(
             [
                 span(
@@ -139,7 +146,7 @@ def sample_store(tmp_path: Path) -> Iterator[FileStore]:
         ),
     )
     append(
-        tmp_path,
+        path,
         line(
             [
                 span(
@@ -179,7 +186,7 @@ def sample_store(tmp_path: Path) -> Iterator[FileStore]:
     # assessments: t1 thumbs down (then overridden to up), t2 thumbs down + score 2,
     # t3 score 4.5, t4 expectation; t5 none.
     append(
-        tmp_path,
+        path,
         line(
             [
                 carrier(
@@ -206,5 +213,3 @@ def sample_store(tmp_path: Path) -> Iterator[FileStore]:
             ]
         ),
     )
-    with FileStore(tmp_path) as store:
-        yield store
