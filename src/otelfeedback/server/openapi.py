@@ -38,6 +38,12 @@ _ERRORS = {
     "400": _ok("Error", "Bad input (the message says which argument and why)"),
     "404": _ok("Error", "No such trace, span or assessment"),
 }
+#: also for the routes that take a JSON body
+_BODY_ERRORS = {
+    **_ERRORS,
+    "413": _ok("Error", "Body larger than the server's limit (8 MiB by default)"),
+    "415": _ok("Error", "Body not sent as application/json"),
+}
 
 _ASSESSMENT = schema.openapi_schema()
 
@@ -106,7 +112,7 @@ def _document(version: str) -> dict[str, Any]:
                     "summary": "Log feedback or an expectation",
                     "parameters": [_TRACE_ID],
                     "requestBody": {"required": True, **_json("NewAssessment")},
-                    "responses": {"201": _ok("Assessment", "Created"), **_ERRORS},
+                    "responses": {"201": _ok("Assessment", "Created"), **_BODY_ERRORS},
                 },
             },
             "/api/traces/{trace_id}/assessments/{aid}": {
@@ -119,7 +125,7 @@ def _document(version: str) -> dict[str, Any]:
                     "summary": "Update in place: name, value, rationale, metadata (merged)",
                     "parameters": [_TRACE_ID, _AID],
                     "requestBody": {"required": True, **_json("AssessmentUpdate")},
-                    "responses": {"200": _ok("Assessment"), **_ERRORS},
+                    "responses": {"200": _ok("Assessment"), **_BODY_ERRORS},
                 },
                 "delete": {
                     "summary": "Delete (idempotent); deleting an override restores the old one",
@@ -132,7 +138,7 @@ def _document(version: str) -> dict[str, Any]:
                     "summary": "Override a feedback, keeping it in the history",
                     "parameters": [_TRACE_ID, _AID],
                     "requestBody": {"required": True, **_json("Override")},
-                    "responses": {"201": _ok("Assessment", "Created"), **_ERRORS},
+                    "responses": {"201": _ok("Assessment", "Created"), **_BODY_ERRORS},
                 }
             },
             "/api/assessment-names": {
