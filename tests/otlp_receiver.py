@@ -1,5 +1,6 @@
-"""A real OTLP receiver on loopback for tests: OTLP/HTTP (protobuf and JSON, gzip) and gRPC,
-decoding with opentelemetry-proto, keeping every span it receives."""
+"""A real OTLP receiver on loopback for tests: OTLP/HTTP (protobuf and JSON, gzip; any path,
+recorded with each span) and gRPC, decoding with opentelemetry-proto, keeping every span it
+receives."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.proto.trace.v1 import trace_pb2
 
@@ -28,6 +28,7 @@ class ReceivedSpan:
     status_code: int
     resource: dict[str, Any]
     headers: dict[str, str]
+    path: str = "/v1/traces"
 
 
 def any_value(value: Any) -> Any:
@@ -51,9 +52,14 @@ class Receiver:
         self.requests = 0
         self._lock = threading.Lock()
         self.fail_with: int | None = None
+        #: seconds to wait before answering (for timeout tests)
+        self.delay = 0.0
 
     def add(
-        self, request: trace_service_pb2.ExportTraceServiceRequest, headers: dict[str, str]
+        self,
+        request: trace_service_pb2.ExportTraceServiceRequest,
+        headers: dict[str, str],
+        path: str = "/v1/traces",
     ) -> None:
         received = []
         for rs in request.resource_spans:
@@ -75,6 +81,7 @@ class Receiver:
                             status_code=s.status.code,
                             resource=resource,
                             headers=headers,
+                            path=path,
                         )
                     )
         with self._lock:
@@ -99,21 +106,24 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self) -> None:
-        if self.path != "/v1/traces":
-            self.send_error(404)
-            return
+        """Any path is accepted and recorded (tests check where an exporter posts)."""
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
-        request = trace_service_pb2.ExportTraceServiceRequest()
         if self.headers.get("Content-Type", "").startswith("application/json"):
-            json_format.Parse(body, request)
+            # OTLP/JSON ids are hex, not protobuf-JSON base64: the server's decoder knows.
+            from otelfeedback.server.otlp_codec import decode_json
+
+            request = decode_json(body)
         else:
+            request = trace_service_pb2.ExportTraceServiceRequest()
             request.ParseFromString(body)
+        if self.receiver.delay:
+            time.sleep(self.receiver.delay)
         if self.receiver.fail_with:
             self.send_error(self.receiver.fail_with)
             return
-        self.receiver.add(request, {k.lower(): v for k, v in self.headers.items()})
+        self.receiver.add(request, {k.lower(): v for k, v in self.headers.items()}, self.path)
         payload = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")

@@ -120,14 +120,23 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     _setting(
         "otlp_endpoint",
         None,
-        "Also export over OTLP to this endpoint (a base URL, or the full traces URL).",
+        "Also export over OTLP to this endpoint. A base URL gets `v1/traces` appended to its "
+        "path (as `OTEL_EXPORTER_OTLP_ENDPOINT` does); a URL already ending in `/v1/traces`, "
+        "and `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, are used as they are. Empty: no OTLP.",
         otel=("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
     ),
     _setting(
         "otlp_protocol",
         "http/protobuf",
-        "OTLP transport: `http/protobuf` (default) or `grpc`.",
+        "OTLP transport: `http/protobuf` (default), `http/json` or `grpc`. An unsupported "
+        "value from the environment is warned about once and the default used.",
         otel=("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
+    ),
+    _setting(
+        "bridge",
+        None,
+        "Also write every assessment natively into the OTLP backend through its REST API: "
+        "`phoenix` (annotations) or `mlflow` (assessments). Needs `otlp_endpoint`.",
     ),
     _setting(
         "server_token",
@@ -142,6 +151,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "Host names (comma-separated) a token-guarded `otelfeedback server` answers besides "
         "loopback ones, e.g. the name a reverse proxy forwards; any other `Host` gets 421.",
         env_only=True,
+    ),
+    _setting(
+        "status_ok",
+        True,
+        "Set status OK on spans of `@trace` and `start_span` that end without an exception. "
+        "Off leaves it unset (for libraries that must not decide their callers' status).",
+        "bool",
     ),
     _setting("console", False, "Also print a line per finished span to stderr.", "bool"),
     _setting(
@@ -199,19 +215,31 @@ def resolve(name: str, explicit: Any = None, environ: Mapping[str, str] | None =
     Raises:
         ConfigurationError: the variable is set to something that does not parse.
     """
+    return lookup(name, explicit, environ)[0]
+
+
+def lookup(
+    name: str, explicit: Any = None, environ: Mapping[str, str] | None = None
+) -> tuple[Any, str | None]:
+    """Like ``resolve``, and also say where the value came from: the name of the environment
+    variable that gave it, or ``None`` for the explicit argument or the default.
+
+    Raises:
+        ConfigurationError: the variable is set to something that does not parse.
+    """
     setting = _BY_NAME[name]
     if explicit is not None:
-        return explicit
+        return explicit, None
     env = os.environ if environ is None else environ
     for var in (setting.env, *setting.otel_fallbacks):
         raw = env.get(var)
         if raw is None:
             continue
         try:
-            return setting.parse(raw)
+            return setting.parse(raw), var
         except ValueError as exc:
             raise ConfigurationError(f"{var}={raw!r}: {exc}") from None
-    return setting.default
+    return setting.default, None
 
 
 def render_markdown() -> str:

@@ -27,7 +27,7 @@ from otelfeedback.errors import ConfigurationError
 from otelfeedback.export.batch import BoundedBatchSpanProcessor
 from otelfeedback.export.console import ConsoleSpanExporter
 from otelfeedback.export.file_store import FileStoreSpanExporter
-from otelfeedback.export.otlp import PROTOCOLS, build_otlp_exporter
+from otelfeedback.export.otlp import OTLPSettings, build_otlp_exporter, otlp_settings
 from otelfeedback.tracing import _state
 
 _lock = threading.RLock()
@@ -112,6 +112,8 @@ def configure(
     capture_content: bool | None = None,
     max_value_length: int | None = None,
     console: bool | None = None,
+    bridge: str | None = None,
+    status_ok: bool | None = None,
     resource_attributes: Mapping[str, Any] | None = None,
     id_generator: IdGenerator | None = None,
     set_global: bool = False,
@@ -133,9 +135,11 @@ def configure(
         store: the JSON file store directory (default ``./otelfeedback-data``), or the
             URL of an ``otelfeedback server`` (remote mode: spans go to its OTLP receiver);
             ``""`` turns the store off.
-        otlp_endpoint: also export over OTLP here (base URL or full traces URL).
-        otlp_protocol: ``http/protobuf`` (default) or ``grpc``.
-        otlp_headers: headers for OTLP export (e.g. auth); never recorded on spans.
+        otlp_endpoint: also export over OTLP here: a base URL (``v1/traces`` is appended to
+            its path) or a URL ending in ``/v1/traces``; see docs/export.md.
+        otlp_protocol: ``http/protobuf`` (default), ``http/json`` or ``grpc``.
+        otlp_headers: headers for OTLP export (e.g. auth), merged over
+            ``OTEL_EXPORTER_OTLP_(TRACES_)HEADERS``; never recorded on spans.
         exporters: more span exporters, each behind its own bounded batch processor.
         tracer_provider: create our spans with this provider (the app's) instead of our
             own; we then add processors to it only for what you pass explicitly
@@ -143,6 +147,11 @@ def configure(
         capture_content: record inputs/outputs and messages (default on).
         max_value_length: cap for one input/output value, in characters.
         console: also print each finished span to stderr.
+        bridge: also write assessments natively into the OTLP backend: ``"phoenix"`` or
+            ``"mlflow"`` (the bridge then does the OTLP export to ``otlp_endpoint``). For
+            more control pass ``exporters=[PhoenixBridge(...)]``; see docs/backends.md.
+        status_ok: set status OK on ``@trace`` / ``start_span`` spans that end without an
+            exception (default on).
         resource_attributes: extra resource attributes.
         id_generator: a custom id generator (e.g. deterministic ids in tests).
         set_global: also make our provider the global OTel provider.
@@ -161,15 +170,14 @@ def configure(
         "export_delay_ms": config.resolve("export_delay_ms", export_delay_ms),
         "export_timeout_ms": config.resolve("export_timeout_ms", export_timeout_ms),
     }
-    protocol = config.resolve("otlp_protocol", otlp_protocol)
-    if protocol not in PROTOCOLS:
-        raise ConfigurationError(
-            f"otlp_protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}"
-        )
     joined = tracer_provider is not None
     path, url = _store_location(store) if not joined or store is not None else (None, None)
     # Joining an app's provider, we export over OTLP only when asked to in this call.
-    endpoint = otlp_endpoint if joined else config.resolve("otlp_endpoint", otlp_endpoint)
+    otlp = (
+        otlp_settings(otlp_endpoint, otlp_protocol, otlp_headers, settings["export_timeout_ms"])
+        if not joined or otlp_endpoint
+        else None
+    )
     span_exporters: list[SpanExporter] = []
     store_exporter: SpanExporter | None = None
     if path is not None:
@@ -180,16 +188,18 @@ def configure(
     if url is not None:  # remote mode: spans go to the server's OTLP receiver
         token = config.resolve("server_token")
         store_exporter = build_otlp_exporter(
-            url + "/v1/traces",
-            "http/protobuf",
-            {"authorization": f"Bearer {token}"} if token else None,
-            settings["export_timeout_ms"],
+            OTLPSettings(
+                url + "/v1/traces",
+                headers={"authorization": f"Bearer {token}"} if token else {},
+                timeout_s=settings["export_timeout_ms"] / 1000,
+            )
         )
         span_exporters.append(store_exporter)
-    if endpoint:
-        span_exporters.append(
-            build_otlp_exporter(endpoint, protocol, otlp_headers, settings["export_timeout_ms"])
-        )
+    bridge_exporter = _bridge(bridge if joined else config.resolve("bridge", bridge), otlp)
+    if bridge_exporter is not None:
+        span_exporters.append(bridge_exporter)
+    elif otlp is not None:
+        span_exporters.append(build_otlp_exporter(otlp))
     if config.resolve("console", console):
         span_exporters.append(ConsoleSpanExporter())
     span_exporters.extend(exporters)
@@ -229,9 +239,19 @@ def configure(
         tracer=provider.get_tracer("otelfeedback", package_version()),
         capture_content=new.capture_content,
         max_value_length=int(config.resolve("max_value_length", max_value_length)),
+        status_ok=bool(config.resolve("status_ok", status_ok)),
     )
     _replace(new, state)
     return new
+
+
+def _bridge(bridge: str | None, otlp: OTLPSettings | None) -> SpanExporter | None:
+    """The bridge named ``bridge`` for the OTLP endpoint, or None."""
+    if not bridge:
+        return None
+    from otelfeedback.bridges import bridge_for_endpoint
+
+    return bridge_for_endpoint(bridge, otlp)
 
 
 def _replace(new: Configuration | None, state: _state.TracingState | None) -> None:

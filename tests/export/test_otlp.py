@@ -112,7 +112,7 @@ def test_dead_endpoint_keeps_latency_flat_counts_drops_and_raises_nothing(monkey
     assert statistics.median(later) < 0.01
     assert statistics.median(first) < 0.01
     otelfeedback.flush(0.5)
-    stats = config.stats()["OTLPSpanExporter"]
+    stats = config.stats()["OTLPHttpSpanExporter"]
     assert stats["dropped"] > 0
     assert stats["exported"] == 0
 

@@ -75,38 +75,51 @@ def _score_and_label(value: Any) -> tuple[float | None, str | None]:
     return None, json.dumps(value, ensure_ascii=False)[:1000]
 
 
+def annotation(fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenInference / Phoenix annotation of an assessment (its record ``fields``):
+    ``name``, ``score`` (numbers; booleans as 1/0), ``label`` (strings; booleans as
+    ``"true"``/``"false"``; lists and objects as JSON), ``explanation`` (the rationale),
+    ``annotator_kind`` (``HUMAN``, ``LLM``, ``CODE``), ``identifier`` (the assessment id, so an
+    update upserts) and ``metadata`` (a dict, with ``otelfeedback.kind`` and
+    ``otelfeedback.source_id`` added). Keys without a value are left out."""
+    score, label = _score_and_label(fields.get("value"))
+    out: dict[str, Any] = {"name": fields["name"]}
+    if score is not None:
+        out["score"] = score
+    if label is not None:
+        out["label"] = label
+    if fields.get("rationale"):
+        out["explanation"] = fields["rationale"]
+    if fields.get("source_type"):
+        kind = str(fields["source_type"])
+        out["annotator_kind"] = _ANNOTATOR_KIND.get(kind, kind)
+    out["identifier"] = fields["assessment_id"]
+    metadata = dict(fields.get("metadata") or {})
+    metadata["otelfeedback.kind"] = fields.get("kind", "feedback")
+    if fields.get("source_id"):
+        metadata["otelfeedback.source_id"] = fields["source_id"]
+    out["metadata"] = metadata
+    if score is None and label is None and not fields.get("rationale"):
+        # The convention wants one of score/label/explanation; say why there is none.
+        error = fields.get("error") or {}
+        out["explanation"] = str(error.get("error_message") or "no value")
+    return out
+
+
 def annotation_attributes(record: AssessmentRecord) -> dict[str, Any]:
     """The OpenInference annotation for a create/update record (empty for a delete).
 
     Span scope (``annotations.0.annotation.*``) when the record targets a span, trace scope
-    (``trace.annotations.0.annotation.*``) otherwise. ``identifier`` is the assessment id, so
-    an update upserts the same annotation.
+    (``trace.annotations.0.annotation.*``) otherwise; see ``annotation`` for the fields.
     """
     fields = record.fields
     if record.operation == "delete" or "name" not in fields:
         return {}
     prefix = sc.ANNOTATION_SPAN_PREFIX if fields.get("span_id") else sc.ANNOTATION_TRACE_PREFIX
-    score, label = _score_and_label(fields.get("value"))
-    attributes: dict[str, Any] = {prefix + "name": fields["name"]}
-    if score is not None:
-        attributes[prefix + "score"] = score
-    if label is not None:
-        attributes[prefix + "label"] = label
-    if fields.get("rationale"):
-        attributes[prefix + "explanation"] = fields["rationale"]
-    if fields.get("source_type"):
-        kind = str(fields["source_type"])
-        attributes[prefix + "annotator_kind"] = _ANNOTATOR_KIND.get(kind, kind)
-    attributes[prefix + "identifier"] = fields["assessment_id"]
-    metadata = dict(fields.get("metadata") or {})
-    metadata["otelfeedback.kind"] = fields.get("kind", "feedback")
-    if fields.get("source_id"):
-        metadata["otelfeedback.source_id"] = fields["source_id"]
-    attributes[prefix + "metadata"] = json.dumps(metadata, ensure_ascii=False)
-    if score is None and label is None and not fields.get("rationale"):
-        # The convention wants one of score/label/explanation; say why there is none.
-        error = fields.get("error") or {}
-        attributes[prefix + "explanation"] = str(error.get("error_message") or "no value")
+    attributes = {prefix + key: value for key, value in annotation(fields).items()}
+    attributes[prefix + "metadata"] = json.dumps(
+        attributes[prefix + "metadata"], ensure_ascii=False
+    )
     return attributes
 
 

@@ -172,10 +172,18 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             log_internal_error("exporter shutdown failed")
 
     def stats(self) -> dict[str, Any]:
-        """Counters: queued, exported, dropped and failed spans."""
-        return {
+        """Counters: queued, exported, dropped and failed spans, plus whatever the
+        exporter's own ``stats()`` adds (a bridge's assessment writes)."""
+        counters: dict[str, Any] = {
             "queued": len(self._queue),
             "exported": self.exported_spans,
             "dropped": self.dropped_spans,
             "failed": self.failed_spans,
         }
+        own = getattr(self.exporter, "stats", None)
+        if callable(own):
+            try:
+                counters.update(own())
+            except Exception:
+                log_internal_error(f"exporter {type(self.exporter).__name__} stats failed")
+        return counters

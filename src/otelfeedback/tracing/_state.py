@@ -22,6 +22,8 @@ class TracingState:
     tracer: trace_api.Tracer
     capture_content: bool = True
     max_value_length: int = 65536
+    #: Set status OK on our spans that end without an exception.
+    status_ok: bool = True
 
 
 _active: TracingState | None = None

@@ -25,6 +25,7 @@ from otelfeedback.tracing.span import (
     begin,
     finish,
     io_attributes,
+    mark_ok,
     record_error,
     set_io,
     type_attributes,
@@ -82,10 +83,12 @@ class _Recipe:
     def end_ok(
         self, span: trace_api.Span, token: object | None, state: _state.TracingState, value: Any
     ) -> None:
-        """Record the output (unless capture is off) and end the span; never raises."""
+        """Record the output (unless capture is off), set status OK and end the span; never
+        raises."""
         try:
             if self.capture_outputs and state.capture_content:
                 set_io(span, "output", value, state)
+            mark_ok(span, state)
         except Exception:
             log_internal_error("recording outputs failed")
         _safe_finish(span, token)
@@ -322,7 +325,8 @@ def trace(
     functions, methods, classmethods and staticmethods. Inputs are the call's arguments
     bound to the signature (defaults applied, ``self``/``cls`` dropped); outputs are the
     return value, or for generators the list of yielded items (or ``output_reducer(items)``).
-    An exception is recorded on the span and re-raised unchanged.
+    An exception is recorded on the span (status ERROR) and re-raised unchanged; a call that
+    returns gets status OK (unless the ``status_ok`` setting is off).
 
     Example::
 

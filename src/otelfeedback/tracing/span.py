@@ -109,6 +109,19 @@ def finish(span: trace_api.Span, token: object | None) -> None:
     _state._last_trace_id.set(span_context.trace_id)
 
 
+_OK = Status(StatusCode.OK)
+
+
+def mark_ok(span: trace_api.Span, state: _state.TracingState) -> None:
+    """Set status OK on a span that ends without an exception, unless ``status_ok`` is off
+    or the code already set a status (an ERROR recorded without raising stays ERROR)."""
+    if not state.status_ok:
+        return
+    status = getattr(span, "status", None)
+    if status is not None and status.status_code is StatusCode.UNSET:
+        span.set_status(_OK)
+
+
 def record_error(span: trace_api.Span, exc: BaseException) -> None:
     """Record ``exc`` on ``span`` as an exception event and ERROR status."""
     span.record_exception(
@@ -190,7 +203,8 @@ def start_span(
     inputs: Any = None,
     attributes: Mapping[str, Any] | None = None,
 ) -> Iterator[LiveSpan]:
-    """Open a span around a block; an exception escaping the block is recorded and re-raised.
+    """Open a span around a block; an exception escaping the block is recorded (status
+    ERROR) and re-raised, a block that ends normally gets status OK (see ``status_ok``).
 
     Example::
 
@@ -213,5 +227,7 @@ def start_span(
     except BaseException as exc:
         record_error(span, exc)
         raise
+    else:
+        mark_ok(span, state)
     finally:
         finish(span, token)
