@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: quickstart test test-oldest setup setup-dev setup-browser lint bench docs
+.PHONY: quickstart test test-oldest setup setup-dev setup-browser setup-backends lint bench docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,13 @@ setup-browser:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 	@echo "chromium: $$(chromium --version 2>/dev/null)"
 
-test: setup-dev setup-browser lint
+# The bridge tests export to real Arize Phoenix and MLflow servers (tests/bridges/). Each is
+# installed from PyPI into its own venv in a cache outside the repository
+# (~/.cache/otelfeedback/backends, or $OTELFEEDBACK_BACKENDS_DIR), reused when present.
+setup-backends:
+	$(PYTHON) tests/bridges/install_backends.py
+
+test: setup-dev setup-browser setup-backends lint
 	$(BIN)/python -m pytest
 
 bench: setup-dev
@@ -46,7 +52,7 @@ docs: setup-dev
 
 # The oldest Python we support (3.10), when the machine has it: tests only, no lint.
 OLDEST ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) $(wildcard /usr/bin/python3.10 /usr/local/bin/python3.10))
-test-oldest: setup-browser
+test-oldest: setup-browser setup-backends
 	@if [ -z "$(OLDEST)" ]; then echo "python3.10 not found: skipping the oldest-Python run"; else \
 	  $(OLDEST) -m venv .venv-oldest && .venv-oldest/bin/pip install -q -e '.[all,dev]' && \
 	  .venv-oldest/bin/python -m pytest -q -p no:cacheprovider; fi

@@ -104,18 +104,19 @@ class BridgeSpanExporter(SpanExporter):
         result = SpanExportResult.SUCCESS
         if forward and self.otlp is not None:
             result = self.otlp.export(forward)
-        for record, resource in found:
-            self.write(record, resource)
+        self.write(found)
         return result
 
-    def write(self, record: AssessmentRecord, resource: Mapping[str, Any] | None = None) -> None:
-        """Queue the backend writes for one record (in the order records happened)."""
-        try:
-            ops = self.writer.plan(self._log.apply(record), resource or {})
-        except Exception:
-            self._worker.stats.failed += 1
-            log_internal_error(f"the {self.name} bridge could not map an assessment record")
-            return
+    def write(self, records: Sequence[tuple[AssessmentRecord, Mapping[str, Any]]]) -> None:
+        """Queue the backend writes for ``records`` (each with the resource attributes of
+        its span), in the order they happened; one submission, so they can share batches."""
+        ops: list[Op] = []
+        for record, resource in records:
+            try:
+                ops += self.writer.plan(self._log.apply(record), resource)
+            except Exception:
+                self._worker.stats.failed += 1
+                log_internal_error(f"the {self.name} bridge could not map an assessment record")
         self._worker.submit(ops)
 
     def stats(self) -> dict[str, Any]:

@@ -90,7 +90,9 @@ def assessment_body(assessment: Assessment) -> dict[str, Any]:
 
 
 def _update_mask(body: Mapping[str, Any]) -> str:
-    paths = ["assessment_name", "expectation" if "expectation" in body else "feedback", "metadata"]
+    """The PATCH's field mask, in protobuf's JSON form (lowerCamelCase paths: a snake_case
+    path is silently ignored by MLflow)."""
+    paths = ["assessmentName", "expectation" if "expectation" in body else "feedback", "metadata"]
     if "rationale" in body:
         paths.append("rationale")
     return ",".join(paths)

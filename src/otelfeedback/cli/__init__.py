@@ -7,6 +7,7 @@
     otelfeedback assessments log TRACE_ID --name user_feedback --value false
     otelfeedback assessments list TRACE_ID [--json]
     otelfeedback store reindex
+    otelfeedback bridge replay --store DIR --to phoenix|mlflow URL
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from otelfeedback.errors import NotFoundError, OtelFeedbackError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from otelfeedback.cli import assessments, server, store, traces
+    from otelfeedback.cli import assessments, bridge, server, store, traces
 
     parser = argparse.ArgumentParser(
         prog="otelfeedback", description="Look at traces and feedback in an otelfeedback store."
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     assessments.register(groups)
     store.register(groups)
     server.register(groups)  # `server` / `ui` (issue 5)
+    bridge.register(groups)
     return parser
 
 
