@@ -28,12 +28,12 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from otelfeedback._internal.otlp_json.decode import OTLPDecodeError, SpanRecord, iter_spans
+from otelfeedback._internal.otlp_json.segments import list_segments
 from otelfeedback.bridges import BRIDGES, BridgeSpanExporter, MLflowBridge, PhoenixBridge
 from otelfeedback.cli._common import add_json_option, add_store_option, dump, store_path
 from otelfeedback.errors import ConfigurationError
-from otelfeedback.export.file_store import list_segments
 from otelfeedback.export.otlp import parse_headers
-from otelfeedback.store.otlp_decode import DecodedSpan, OTLPDecodeError, iter_spans
 
 logger = logging.getLogger("otelfeedback")
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
@@ -79,14 +79,12 @@ def _bridge(args: argparse.Namespace) -> BridgeSpanExporter:
     return MLflowBridge(url, experiment_id=args.experiment_id, headers=headers)
 
 
-def readable_span(span: DecodedSpan, resource: Resource) -> ReadableSpan:
+def readable_span(span: SpanRecord, resource: Resource) -> ReadableSpan:
     """A stored span as the SDK's ``ReadableSpan``, for exporters."""
     trace_id = int(span.trace_id, 16)
     context = SpanContext(trace_id, int(span.span_id, 16), False, _SAMPLED)
     parent = (
-        SpanContext(trace_id, int(span.parent_span_id, 16), False, _SAMPLED)
-        if span.parent_span_id
-        else None
+        SpanContext(trace_id, int(span.parent_id, 16), False, _SAMPLED) if span.parent_id else None
     )
     code = StatusCode(span.status_code) if span.status_code in (0, 1, 2) else StatusCode.UNSET
     message = span.status_message if code is StatusCode.ERROR else None
@@ -96,19 +94,21 @@ def readable_span(span: DecodedSpan, resource: Resource) -> ReadableSpan:
         parent=parent,
         resource=resource,
         attributes=span.attributes,
-        events=[Event(e.name, e.attributes, e.time_ns) for e in span.events],
+        events=[Event(e.name, e.attributes, e.timestamp_ns) for e in span.events],
         links=[
             Link(
-                SpanContext(int(lk.trace_id, 16), int(lk.span_id, 16), True, _SAMPLED),
-                lk.attributes,
+                SpanContext(int(lk["trace_id"], 16), int(lk["span_id"], 16), True, _SAMPLED),
+                lk.get("attributes") or {},
             )
             for lk in span.links
         ],
         kind=SpanKind(max(0, span.kind - 1)) if 0 < span.kind <= 5 else SpanKind.INTERNAL,
         status=Status(code, message),
-        start_time=span.start_ns,
-        end_time=span.end_ns,
-        instrumentation_scope=InstrumentationScope(span.scope_name, span.scope_version or None),
+        start_time=span.start_time_ns,
+        end_time=span.end_time_ns,
+        instrumentation_scope=InstrumentationScope(
+            span.scope.get("name", ""), span.scope.get("version") or None
+        ),
     )
 
 
@@ -121,7 +121,7 @@ def stored_spans(store: Path, skipped: list[int]) -> Iterator[ReadableSpan]:
                 if not raw.strip():
                     continue
                 try:
-                    decoded = list(iter_spans(json.loads(raw)))
+                    decoded: list[SpanRecord] = list(iter_spans(json.loads(raw)))
                 except (ValueError, OTLPDecodeError, RecursionError) as exc:
                     skipped[0] += 1
                     logger.warning(

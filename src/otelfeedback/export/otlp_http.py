@@ -12,7 +12,6 @@ gzips when asked, uses the TLS files named by ``OTEL_EXPORTER_OTLP_(TRACES_)CERT
 from __future__ import annotations
 
 import gzip
-import json
 import logging
 import os
 import ssl
@@ -24,7 +23,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otelfeedback._internal.http import RETRYABLE_STATUSES, request
-from otelfeedback._internal.otlp_json import encode_spans as encode_json
+from otelfeedback._internal.otlp_json.encode import dumps_line, encode_sdk_spans
 
 logger = logging.getLogger("otelfeedback")
 
@@ -63,8 +62,7 @@ def _protobuf_body(spans: Sequence[ReadableSpan]) -> bytes:
 
 
 def _json_body(spans: Sequence[ReadableSpan]) -> bytes:
-    text = json.dumps(encode_json(spans), ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8")
+    return dumps_line(encode_sdk_spans(spans))
 
 
 _ENCODINGS = {
