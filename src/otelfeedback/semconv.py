@@ -157,6 +157,9 @@ ASSESSMENT_OVERRIDES: Final = "otelfeedback.assessment.overrides"
 """Id of the assessment this one replaces."""
 ASSESSMENT_OPERATION: Final = "otelfeedback.assessment.operation"
 """``create``, ``update`` or ``delete``."""
+ASSESSMENT_TIME_UNIX_NANO: Final = "otelfeedback.assessment.time_unix_nano"
+"""When the record was made (ns since the epoch): the order of the log. A carrier span's own
+timestamps lie inside its target trace instead (docs/assessments.md)."""
 
 # --- OpenInference annotations (spec/annotations.md) -----------------------------------------
 ANNOTATION_SPAN_PREFIX: Final = "annotations.0.annotation."

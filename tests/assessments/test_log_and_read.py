@@ -174,7 +174,16 @@ def test_without_a_store_feedback_still_goes_on_the_wire(tmp_path: Path) -> None
     fb = log_feedback("ab" * 16, "user_feedback", True, span_id="cd" * 8)
     otelfeedback.flush()
     (carrier,) = exporter.get_finished_spans()
-    assert format(carrier.context.trace_id, "032x") == "ab" * 16
+    # Nothing of the trace is known here: the carrier is a trace of its own (it cannot change
+    # the target trace), linked to the target span; the record names the target trace.
+    assert format(carrier.context.trace_id, "032x") != "ab" * 16
+    assert carrier.parent is None
+    [link] = carrier.links
+    assert (format(link.context.trace_id, "032x"), format(link.context.span_id, "016x")) == (
+        "ab" * 16,
+        "cd" * 8,
+    )
+    assert carrier.attributes["otelfeedback.assessment.trace_id"] == "ab" * 16
     assert carrier.attributes["otelfeedback.assessment.id"] == fb.assessment_id
     with pytest.raises(otelfeedback.ConfigurationError, match="needs a store"):
         get_assessment("ab" * 16, fb.assessment_id or "")

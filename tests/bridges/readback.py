@@ -50,6 +50,10 @@ class Phoenix:
         )
         return {span["name"]: span for span in data}
 
+    def traces(self) -> list[dict[str, Any]]:
+        """Every trace row of the project."""
+        return list(self._get("traces", limit=100)["data"])
+
     def trace(self, trace_id: str) -> dict[str, Any]:
         """The trace row (start, end, token totals)."""
         rows = eventually(

@@ -191,3 +191,29 @@ def test_an_exporter_object_with_its_experiment(  # type: ignore[no-untyped-def]
     [native] = info["assessments"]
     assert native["assessment_name"] == "guardrail"
     assert native["feedback"] == {"value": {"passed": True}}
+
+
+def test_plain_otlp_late_feedback_without_a_store_keeps_the_trace_intact(  # type: ignore[no-untyped-def]
+    mlflow, mlflow_experiment, api, fake_openai
+) -> None:
+    # No bridge and no store: the feedback reaches MLflow only as a carrier span. It must not
+    # stretch the trace's duration or become a second root.
+    otelfeedback.configure(
+        store="",
+        otlp_endpoint=mlflow.url,
+        otlp_headers={"x-mlflow-experiment-id": mlflow_experiment},
+    )
+    trace_id = step_1(fake_openai.base_url)
+    assert otelfeedback.flush(60)
+    before = api.trace_info(trace_id)
+    time.sleep(1.5)
+    end_user_feedback(trace_id)
+    assert otelfeedback.flush(60)
+    after = api.trace_info(trace_id)
+    assert seconds(after["execution_duration"]) == seconds(before["execution_duration"])
+    spans = api.spans(trace_id)
+    roots = [name for name, span in spans.items() if not span.get("parent_span_id")]
+    assert roots == ["my_chatbot"]
+    carrier = spans["otelfeedback.assessment"]
+    assert carrier["parent_span_id"] == spans["my_chatbot"]["span_id"]
+    assert carrier["attributes"]["mlflow.spanType"] == "EVALUATOR"

@@ -220,3 +220,27 @@ def test_many_traces_of_feedback_all_arrive(  # type: ignore[no-untyped-def]
     for i, trace_id in enumerate(trace_ids):
         [annotation] = api.trace_annotations(trace_id, _one)
         assert annotation["result"]["score"] == (1.0 if i % 2 == 0 else 0.0)
+
+
+def test_plain_otlp_late_feedback_without_a_store_keeps_the_trace_intact(  # type: ignore[no-untyped-def]
+    phoenix, phoenix_project, api, fake_openai
+) -> None:
+    # No bridge and no store: the feedback reaches Phoenix only as a carrier span. It must
+    # not stretch the trace, add a trace row, or dangle from a span the trace does not have.
+    otelfeedback.configure(
+        store="", otlp_endpoint=phoenix.url, otlp_headers={"x-project-name": phoenix_project}
+    )
+    trace_id = step_1(fake_openai.base_url)
+    assert otelfeedback.flush(60)
+    before = api.trace(trace_id)
+    time.sleep(1.5)
+    end_user_feedback(trace_id)
+    assert otelfeedback.flush(60)
+    spans = api.spans(trace_id, 4)
+    carrier = spans["otelfeedback.assessment"]
+    assert carrier["span_kind"] == "EVALUATOR"
+    assert carrier["parent_id"] == spans["my_chatbot"]["context"]["span_id"]
+    after = api.trace(trace_id)
+    assert (after["start_time"], after["end_time"]) == (before["start_time"], before["end_time"])
+    rows = api.traces()
+    assert [row["trace_id"] for row in rows] == [trace_id]

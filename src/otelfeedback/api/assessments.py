@@ -31,6 +31,12 @@ from otelfeedback.assessments.entities import (
     Feedback,
     assessment_from_dict,
 )
+from otelfeedback.assessments.placement import (
+    Target,
+    ended_target,
+    running_target,
+    span_target,
+)
 from otelfeedback.assessments.wire import AssessmentRecord, Operation
 from otelfeedback.errors import ConfigurationError, InvalidArgumentError, NotFoundError
 from otelfeedback.semconv import AssessmentSourceType
@@ -73,34 +79,64 @@ def _flush() -> None:
         flush_store()
 
 
-def _resolve_target(trace_id: str, span_id: str | None) -> str | None:
-    """The span the record targets: ``span_id`` or the trace's root span. Raises
-    ``NotFoundError`` when a store is configured and does not have it (after a flush)."""
-    if _scope.get() is None:
+def _in_process_target(trace_id: str, span_id: str) -> Target:
+    """A span taken as given (no store to check it in): the carrier may join the trace only
+    if this process traced it (running: any time from now; ended: at the local root's end)."""
+    root = _state.find_local_root(trace_id)
+    if root is not None and _state.get_live_span(root) is not None:
+        return running_target(span_id, time.time_ns())
+    end = _state.local_root_end(trace_id)
+    return ended_target(span_id, end) if end is not None else Target(span_id)
+
+
+def _stored_target(store: TraceStore, trace_id: str, span_id: str | None) -> Target | None:
+    """The target span as the store has it (with its time range), or None."""
+    try:
+        trace = store.get_trace(trace_id)
+    except NotFoundError:
+        return None
+    if span_id is None:
+        span = trace.root_span
+    else:
+        span = next((s for s in trace.spans if s.span_id == span_id), None)
+    if span is None:
+        return None
+    return span_target(span.span_id, span.start_time_ns, span.end_time_ns)
+
+
+def _resolve_target(trace_id: str, span_id: str | None) -> Target | None:
+    """What the record is about: ``span_id`` or the trace's root span, with the time its
+    carrier may occupy (``assessments.placement``); None when nothing of the trace is known.
+    Raises ``NotFoundError`` when a store is configured and does not have the trace (or
+    span), after a flush."""
+    scoped = _scope.get() is not None
+    if not scoped:
         if span_id is not None and _state.get_live_span(span_id) is not None:
-            return span_id
+            return Target(span_id)  # still recording: the record becomes an event on it
         if span_id is None:
-            local_root = _state.find_local_root(trace_id)  # traced here: no lookup
-            if local_root is not None:
-                return local_root
+            root = _state.find_local_root(trace_id)  # traced here: no lookup
+            if root is not None and _state.get_live_span(root) is not None:
+                return Target(root)
+            end = _state.local_root_end(trace_id)
+            if root is not None and end is not None:
+                return ended_target(root, end)
     store = _store()
     if store is None:
-        return span_id
+        if span_id is None:
+            return None
+        return Target(span_id) if scoped else _in_process_target(trace_id, span_id)
     for attempt in range(2):
         if attempt:
             _flush()
-        if span_id is None:
-            root = store.find_root_span_id(trace_id)
-            if root is not None:
-                return root
-        elif store.has_span(trace_id, span_id):
-            return span_id
+        found = _stored_target(store, trace_id, span_id)
+        if found is not None:
+            return found
     if span_id is not None and store.find_root_span_id(trace_id) is not None:
         raise NotFoundError(f"span {span_id!r} not found in trace {trace_id!r}")
     raise NotFoundError(f"trace {trace_id!r} not found in the store at {store.path}")
 
 
-def _emit_record(operation: Operation, fields: dict[str, Any], target: str | None) -> None:
+def _emit_record(operation: Operation, fields: dict[str, Any], target: Target | None) -> None:
     record = AssessmentRecord(operation, fields, time.time_ns())
     scoped = _scope.get()
     if scoped is None:
@@ -207,7 +243,7 @@ def log_expectation(
     return _create(expectation)
 
 
-def _create(assessment: A, target: str | None = _UNSET) -> A:
+def _create(assessment: A, target: Target | None = _UNSET) -> A:
     assert assessment.trace_id is not None
     if target is _UNSET:
         target = _resolve_target(assessment.trace_id, assessment.span_id)
@@ -272,9 +308,7 @@ def override_feedback(
             "assessment_id", f"{assessment_id} is an expectation; only feedback can be overridden"
         )
     new.name, new.span_id, new.overrides = old.name, old.span_id, assessment_id
-    store = _store(required=True)
-    assert store is not None
-    result: Feedback = _create(new, target=old.span_id or store.find_root_span_id(trace_id))
+    result: Feedback = _create(new, target=_resolve_target(trace_id, old.span_id))
     return result
 
 
@@ -331,10 +365,7 @@ def update_assessment(
     data["metadata"] = {**(old.metadata or {}), **extra_metadata}
     data["last_update_time_ms"] = _now_ms()
     updated = assessment_from_dict(data)
-    store = _store(required=True)
-    assert store is not None
-    target = old.span_id or store.find_root_span_id(trace_id)
-    _emit_record("update", _fields(updated), target)
+    _emit_record("update", _fields(updated), _resolve_target(trace_id, old.span_id))
     return updated
 
 
@@ -354,7 +385,7 @@ def delete_assessment(trace_id: str, assessment_id: str) -> None:
             old = _read(trace_id, assessment_id)
         except NotFoundError:
             return
-        target = old.span_id or store.find_root_span_id(trace_id)
+        target = _resolve_target(trace_id, old.span_id)
     fields = {
         "assessment_id": assessment_id,
         "trace_id": trace_id,

@@ -52,6 +52,8 @@ class AssessmentRecord:
 def record_attributes(record: AssessmentRecord) -> dict[str, Any]:
     """Our complete record under ``otelfeedback.assessment.*`` (OTel attribute values)."""
     attributes: dict[str, Any] = {sc.ASSESSMENT_OPERATION: record.operation}
+    if record.time_ns:
+        attributes[sc.ASSESSMENT_TIME_UNIX_NANO] = record.time_ns
     for f in FIELDS:
         if f.name not in record.fields:
             continue
@@ -149,7 +151,9 @@ def is_record(attributes: dict[str, Any]) -> bool:
 
 
 def decode_record(attributes: dict[str, Any], time_ns: int, key: str) -> AssessmentRecord:
-    """Read a record back from decoded attributes.
+    """Read a record back from decoded attributes. Its time is the one the record carries
+    (``otelfeedback.assessment.time_unix_nano``); ``time_ns`` (the carrier's start or the
+    event's time) stands in for records written before it existed.
 
     Raises:
         ValueError: the attributes are not a well-formed record.
@@ -173,4 +177,7 @@ def decode_record(attributes: dict[str, Any], time_ns: int, key: str) -> Assessm
             raise ValueError(f"assessment record without {required}")
     if operation == "create" and not isinstance(fields.get("name"), str):
         raise ValueError("assessment create record without a name")
+    recorded = attributes.get(sc.ASSESSMENT_TIME_UNIX_NANO)
+    if recorded is not None:
+        time_ns = int(recorded)
     return AssessmentRecord(operation, fields, time_ns, key)

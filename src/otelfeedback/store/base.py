@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from otelfeedback.assessments.entities import Expectation, Feedback
+from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.store.entities import Trace
 from otelfeedback.store.paging import PagedList
@@ -59,11 +60,12 @@ class TraceStore(Protocol):
     def append_assessment(
         self,
         record: AssessmentRecord,
-        target_span_id: str | None,
+        target: Target | None,
         *,
         service_name: str = WRITER_SERVICE_NAME,
     ) -> None:
-        """Append one assessment record (its carrier span, ``service_name`` as the writer)
+        """Append one assessment record about ``target`` (its carrier span, placed by
+        ``assessments.placement``; ``service_name`` as the writer)
         to the store itself, durably: readers of the store see it once this returns. This
         is how the server and the CLI write: no tracer, no process configuration."""
         ...

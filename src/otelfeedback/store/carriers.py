@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from otelfeedback._internal.otlp_json.encode import dumps_line, encode_sdk_spans
 from otelfeedback.assessments.emit import carrier_span
+from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
 
 if TYPE_CHECKING:
@@ -21,8 +22,6 @@ def _resource(service_name: str) -> Resource:
     return Resource({"service.name": service_name})
 
 
-def carrier_line(record: AssessmentRecord, target_span_id: str | None, service_name: str) -> bytes:
+def carrier_line(record: AssessmentRecord, target: Target | None, service_name: str) -> bytes:
     """One complete OTLP/JSON line holding ``record``'s carrier span."""
-    return dumps_line(
-        encode_sdk_spans([carrier_span(record, target_span_id, _resource(service_name))])
-    )
+    return dumps_line(encode_sdk_spans([carrier_span(record, target, _resource(service_name))]))

@@ -19,6 +19,7 @@ from typing import Any
 from otelfeedback import config
 from otelfeedback._internal.otlp_json.segments import SegmentWriter
 from otelfeedback.assessments.entities import Expectation, Feedback, assessment_from_dict
+from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.errors import InvalidArgumentError, NotFoundError
 from otelfeedback.semconv import RUN_ID
@@ -107,12 +108,12 @@ class FileStore(RecordMethods):
     def append_assessment(
         self,
         record: AssessmentRecord,
-        target_span_id: str | None,
+        target: Target | None,
         *,
         service_name: str = WRITER_SERVICE_NAME,
     ) -> None:
         """Append ``record``'s carrier span to the segments (see ``TraceStore``)."""
-        self.segment_writer().append(carrier_line(record, target_span_id, service_name))
+        self.segment_writer().append(carrier_line(record, target, service_name))
 
     def __enter__(self) -> FileStore:
         return self

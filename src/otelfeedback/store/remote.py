@@ -29,6 +29,7 @@ from otelfeedback.assessments.entities import (
     Feedback,
     assessment_from_dict,
 )
+from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.errors import (
     ConfigurationError,
@@ -220,15 +221,13 @@ class RemoteStore(RecordMethods):
     def append_assessment(
         self,
         record: AssessmentRecord,
-        target_span_id: str | None,
+        target: Target | None,
         *,
         service_name: str = WRITER_SERVICE_NAME,
     ) -> None:
         """One POST of ``record``'s carrier span (OTLP/JSON) to the server's ``/v1/traces``;
         the server answers once it is in its store (see ``TraceStore``)."""
-        self._call(
-            "POST", "/v1/traces", raw_json=carrier_line(record, target_span_id, service_name)
-        )
+        self._call("POST", "/v1/traces", raw_json=carrier_line(record, target, service_name))
 
     def log_assessment(
         self,

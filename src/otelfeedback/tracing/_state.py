@@ -7,6 +7,7 @@ the function that builds the default configuration on first use. Nothing here ru
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -36,6 +37,8 @@ _live_spans: dict[int, trace_api.Span] = {}
 #: The local root span (outermost span of ours) of recent traces: trace id -> span id.
 _local_roots: OrderedDict[int, int] = OrderedDict()
 _MAX_LOCAL_ROOTS = 4096
+#: When the local root of a recent trace ended (ns): trace id -> end time.
+_root_ends: dict[int, int] = {}
 
 #: As an int: formatting to hex happens on read, not on every span end.
 _last_trace_id: ContextVar[int | None] = ContextVar("otelfeedback_last_trace_id", default=None)
@@ -93,9 +96,30 @@ def note_local_root(trace_id: int, span_id: int) -> None:
     roots.setdefault(trace_id, span_id)
     if len(roots) > _MAX_LOCAL_ROOTS:
         try:
-            roots.popitem(last=False)
+            evicted, _ = roots.popitem(last=False)
+            _root_ends.pop(evicted, None)
         except KeyError:
             pass
+
+
+def span_ending(trace_id: int, span_id: int) -> int:
+    """Book the end of a span of ours and return its end time (now, in ns; pass it to
+    ``span.end``): it leaves the live registry, and the end of a trace's local root is
+    remembered (``local_root_end``) so later feedback can stay inside the trace."""
+    _live_spans.pop(span_id, None)
+    now = time.time_ns()
+    if _local_roots.get(trace_id) == span_id:
+        _root_ends[trace_id] = now
+    return now
+
+
+def local_root_end(trace_id: str) -> int | None:
+    """When the local root of ``trace_id`` ended in this process (ns), or ``None`` (still
+    running, or not traced here recently)."""
+    try:
+        return _root_ends.get(int(trace_id, 16))
+    except ValueError:
+        return None
 
 
 def find_local_root(trace_id: str) -> str | None:

@@ -104,8 +104,7 @@ def finish(span: trace_api.Span, token: object | None) -> None:
     if token is not None:
         otel_context.detach(token)  # type: ignore[arg-type]
     span_context = span.get_span_context()
-    _state._live_spans.pop(span_context.span_id, None)
-    span.end()
+    span.end(end_time=_state.span_ending(span_context.trace_id, span_context.span_id))
     _state._last_trace_id.set(span_context.trace_id)
 
 

@@ -195,8 +195,7 @@ class Call:
         try:
             if attrs:
                 self.span.set_attributes(attrs)
-            _state._live_spans.pop(self.span_id, None)
-            self.span.end()
+            self.span.end(end_time=_state.span_ending(self.trace_id, self.span_id))
             _state._last_trace_id.set(self.trace_id)
         except Exception:
             log_internal_error("ending an OpenAI span")
