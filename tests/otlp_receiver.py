@@ -52,8 +52,11 @@ class Receiver:
         self.requests = 0
         self._lock = threading.Lock()
         self.fail_with: int | None = None
+        #: fail only this many requests (with ``fail_with`` and ``Retry-After: 0``), then accept
+        self.fail_times: int | None = None
         #: seconds to wait before answering (for timeout tests)
         self.delay = 0.0
+        self.rejected = 0
 
     def add(
         self,
@@ -120,8 +123,17 @@ class _Handler(BaseHTTPRequestHandler):
             request.ParseFromString(body)
         if self.receiver.delay:
             time.sleep(self.receiver.delay)
-        if self.receiver.fail_with:
-            self.send_error(self.receiver.fail_with)
+        receiver = self.receiver
+        if receiver.fail_with and (receiver.fail_times is None or receiver.fail_times > 0):
+            if receiver.fail_times is not None:
+                receiver.fail_times -= 1
+                receiver.rejected += 1
+                self.send_response(receiver.fail_with)
+                self.send_header("Retry-After", "0")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_error(receiver.fail_with)
             return
         self.receiver.add(request, {k.lower(): v for k, v in self.headers.items()}, self.path)
         payload = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()

@@ -267,3 +267,23 @@ def test_timeout_variable_is_milliseconds(otlp_http, monkeypatch, tmp_path) -> N
     assert time.monotonic() - started < 2.5
     assert config.stats()["OTLPHttpSpanExporter"]["failed"] == 1
     assert _store_span_names(tmp_path) == ["chatbot"]
+
+
+def test_retryable_answers_are_retried_as_the_server_asks(otlp_http, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    otlp_http.fail_with, otlp_http.fail_times = 503, 2  # busy twice, "Retry-After: 0"
+    config = otelfeedback.configure(store=str(tmp_path), otlp_endpoint=otlp_http.endpoint)
+    chatbot("busy backend")
+    assert otelfeedback.flush(10)
+    [span] = otlp_http.wait_for(1)
+    assert span.name == "chatbot" and otlp_http.rejected == 2
+    assert config.stats()["OTLPHttpSpanExporter"]["exported"] == 1
+
+
+def test_a_rejected_batch_is_not_retried(otlp_http, tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    otlp_http.fail_with, otlp_http.fail_times = 400, 5
+    config = otelfeedback.configure(store=str(tmp_path), otlp_endpoint=otlp_http.endpoint)
+    chatbot("bad request")
+    otelfeedback.flush(10)
+    assert otlp_http.rejected == 1
+    assert config.stats()["OTLPHttpSpanExporter"]["failed"] == 1
+    assert "OTLP export to" in caplog.text and "HTTP 400" in caplog.text

@@ -142,7 +142,8 @@ class OTLPHttpSpanExporter(SpanExporter):
                 problem = f"HTTP {response.status} {response.text(200)!r}"
                 if response.status not in RETRYABLE_STATUSES:
                     return self._failed(problem)
-                wait = _retry_after(response.headers.get("retry-after")) or delay
+                asked = _retry_after(response.headers.get("retry-after"))
+                wait = delay if asked is None else asked
             if time.monotonic() + wait >= deadline or self._stop.wait(wait):
                 return self._failed(problem)
             delay = min(delay * 2, 32.0)
