@@ -91,5 +91,6 @@ def _alone(record: AssessmentRecord) -> Assessment:
 
 
 def _stub(record: AssessmentRecord, assessment_id: str) -> Assessment:
-    """What we know of an assessment the log never saw: its id and trace."""
-    return {"assessment_id": assessment_id, "trace_id": record.trace_id, "span_id": None}
+    """What we know of an assessment the log never saw: its id and trace (not whether it
+    was on a span: no ``span_id`` key)."""
+    return {"assessment_id": assessment_id, "trace_id": record.trace_id}
