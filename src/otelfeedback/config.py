@@ -143,6 +143,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "loopback ones, e.g. the name a reverse proxy forwards; any other `Host` gets 421.",
         env_only=True,
     ),
+    _setting(
+        "server_url",
+        "http://127.0.0.1:5050",
+        "Where reviewers reach `otelfeedback server`: the base of the review links a file "
+        "store's labeling sessions give (in remote mode the store's URL is used).",
+        env_only=True,
+    ),
     _setting("console", False, "Also print a line per finished span to stderr.", "bool"),
     _setting(
         "export_queue_size",

@@ -111,8 +111,10 @@ class TraceStore(Protocol):
         parent: str | None = None,
         as_of: int | None = None,
         include_deleted: bool = False,
+        changed_after: int | None = None,
     ) -> list[Record]:
-        """The latest version of every record of a kind (and parent) as of a sequence."""
+        """The latest version of every record of a kind (and parent) as of a sequence; with
+        ``changed_after``, only those whose latest version came after that sequence."""
         ...
 
     def record_history(self, kind: str, record_id: str) -> list[Record]:

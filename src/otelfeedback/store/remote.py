@@ -316,6 +316,7 @@ class RemoteStore(RecordMethods):
         parent: str | None = None,
         as_of: int | None = None,
         include_deleted: bool = False,
+        changed_after: int | None = None,
     ) -> list[Record]:
         """Every page of ``GET /api/records/{kind}``, all as of the first page's sequence."""
         path = f"/api/records/{records.check_kind(kind)}"
@@ -331,6 +332,7 @@ class RemoteStore(RecordMethods):
                     "parent": parent,
                     "as_of": as_of,
                     "include_deleted": "true" if include_deleted else None,
+                    "changed_after": changed_after,
                     "limit": _RECORD_PAGE,
                     "page_token": token,
                 },
