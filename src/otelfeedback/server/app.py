@@ -24,6 +24,7 @@ from otelfeedback.server import (
     openapi,
     pages,
     rendering,
+    review,
 )
 from otelfeedback.server.context import ServerContext
 from otelfeedback.server.errors import EXCEPTION_HANDLERS
@@ -81,6 +82,8 @@ def create_app(
         token=token,
         loopback_only=(token is None) if loopback_only is None else loopback_only,
         public_hosts=_public_hosts(public_hosts, token),
+        # The review app checks its own signed links; static files are public.
+        public_prefixes=("/review/", "/static/"),
     )
     receiver = OTLPReceiver(store.segment_writer().append, max_body_bytes)
     context = ServerContext(
@@ -97,6 +100,7 @@ def create_app(
         *api_records.routes,
         *openapi.routes,
         *pages.routes,
+        *review.routes,
         Route("/static/{version}/{name}", rendering.static, methods=["GET"]),
     ]
     app = Starlette(
