@@ -21,6 +21,8 @@ from otelfeedback.server import (
     api_assessments,
     api_records,
     api_traces,
+    labeling_pages,
+    labeling_schema_pages,
     openapi,
     pages,
     rendering,
@@ -92,6 +94,7 @@ def create_app(
         receiver=receiver,
         policy=policy,
         version=package_version(),
+        selection_providers=[labeling_pages.selection_action],
     )
     routes = [
         Route(OTLP_PATH, receiver.handle, methods=["POST"]),
@@ -100,6 +103,8 @@ def create_app(
         *api_records.routes,
         *openapi.routes,
         *pages.routes,
+        *labeling_pages.routes,
+        *labeling_schema_pages.routes,
         *review.routes,
         Route("/static/{version}/{name}", rendering.static, methods=["GET"]),
     ]

@@ -63,7 +63,8 @@ class Opened:
         return self.url(f"/items/{quote(trace_id)}")
 
 
-def _boards(ctx: ServerContext) -> BoardCache:
+def boards(ctx: ServerContext) -> BoardCache:
+    """The app's boards of labeling sessions (the review app and the Labeling section)."""
     cache = ctx.extra.get("labeling_boards")
     if cache is None:
         cache = ctx.extra["labeling_boards"] = BoardCache()
@@ -85,7 +86,7 @@ def open_link(ctx: ServerContext, token: str) -> Opened:
     if claims.reviewer and session.assigned_users and claims.reviewer not in session.assigned_users:
         raise links.LinkError("revoked", "You are no longer assigned to this labeling session.")
     schemas = session.schemas(ctx.store)
-    board = _boards(ctx).get(ctx.store, session.labeling_session_id)
+    board = boards(ctx).get(ctx.store, session.labeling_session_id)
     return Opened(token, claims, session, schemas, board)
 
 
