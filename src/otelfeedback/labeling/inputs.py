@@ -210,6 +210,11 @@ INPUT_TYPES: dict[str, type[Input]] = {
     for cls in (InputCategorical, InputCategoricalList, InputText, InputTextList, InputNumeric)
 }
 
+#: Input type -> the fields it takes (besides ``type``).
+INPUT_FIELDS: dict[str, tuple[str, ...]] = {
+    kind: tuple(f.name for f in fields(cls)) for kind, cls in INPUT_TYPES.items()
+}
+
 
 def input_from_dict(data: Any, argument: str = "input") -> Input:
     """An input from its JSON form ``{"type": "categorical", "options": [...]}``.
@@ -241,6 +246,7 @@ def is_input(value: Any) -> bool:
 
 
 __all__ = [
+    "INPUT_FIELDS",
     "INPUT_TYPES",
     "Input",
     "InputCategorical",

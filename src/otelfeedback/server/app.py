@@ -19,6 +19,7 @@ from otelfeedback._internal.meta import package_version
 from otelfeedback.errors import ConfigurationError
 from otelfeedback.server import (
     api_assessments,
+    api_labeling,
     api_records,
     api_traces,
     labeling_pages,
@@ -101,6 +102,7 @@ def create_app(
         *api_traces.routes,
         *api_assessments.routes,
         *api_records.routes,
+        *api_labeling.routes,
         *openapi.routes,
         *pages.routes,
         *labeling_pages.routes,

@@ -7,15 +7,7 @@ import math
 from typing import Any
 
 from otelfeedback.errors import InvalidArgumentError
-from otelfeedback.labeling.inputs import Input, input_from_dict
-
-INPUT_FIELDS = {
-    "categorical": ("options",),
-    "categorical_list": ("options",),
-    "text": ("max_length",),
-    "text_list": ("max_length_each", "max_count"),
-    "numeric": ("min_value", "max_value"),
-}
+from otelfeedback.labeling.inputs import INPUT_FIELDS, Input, input_from_dict
 
 
 def last(form: dict[str, list[str]], name: str, default: str = "") -> str:
