@@ -99,8 +99,9 @@ def add(store: TraceStore, session: LabelingSession, ids: list[str]) -> int:
     _check_exist(store, ids)
     sid = session.labeling_session_id
     for attempt in range(5):
+        # by trace id, from the record id (a deletion's data is empty)
         heads = {
-            r.data.get("trace_id"): r
+            r.id.rsplit(".", 1)[-1]: r
             for r in store.list_records(ITEM_KIND, parent=sid, include_deleted=True)
         }
         position = 1 + max(
