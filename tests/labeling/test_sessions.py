@@ -31,7 +31,7 @@ def session(name: str = "review", **kwargs: Any) -> Any:
 def test_add_traces_takes_traces_frames_and_ids_and_is_idempotent(seeded: Seeded) -> None:
     s = session()
     extra = more_traces(3)
-    s.add_traces(otelfeedback.search_traces(max_results=1))  # newest first: extra[2]
+    s.add_traces(otelfeedback.search_traces(f"trace.trace_id = '{extra[2]}'"))  # a list
     s.add_traces(
         otelfeedback.search_traces(
             filter_string=f"trace.trace_id = '{extra[0]}'", return_type="pandas"
