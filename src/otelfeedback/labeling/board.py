@@ -79,6 +79,7 @@ class Board:
         self.order: list[str] = []
         self.rank: dict[str, int] = {}
         self._seen = {ITEM_KIND: -1, REVIEW_KIND: -1}
+        self._counts: dict[str, tuple[int, int]] | None = None
         self.lock = threading.RLock()
 
     def refresh(self, store: TraceStore) -> Board:
@@ -87,7 +88,9 @@ class Board:
             if self._changes(store, ITEM_KIND):
                 self.order = sorted(self.items, key=lambda t: (self.items[t].position, t))
                 self.rank = {trace_id: i for i, trace_id in enumerate(self.order)}
-            self._changes(store, REVIEW_KIND)
+                self._counts = None
+            if self._changes(store, REVIEW_KIND):
+                self._counts = None
         return self
 
     def _changes(self, store: TraceStore, kind: str) -> bool:
@@ -139,22 +142,25 @@ class Board:
                 return trace_id
         return None
 
+    def _all_counts(self) -> dict[str, tuple[int, int]]:
+        """Per reviewer, items done and skipped (of the current items); kept until a change."""
+        if self._counts is None:
+            counts: dict[str, list[int]] = {}
+            for trace_id, by_reviewer in self.reviews.items():
+                if trace_id not in self.items:
+                    continue
+                for name, review in by_reviewer.items():
+                    pair = counts.setdefault(name, [0, 0])
+                    pair[0 if review.state == DONE else 1] += 1
+            self._counts = {name: (pair[0], pair[1]) for name, pair in counts.items()}
+        return self._counts
+
     def counts_for(self, reviewer: str) -> tuple[int, int]:
         """Items ``reviewer`` has done and skipped (of the current items)."""
-        done = skipped = 0
-        for trace_id, by_reviewer in self.reviews.items():
-            review = by_reviewer.get(reviewer)
-            if review is None or trace_id not in self.items:
-                continue
-            if review.state == DONE:
-                done += 1
-            else:
-                skipped += 1
-        return done, skipped
+        return self._all_counts().get(reviewer, (0, 0))
 
     def reviewers(self) -> list[str]:
-        names = {r for t, by in self.reviews.items() if t in self.items for r in by}
-        return sorted(names)
+        return sorted(self._all_counts())
 
 
 class BoardCache:

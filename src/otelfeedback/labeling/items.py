@@ -1,8 +1,8 @@
 """Adding traces to a session and taking them out (``labeling_item`` records).
 
 Adding is idempotent: a trace already in the session keeps its place. New items get the
-next positions, in the order given. Every trace must exist in the store (checked in batches
-with one search each) before anything is written.
+next positions, in the order given. Every trace must exist in the store
+(``TraceStore.existing_trace_ids``) before anything is written.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from otelfeedback.store.records import RecordWrite
 if TYPE_CHECKING:
     from otelfeedback.labeling.sessions import LabelingSession
 
-#: Trace ids per existence check (one search each; small enough for a URL in remote mode).
-CHECK_BATCH = 200
 #: Items per appended batch (one line of the records store).
 WRITE_BATCH = 5000
 
@@ -68,22 +66,14 @@ def trace_ids(traces: Any) -> list[str]:
 
 
 def _check_exist(store: TraceStore, ids: list[str]) -> None:
-    for start in range(0, len(ids), CHECK_BATCH):
-        part = ids[start : start + CHECK_BATCH]
-        quoted = ", ".join(f"'{trace_id}'" for trace_id in part)
-        found = {
-            t.info.trace_id
-            for t in store.search_traces(
-                f"trace.trace_id IN ({quoted})", max_results=None, include_spans=False
-            )
-        }
-        missing = [trace_id for trace_id in part if trace_id not in found]
-        if missing:
-            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-            raise NotFoundError(
-                f"trace(s) {', '.join(missing[:3])}{more} not found in the store at "
-                f"{store.path}; nothing was added"
-            )
+    found = store.existing_trace_ids(ids)
+    missing = [trace_id for trace_id in ids if trace_id not in found]
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise NotFoundError(
+            f"trace(s) {', '.join(missing[:3])}{more} not found in the store at "
+            f"{store.path}; nothing was added"
+        )
 
 
 def _live_session(store: TraceStore, session: LabelingSession) -> None:

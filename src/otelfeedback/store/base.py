@@ -51,6 +51,10 @@ class TraceStore(Protocol):
 
     def has_span(self, trace_id: str, span_id: str) -> bool: ...
 
+    def existing_trace_ids(self, trace_ids: Sequence[str]) -> set[str]:
+        """Which of these (well-formed) trace ids the store has, without loading traces."""
+        ...
+
     def assessment_names(self) -> list[tuple[str, str]]:
         """Every ``(kind, name)`` of a valid assessment in the store (the traces table's
         columns), without loading traces."""

@@ -272,6 +272,23 @@ class FileStore(RecordMethods):
             )
         return row is not None
 
+    def existing_trace_ids(self, trace_ids: Sequence[str]) -> set[str]:
+        """Which of these trace ids are in the index (one query per 500)."""
+        found: set[str] = set()
+        ids = list(trace_ids)
+        with self._lock:
+            conn = self._read()
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                marks = ", ".join("?" * len(part))
+                found.update(
+                    row[0]
+                    for row in conn.execute(
+                        f"SELECT trace_id FROM traces WHERE trace_id IN ({marks})", part
+                    )
+                )
+        return found
+
     # -- records ----------------------------------------------------------------------------
     def append_records(
         self, writes: Sequence[RecordWrite], *, author: str | None = None

@@ -217,6 +217,19 @@ class RemoteStore(RecordMethods):
         return True
 
     # -- writes -----------------------------------------------------------------------------
+    def existing_trace_ids(self, trace_ids: Sequence[str]) -> set[str]:
+        """Which of these trace ids the server has: one search per 200 ids (a filter that
+        fits in a URL), without spans."""
+        found: set[str] = set()
+        ids = list(trace_ids)
+        for start in range(0, len(ids), 200):
+            quoted = ", ".join(f"'{trace_id}'" for trace_id in ids[start : start + 200])
+            page = self.search_traces(
+                f"trace.trace_id IN ({quoted})", None, None, None, None, False
+            )
+            found.update(t.info.trace_id for t in page)
+        return found
+
     def append_assessment(
         self,
         record: AssessmentRecord,
