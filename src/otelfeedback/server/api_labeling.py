@@ -3,7 +3,7 @@ review links and labels over REST (documented in the OpenAPI document).
 
 Every route runs the SDK's own function on the server's store (``using_store``), so checks
 and errors are the SDK's: 400 naming the argument, 404 for an unknown schema, session or
-item, 409 when a record changed under a write.
+item, 409 when a record changed under a write (rendered by ``server.errors``).
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from otelfeedback.labeling.sessions import (
     list_labeling_sessions,
     load_session,
 )
-from otelfeedback.server._http import json_response, query_int
-from otelfeedback.server.api_records import failure, read_json
+from otelfeedback.server._http import json_body, json_response, query_int
 from otelfeedback.server.context import ServerContext, get_context
 from otelfeedback.server.labeling_pages import base_url, scoped
 from otelfeedback.server.review import boards
@@ -59,11 +58,8 @@ def route(handler: Handler, *, body: bool = False, status: int = 200) -> Callabl
 
     async def endpoint(request: Request) -> Response:
         ctx = get_context(request)
-        try:
-            data = await read_json(request) if body else {}
-            result = await scoped(ctx, handler, ctx, request, data)
-        except Exception as exc:
-            return failure(exc)
+        data = await json_body(request) if body else {}
+        result = await scoped(ctx, handler, ctx, request, data)
         return json_response(result, status)
 
     return endpoint

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.labeling import agreement, items, links, progress
 from otelfeedback.labeling._store import using_store
 from otelfeedback.labeling.schemas import list_label_schemas
@@ -25,7 +26,7 @@ from otelfeedback.labeling.sessions import (
     load_session,
 )
 from otelfeedback.server import labeling_forms, review_form, selection
-from otelfeedback.server._http import HTTPError, http_error, json_response, query_int
+from otelfeedback.server._http import json_response, query_int
 from otelfeedback.server.context import ServerContext, get_context
 from otelfeedback.server.forms import check_csrf
 from otelfeedback.server.rendering import render
@@ -51,11 +52,9 @@ async def scoped(ctx: ServerContext, fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(call)
 
 
-def error_page(request: Request, exc: Exception) -> Response:
-    error = http_error(exc)
-    if _wants_json(request):
-        return json_response(error.to_dict(), error.status)
-    return render(request, "error.html", {"error": error}, error.status)
+def form_message(exc: InvalidArgumentError) -> str:
+    """An argument error as the form shows it (the argument named, as the SDK says it)."""
+    return str(exc)
 
 
 def session_url(session: LabelingSession, **query: Any) -> str:
@@ -85,10 +84,7 @@ def _sessions_model(ctx: ServerContext) -> dict[str, Any]:
 
 async def sessions_page(request: Request, form: Any = None, error: str | None = None) -> Response:
     ctx = get_context(request)
-    try:
-        model = await scoped(ctx, _sessions_model, ctx)
-    except Exception as exc:
-        return error_page(request, exc)
+    model = await scoped(ctx, _sessions_model, ctx)
     if _wants_json(request):
         return json_response(
             {
@@ -102,16 +98,12 @@ async def sessions_page(request: Request, form: Any = None, error: str | None = 
 
 async def create_session(request: Request) -> Response:
     ctx = get_context(request)
-    form = await review_form.read(request)
+    form = await read_checked(request)
     try:
-        check_csrf(request, {k: v[-1] for k, v in form.items()})
         arguments = labeling_forms.session_arguments(form)
         session = await scoped(ctx, lambda: create_labeling_session(**arguments))
-    except Exception as exc:
-        error = http_error(exc)
-        if error.status != 400:
-            return error_page(request, error)
-        return await sessions_page(request, form, error.message)
+    except InvalidArgumentError as exc:  # the page again, with the message and the form
+        return await sessions_page(request, form, form_message(exc))
     return RedirectResponse(session_url(session), 303)
 
 
@@ -173,10 +165,7 @@ def _session_json(model: dict[str, Any]) -> dict[str, Any]:
 async def session_page(request: Request, **extra: Any) -> Response:
     ctx = get_context(request)
     key = request.path_params["session"]
-    try:
-        model = await scoped(ctx, _session_model, ctx, request, key)
-    except Exception as exc:
-        return error_page(request, exc)
+    model = await scoped(ctx, _session_model, ctx, request, key)
     if _wants_json(request):
         return json_response(_session_json(model))
     model.update(new_link=None, link_error=None, added=request.query_params.get("added"))
@@ -186,21 +175,18 @@ async def session_page(request: Request, **extra: Any) -> Response:
 
 async def make_link(request: Request) -> Response:
     ctx = get_context(request)
+    form = await read_checked(request)
+    session = await scoped(ctx, load_session, ctx.store, request.path_params["session"])
+    reviewer = labeling_forms.last(form, "reviewer")
     try:
-        form = await read_checked(request)
-        session = await scoped(ctx, load_session, ctx.store, request.path_params["session"])
         days = labeling_forms.last(form, "days", "14").strip() or "14"
-        if not days.isdigit():
-            raise HTTPError(400, "INVALID_ARGUMENT", "Valid for: a number of days", "days")
-        reviewer = labeling_forms.last(form, "reviewer")
+        if not (days.isascii() and days.isdigit()) or len(days) > 3:
+            raise InvalidArgumentError("days", "Valid for: a number of days")
         url = await scoped(
             ctx, _reviewer_link, ctx, session, reviewer, int(days), base_url(request)
         )
-    except Exception as exc:
-        error = http_error(exc)
-        if error.status != 400:
-            return error_page(request, error)
-        return await session_page(request, link_error=error.message)
+    except InvalidArgumentError as exc:  # the page again, with the message
+        return await session_page(request, link_error=form_message(exc))
     return await session_page(request, new_link=(reviewer, url))
 
 
@@ -216,23 +202,17 @@ def _reviewer_link(
 
 async def remove_items(request: Request) -> Response:
     ctx = get_context(request)
-    try:
-        form = await read_checked(request)
-        session = await scoped(ctx, load_session, ctx.store, request.path_params["session"])
-        ids = selection.selected_trace_ids(ctx, {"trace_id": form.get("trace_id", [])})
-        await scoped(ctx, items.remove, ctx.store, session, ids)
-    except Exception as exc:
-        return error_page(request, exc)
+    form = await read_checked(request)
+    session = await scoped(ctx, load_session, ctx.store, request.path_params["session"])
+    ids = selection.selected_trace_ids(ctx, {"trace_id": form.get("trace_id", [])})
+    await scoped(ctx, items.remove, ctx.store, session, items.trace_ids(ids))
     return RedirectResponse(session_url(session), 303)
 
 
 async def delete_session(request: Request) -> Response:
     ctx = get_context(request)
-    try:
-        await read_checked(request)
-        await scoped(ctx, delete_labeling_session, request.path_params["session"])
-    except Exception as exc:
-        return error_page(request, exc)
+    await read_checked(request)
+    await scoped(ctx, delete_labeling_session, request.path_params["session"])
     return RedirectResponse("/labeling/sessions", 303)
 
 
@@ -255,13 +235,10 @@ def selection_action(ctx: ServerContext) -> selection.SelectionAction:
 
 async def add_traces(request: Request) -> Response:
     ctx = get_context(request)
-    try:
-        form = await read_checked(request)
-        session = await scoped(ctx, load_session, ctx.store, labeling_forms.last(form, "session"))
-        ids = await run_in_threadpool(selection.selected_trace_ids, ctx, form)
-        added = await scoped(ctx, items.add, ctx.store, session, ids)
-    except Exception as exc:
-        return error_page(request, exc)
+    form = await read_checked(request)
+    session = await scoped(ctx, load_session, ctx.store, labeling_forms.last(form, "session"))
+    ids = await run_in_threadpool(selection.selected_trace_ids, ctx, form)
+    added = await scoped(ctx, items.add, ctx.store, session, items.trace_ids(ids))
     return RedirectResponse(session_url(session, added=added), 303)
 
 

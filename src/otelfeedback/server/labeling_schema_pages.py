@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.labeling.inputs import INPUT_TYPES
 from otelfeedback.labeling.schemas import (
     LabelSchema,
@@ -19,9 +20,9 @@ from otelfeedback.labeling.schemas import (
     list_label_schemas,
 )
 from otelfeedback.server import labeling_forms
-from otelfeedback.server._http import http_error, json_response
+from otelfeedback.server._http import json_response
 from otelfeedback.server.context import get_context
-from otelfeedback.server.labeling_pages import error_page, read_checked, scoped
+from otelfeedback.server.labeling_pages import form_message, read_checked, scoped
 from otelfeedback.server.rendering import render
 
 INPUT_LABELS = {
@@ -69,10 +70,7 @@ async def schemas_page(
     request: Request, form: dict[str, list[str]] | None = None, error: str | None = None
 ) -> Response:
     ctx = get_context(request)
-    try:
-        model = await scoped(ctx, _model, form, error)
-    except Exception as exc:
-        return error_page(request, exc)
+    model = await scoped(ctx, _model, form, error)
     if request.query_params.get("format") == "json":
         return json_response({"label_schemas": [s.to_dict() for s in model["schemas"]]})
     return render(request, "labeling/schemas.html", model, 400 if error else 200)
@@ -81,11 +79,8 @@ async def schemas_page(
 async def schema_page(request: Request) -> Response:
     ctx = get_context(request)
     name = request.path_params["name"]
-    try:
-        schema = await scoped(ctx, get_label_schema, name)
-        model = await scoped(ctx, lambda: _model(schema_form(schema), None, editing=schema))
-    except Exception as exc:
-        return error_page(request, exc)
+    schema = await scoped(ctx, get_label_schema, name)
+    model = await scoped(ctx, lambda: _model(schema_form(schema), None, editing=schema))
     if request.query_params.get("format") == "json":
         return json_response(schema.to_dict())
     return render(request, "labeling/schemas.html", model)
@@ -93,26 +88,19 @@ async def schema_page(request: Request) -> Response:
 
 async def save_schema(request: Request) -> Response:
     ctx = get_context(request)
-    form: dict[str, list[str]] = {}
+    form = await read_checked(request)
     try:
-        form = await read_checked(request)
         arguments = labeling_forms.schema_arguments(form)
         await scoped(ctx, lambda: create_label_schema(**arguments))
-    except Exception as exc:
-        error = http_error(exc)
-        if error.status != 400:
-            return error_page(request, error)
-        return await schemas_page(request, form, error.message)
+    except InvalidArgumentError as exc:  # the page again, with the message and the form
+        return await schemas_page(request, form, form_message(exc))
     return RedirectResponse("/labeling/schemas", 303)
 
 
 async def delete_schema(request: Request) -> Response:
     ctx = get_context(request)
-    try:
-        await read_checked(request)
-        await scoped(ctx, delete_label_schema, request.path_params["name"])
-    except Exception as exc:
-        return error_page(request, exc)
+    await read_checked(request)
+    await scoped(ctx, delete_label_schema, request.path_params["name"])
     return RedirectResponse("/labeling/schemas", 303)
 
 

@@ -94,28 +94,20 @@ def _wants_json(request: Request) -> bool:
     return request.query_params.get("format") == "json"
 
 
-def _refused(request: Request, status: int, title: str, message: str) -> Response:
-    if _wants_json(request):
-        code = {403: "LINK_REFUSED", 404: "NOT_FOUND"}.get(status, "INVALID_ARGUMENT")
-        return json_response({"error": {"code": code, "message": message}}, status)
-    return render(request, "review/error.html", {"title": title, "message": message}, status)
+def link_refused(exc: links.LinkError) -> HTTPError:
+    """A link that does not open, as the 403 the error handlers render (in the review app's
+    own layout: ``errors.error_response``)."""
+    error = HTTPError(403, "LINK_REFUSED", exc.message)
+    error.details = {"reason": exc.reason}
+    return error
 
 
-def _link_refused(request: Request, exc: links.LinkError) -> Response:
-    titles = {
-        "expired": "This link has expired",
-        "revoked": "This link no longer works",
-        "invalid": "This link does not work",
-    }
-    return _refused(request, 403, titles.get(exc.reason, titles["invalid"]), exc.message)
-
-
-async def _opened(request: Request) -> Opened | Response:
+async def _opened(request: Request) -> Opened:
     ctx = get_context(request)
     try:
         return await run_in_threadpool(open_link, ctx, request.path_params["token"])
     except links.LinkError as exc:
-        return _link_refused(request, exc)
+        raise link_refused(exc) from None
 
 
 def _next_url(opened: Opened, after: str | None = None) -> str:
@@ -127,8 +119,6 @@ def _next_url(opened: Opened, after: str | None = None) -> str:
 # -- the entry and the reviewer's name ----------------------------------------------------
 async def home(request: Request) -> Response:
     opened = await _opened(request)
-    if not isinstance(opened, Opened):
-        return opened
     if opened.reviewer:
         return RedirectResponse(_next_url(opened), 303)
     model = {"opened": opened, "form": {}, "form_error": None}
@@ -145,19 +135,16 @@ async def home(request: Request) -> Response:
 
 async def start(request: Request) -> Response:
     opened = await _opened(request)
-    if not isinstance(opened, Opened):
-        return opened
     form = await forms.read_form(request)
+    forms.check_csrf(request, form)
+    if opened.reviewer:
+        raise HTTPError(400, "INVALID_ARGUMENT", "This link already names its reviewer.")
     try:
-        forms.check_csrf(request, form)
-        if opened.reviewer:
-            raise HTTPError(400, "INVALID_ARGUMENT", "This link already names its reviewer.")
         reviewer = check_reviewer(opened.session, form.get("reviewer", ""), "reviewer")
-    except (HTTPError, InvalidArgumentError) as exc:
-        status = exc.status if isinstance(exc, HTTPError) else 400
-        message = exc.message if isinstance(exc, HTTPError) else str(exc).split(": ", 1)[-1]
+    except InvalidArgumentError as exc:  # the form again, with the message
+        message = str(exc).removeprefix(f"{exc.argument}: ")
         model = {"opened": opened, "form": form, "form_error": message}
-        return render(request, "review/start.html", model, status)
+        return render(request, "review/start.html", model, 400)
     store = get_context(request).store
     token = await run_in_threadpool(
         links.sign, store, opened.session.labeling_session_id, reviewer, opened.claims.expires_s
@@ -233,16 +220,11 @@ def _session_dict(opened: Opened) -> dict[str, Any]:
 
 async def item(request: Request) -> Response:
     opened = await _opened(request)
-    if not isinstance(opened, Opened):
-        return opened
     if not opened.reviewer:
         return RedirectResponse(opened.url(), 303)
     ctx = get_context(request)
     trace_id = request.path_params["trace_id"]
-    try:
-        model = await run_in_threadpool(_item_model, ctx, opened, trace_id)
-    except NotFoundError as exc:
-        return _refused(request, 404, "Not in this session", str(exc).strip("'\""))
+    model = await run_in_threadpool(_item_model, ctx, opened, trace_id)
     if _wants_json(request):
         return json_response(_item_json(model))
     return render(request, "review/item.html", model)
@@ -269,33 +251,26 @@ def _save(
 
 async def submit(request: Request) -> Response:
     opened = await _opened(request)
-    if not isinstance(opened, Opened):
-        return opened
     if not opened.reviewer:
         return RedirectResponse(opened.url(), 303)
     ctx = get_context(request)
     trace_id = request.path_params["trace_id"]
     form = await review_form.read(request)
+    forms.check_csrf(request, {k: v[-1] for k, v in form.items()})
     action = form.get("action", ["submit"])[-1]
-    values: dict[str, Any] = {}
+    if action not in ("submit", "skip"):
+        raise InvalidArgumentError("action", "expected submit or skip")
+    labels, comments, values, errors = review_form.parse(opened.schemas, form)
     try:
-        forms.check_csrf(request, {k: v[-1] for k, v in form.items()})
-        if action not in ("submit", "skip"):
-            raise InvalidArgumentError("action", "expected submit or skip")
-        labels, comments, values, errors = review_form.parse(opened.schemas, form)
         if errors:
             raise review_form.FormErrors(errors)
         await run_in_threadpool(_save, ctx, opened, trace_id, action, labels, comments)
-    except review_form.FormErrors as exc:
+    except review_form.FormErrors as exc:  # the item again, with the messages
         return await _form_failed(request, ctx, opened, trace_id, values, exc.errors, None)
     except InvalidArgumentError as exc:
         errors = review_form.errors_of(opened.schemas, exc)
-        general = None if errors else str(exc).split(": ", 1)[-1]
+        general = None if errors else str(exc).removeprefix(f"{exc.argument}: ")
         return await _form_failed(request, ctx, opened, trace_id, values, errors, general)
-    except NotFoundError as exc:
-        return _refused(request, 404, "Not in this session", str(exc).strip("'\""))
-    except HTTPError as exc:
-        return _refused(request, exc.status, "This form has expired", exc.message)
     return RedirectResponse(_next_url(opened, trace_id), 303)
 
 
@@ -308,14 +283,9 @@ async def _form_failed(
     errors: dict[str, str],
     general: str | None,
 ) -> Response:
-    try:
-        model = await run_in_threadpool(
-            lambda: _item_model(
-                ctx, opened, trace_id, values=values, errors=errors, form_error=general
-            )
-        )
-    except NotFoundError as exc:
-        return _refused(request, 404, "Not in this session", str(exc).strip("'\""))
+    model = await run_in_threadpool(
+        lambda: _item_model(ctx, opened, trace_id, values=values, errors=errors, form_error=general)
+    )
     if _wants_json(request):
         message = general or "; ".join(errors.values())
         return json_response({"error": {"code": "INVALID_ARGUMENT", "message": message}}, 400)
@@ -325,8 +295,6 @@ async def _form_failed(
 # -- done --------------------------------------------------------------------------------------
 async def done(request: Request) -> Response:
     opened = await _opened(request)
-    if not isinstance(opened, Opened):
-        return opened
     if not opened.reviewer:
         return RedirectResponse(opened.url(), 303)
     board = opened.board
