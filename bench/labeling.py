@@ -74,12 +74,26 @@ def bench_add(store: FileStore, ids: list[str]) -> tuple[str, float]:
         ]
     )
     baseline = time.perf_counter() - started
+    searches, unfiltered = [], []
+    for _ in range(20):
+        began = time.perf_counter()
+        found = store.search_traces("labeling_session.name = 'bench'", 100, None, None, None, False)
+        searches.append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        store.search_traces(None, 100, None, None, None, False)
+        unfiltered.append((time.perf_counter() - began) * 1000)
+    assert len(found) == min(100, len(ids))
     flag = "ok" if added <= 5 else "SLOW"
     print(f"  add_traces({len(ids):,} traces)          {added:6.2f} s   [{flag}; target <= 5 s]")
     print(f"  add_traces again (all present)      {again:6.2f} s")
     print(
         f"  baseline: append_records({len(ids):,})   {baseline:6.2f} s   "
         f"(add_traces / baseline = {added / baseline:.1f}x)"
+    )
+    p50, p95 = server_bench.percentiles(searches)
+    print(
+        f"  search_traces(labeling_session.name = ...), first 100: p50 {p50:.1f} ms, "
+        f"p95 {p95:.1f} ms (no filter: p95 {server_bench.percentiles(unfiltered)[1]:.1f} ms)"
     )
     return session.labeling_session_id, added
 

@@ -307,6 +307,7 @@ async def done(request: Request) -> Response:
         ]
         remaining = board.next_for(opened.reviewer, opened.session.reviewers_per_item)
         total = len(board.order)
+        first = board.order[0] if board.order else None
     model = {
         "opened": opened,
         "session": opened.session,
@@ -314,7 +315,7 @@ async def done(request: Request) -> Response:
         "skipped": skipped,
         "skipped_items": skipped_items,
         "remaining_url": opened.item_url(remaining) if remaining else None,
-        "first_url": opened.item_url(board.order[0]) if board.order else None,
+        "first_url": opened.item_url(first) if first else None,
         "total": total,
     }
     if _wants_json(request):
