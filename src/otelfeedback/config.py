@@ -159,6 +159,13 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "Off leaves it unset (for libraries that must not decide their callers' status).",
         "bool",
     ),
+    _setting(
+        "server_url",
+        "http://127.0.0.1:5050",
+        "Where reviewers reach `otelfeedback server`: the base of the review links a file "
+        "store's labeling sessions give (in remote mode the store's URL is used).",
+        env_only=True,
+    ),
     _setting("console", False, "Also print a line per finished span to stderr.", "bool"),
     _setting(
         "export_queue_size",

@@ -184,6 +184,15 @@ ASSESSMENT_CARRIER_SPAN_NAME: Final = "otelfeedback.assessment"
 RUN_ID: Final = "otelfeedback.run_id"
 """Trace metadata / assessment metadata key tying a trace to a run (labeling session,
 evaluation run); ``search_traces(run_id=...)`` matches it."""
+LABELING_SESSION_ID: Final = "otelfeedback.labeling.session_id"
+"""Assessment metadata of an expert's label: the labeling session it was given in."""
+LABELING_SESSION_NAME: Final = "otelfeedback.labeling.session"
+"""Assessment metadata of an expert's label: the session's name when it was given."""
+LABELING_SCHEMA: Final = "otelfeedback.labeling.schema"
+"""Assessment metadata of an expert's label: the label schema it answers."""
+LABELING_COMMENT: Final = "otelfeedback.labeling.comment"
+"""Assessment metadata of an expectation label: the reviewer's comment (feedback labels
+carry it as their rationale)."""
 
 # --- model calls (OpenAI instrumentation) -------------------------------------------------
 # OTel GenAI request/response keys beyond the core ones above.

@@ -44,3 +44,40 @@ def test_quickstart_example_runs_offline(tmp_path: Path) -> None:
     assert "CHAT_MODEL chat gpt-4o-mini" in result.stdout
     assert "RETRIEVER  retrieve_context" in result.stdout
     assert list((tmp_path / "otelfeedback-data" / "traces").glob("segment-*.jsonl"))
+
+
+def test_quickstart_step_5_prints_a_review_link_and_can_fill_in_an_expert(
+    tmp_path: Path,
+) -> None:
+    from otelfeedback.server import create_app
+    from otelfeedback.store import FileStore
+    from tests.server.live import LiveServer, get
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    script = str(ROOT / "examples" / "quickstart" / "main.py")
+    for _ in range(2):  # a second run starts a fresh session
+        result = subprocess.run(
+            [sys.executable, script, "--expert-labels"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    assert "Trace sent for review!" in result.stdout
+    link = re.search(
+        r"Share this link with reviewers: (http://127.0.0.1:5050(/review/\S+))", result.stdout
+    )
+    assert link is not None
+    assert "expectation expected_response = 'OpenTelemetry is a vendor-neutral" in result.stdout
+    assert "feedback response_accuracy = 'Partially Accurate'" in result.stdout
+    store = tmp_path / "otelfeedback-data"
+    sessions = FileStore(store).list_records("labeling_session")
+    assert [s.data["name"] for s in sessions] == ["quickstart_review"]
+    server = LiveServer(create_app(store))
+    try:
+        assert get(server.url + link.group(2)).status == 200  # the review app's start page
+    finally:
+        server.close()

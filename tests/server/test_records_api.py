@@ -70,6 +70,19 @@ def test_listing_pages_through_a_snapshot(records_server: LiveServer) -> None:
     assert remote.list_records("item")[-1].id == "z-last"
 
 
+def test_changed_after_over_http_matches_the_file_store(
+    records_server: LiveServer, tmp_path: Path
+) -> None:
+    remote = RemoteStore(records_server.url)
+    mark = remote.append_record("item", "a", {"n": 1}, parent="p").sequence
+    later = remote.append_record("item", "b", {"n": 1}, parent="p")
+    local = FileStore(tmp_path / "store")
+    assert remote.list_records("item", parent="p", changed_after=mark) == [later]
+    assert local.list_records("item", parent="p", changed_after=mark) == [later]
+    reply = get(records_server.url + "/api/records/item?changed_after=soon")
+    assert reply.status == 400 and reply.json()["error"]["argument"] == "changed_after"
+
+
 def test_conflicts_come_back_typed(records_server: LiveServer) -> None:
     remote = RemoteStore(records_server.url)
     remote.append_record("dataset", "d-1", {})

@@ -159,3 +159,11 @@ def test_remote_mode_overrides_updates_and_deletes_like_the_local_store(
     assert otelfeedback.get_assessment(trace_id, first.assessment_id).valid is True
     with pytest.raises(NotFoundError):
         otelfeedback.log_feedback("f" * 32, "x", True)
+
+
+def test_existing_trace_ids_match_the_local_store(server: LiveServer, seeded: Seeded) -> None:
+    remote, local = RemoteStore(server.url), FileStore(seeded.store)
+    asked = [seeded.trace_id, "ab" * 16, seeded.script_trace_id] + [f"{n:032x}" for n in range(450)]
+    expected = {seeded.trace_id, seeded.script_trace_id}
+    assert local.existing_trace_ids(asked) == remote.existing_trace_ids(asked) == expected
+    assert local.existing_trace_ids([]) == remote.existing_trace_ids([]) == set()

@@ -258,3 +258,14 @@ def test_long_runs_compile_to_shallow_sql() -> None:
     sql, params = compile_filter(tree, PostgresDialect())
     assert len(params) == MAX_CONDITIONS
     assert sql.count("(") <= 1 + MAX_CONDITIONS // 64 + 1
+
+
+def test_labeling_session_fields_compile_for_both_dialects() -> None:
+    tree = parse_filter("labeling_session.name = 'quickstart_review'")
+    sql, params = compile_filter(tree, PostgresDialect())
+    assert "?" not in sql and "(s.data::jsonb ->> 'name') = %s" in sql
+    assert params == ["labeling_item", "labeling_session", "quickstart_review"]
+    sql, params = compile_filter(
+        parse_filter("labeling_session.id IN ('a', 'b')"), PostgresDialect()
+    )
+    assert "s.id IN (%s, %s)" in sql and params[-2:] == ["a", "b"]

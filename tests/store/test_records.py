@@ -108,6 +108,24 @@ def test_listing_as_of_a_sequence_is_a_snapshot(store: FileStore) -> None:
     assert store.list_records("item", as_of=0) == []
 
 
+def test_changed_after_lists_only_what_came_after_a_sequence(store: FileStore) -> None:
+    first = store.append_record("item", "a", {"n": 1}, parent="p")
+    store.append_record("item", "b", {"n": 1}, parent="p")
+    store.append_record("item", "elsewhere", {"n": 1}, parent="q")
+    mark = store.list_records_page("item")[1]
+    assert store.list_records("item", parent="p", changed_after=mark) == []
+    updated = store.append_record("item", "a", {"n": 2}, parent="p")
+    gone = store.delete_record("item", "b")
+    assert store.list_records("item", parent="p", changed_after=mark) == [updated]
+    assert store.list_records("item", parent="p", changed_after=mark, include_deleted=True) == [
+        updated,
+        gone,
+    ]
+    assert store.list_records("item", parent="p", changed_after=first.sequence - 1) == [updated]
+    with pytest.raises(InvalidArgumentError, match="changed_after"):
+        store.list_records("item", changed_after=-1)
+
+
 def test_a_record_keeps_its_parent_while_it_lives(store: FileStore) -> None:
     store.append_record("item", "a", {}, parent="p")
     with pytest.raises(InvalidArgumentError, match="belongs to 'p'") as info:

@@ -13,6 +13,7 @@ from otelfeedback.assessments import validation as v
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.store.entities import Trace
 from otelfeedback.store.paging import PagedList
+from otelfeedback.store.query import parse_filter
 
 
 # -- reads --------------------------------------------------------------------------------
@@ -39,6 +40,7 @@ def search_traces(
     page_token: str | None = None,
     return_type: Literal["list"] = "list",
     include_spans: bool = True,
+    labeling_session: Any = None,
 ) -> PagedList[Trace]: ...
 
 
@@ -52,6 +54,7 @@ def search_traces(
     *,
     return_type: Literal["pandas"],
     include_spans: bool = True,
+    labeling_session: Any = None,
 ) -> Any: ...
 
 
@@ -63,6 +66,7 @@ def search_traces(
     page_token: str | None = None,
     return_type: Literal["list", "pandas"] = "list",
     include_spans: bool = True,
+    labeling_session: Any = None,
 ) -> PagedList[Trace] | Any:
     """Search the active store's traces; newest first unless ``order_by`` says otherwise.
 
@@ -79,6 +83,8 @@ def search_traces(
         return_type: ``"list"`` (a ``PagedList`` of ``Trace``: a list with ``.token``) or
             ``"pandas"`` (a DataFrame, one row per trace).
         include_spans: load the spans too (False: info and assessments only).
+        labeling_session: only the traces of this labeling session (a ``LabelingSession``,
+            or its name or id); the same as the filter ``labeling_session.name = '...'``.
 
     Raises:
         FilterSyntaxError: the filter does not parse (the message points at the token).
@@ -94,6 +100,8 @@ def search_traces(
         from otelfeedback.store.frames import require_pandas
 
         require_pandas()
+    if labeling_session is not None:
+        filter_string = _with_session(filter_string, labeling_session)
     page = read_store().search_traces(
         filter_string, max_results, order_by, page_token, run_id, include_spans
     )
@@ -102,3 +110,28 @@ def search_traces(
 
         return traces_to_frame(page)
     return page
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _with_session(filter_string: str | None, labeling_session: Any) -> str:
+    """``filter_string`` AND membership of the session (checked on its own first, so a
+    syntax error points into the caller's filter)."""
+    if filter_string is not None and not isinstance(filter_string, str):
+        raise InvalidArgumentError("filter_string", "expected a string or None")
+    session_id = getattr(labeling_session, "labeling_session_id", None)
+    if isinstance(session_id, str):
+        clause = f"labeling_session.id = {_quote(session_id)}"
+    elif isinstance(labeling_session, str) and labeling_session:
+        quoted = _quote(labeling_session)
+        clause = f"(labeling_session.id = {quoted} OR labeling_session.name = {quoted})"
+    else:
+        raise InvalidArgumentError(
+            "labeling_session",
+            f"expected a LabelingSession or its name or id, got {labeling_session!r:.80}",
+        )
+    if filter_string is None or parse_filter(filter_string) is None:
+        return clause
+    return f"({filter_string}) AND {clause}"

@@ -6,6 +6,7 @@
     otelfeedback traces get TRACE_ID_OR_PREFIX [--json]
     otelfeedback assessments log TRACE_ID --name user_feedback --value false
     otelfeedback assessments list TRACE_ID [--json]
+    otelfeedback labeling sessions links quickstart_review --reviewer expert@example.com
     otelfeedback store reindex
     otelfeedback bridge replay --store DIR --to phoenix|mlflow URL
 """
@@ -21,7 +22,7 @@ from otelfeedback.errors import NotFoundError, OtelFeedbackError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from otelfeedback.cli import assessments, bridge, server, store, traces
+    from otelfeedback.cli import assessments, bridge, labeling, server, store, traces
 
     parser = argparse.ArgumentParser(
         prog="otelfeedback", description="Look at traces and feedback in an otelfeedback store."
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     traces.register(groups)
     assessments.register(groups)
+    labeling.register(groups)
     store.register(groups)
     server.register(groups)  # `server` / `ui` (issue 5)
     bridge.register(groups)

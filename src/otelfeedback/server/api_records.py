@@ -5,8 +5,9 @@
   ``expected_version`` does not hold (the body says which record and both versions); 404 for
   a deletion of a missing record; 400 for bad input; 413 above the batch limit
   (``max_body_bytes``, applied by ``server.limits``).
-- ``GET /api/records/{kind}?parent=&as_of=&include_deleted=&limit=&page_token=`` lists the
-  latest versions by id, one page at a time, all pages as of the first page's sequence.
+- ``GET /api/records/{kind}?parent=&as_of=&include_deleted=&changed_after=&limit=&page_token=``
+  lists the latest versions by id, one page at a time, all pages as of the first page's
+  sequence (``changed_after``: only records written after that sequence).
 - ``GET /api/records/{kind}/{id}?version=`` one version; ``.../history`` every version.
 
 Handlers raise; ``server.errors`` turns what they raise into the error response (a
@@ -92,12 +93,12 @@ def _read_token(token: str) -> tuple[str, int]:
     return after, as_of
 
 
-def _query_sequence(request: Request) -> int | None:
-    raw = request.query_params.get("as_of")
+def _query_sequence(request: Request, name: str = "as_of") -> int | None:
+    raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise InvalidArgumentError("as_of", f"expected a sequence number, got {raw!r:.40}")
+        raise InvalidArgumentError(name, f"expected a sequence number, got {raw!r:.40}")
     return int(raw)
 
 
@@ -118,6 +119,7 @@ def _listing(request: Request) -> dict[str, Any]:
         include_deleted=query_bool(request, "include_deleted", False),
         after=after,
         limit=limit,
+        changed_after=_query_sequence(request, "changed_after"),
     )
     token = _page_token(found[-1].id, as_of) if len(found) == limit else None
     return {"records": [r.to_dict() for r in found], "as_of": as_of, "next_page_token": token}

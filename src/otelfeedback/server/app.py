@@ -19,11 +19,15 @@ from otelfeedback._internal.meta import package_version
 from otelfeedback.errors import ConfigurationError
 from otelfeedback.server import (
     api_assessments,
+    api_labeling,
     api_records,
     api_traces,
+    labeling_pages,
+    labeling_schema_pages,
     openapi,
     pages,
     rendering,
+    review,
 )
 from otelfeedback.server.context import ServerContext
 from otelfeedback.server.errors import EXCEPTION_HANDLERS
@@ -81,6 +85,8 @@ def create_app(
         token=token,
         loopback_only=(token is None) if loopback_only is None else loopback_only,
         public_hosts=_public_hosts(public_hosts, token),
+        # The review app checks its own signed links; static files are public.
+        public_prefixes=("/review/", "/static/"),
     )
     receiver = OTLPReceiver(store.segment_writer().append, max_body_bytes)
     context = ServerContext(
@@ -89,14 +95,19 @@ def create_app(
         receiver=receiver,
         policy=policy,
         version=package_version(),
+        selection_providers=[labeling_pages.selection_action],
     )
     routes = [
         Route(OTLP_PATH, receiver.handle, methods=["POST"]),
         *api_traces.routes,
         *api_assessments.routes,
         *api_records.routes,
+        *api_labeling.routes,
         *openapi.routes,
         *pages.routes,
+        *labeling_pages.routes,
+        *labeling_schema_pages.routes,
+        *review.routes,
         Route("/static/{version}/{name}", rendering.static, methods=["GET"]),
     ]
     app = Starlette(

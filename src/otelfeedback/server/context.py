@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -22,6 +23,8 @@ class ServerContext:
     version: str
     static_version: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Contributors of actions on selected traces (``server/selection.py``).
+    selection_providers: list[Callable[[ServerContext], Any]] = field(default_factory=list)
 
 
 def get_context(request: Request) -> ServerContext:

@@ -92,7 +92,9 @@ def error_response(request: Request, error: HTTPError, headers: Any = None) -> R
     if wants_json(request):
         response = json_response(error.to_dict(), error.status)
     else:
-        response = render(request, "error.html", {"error": error}, error.status)
+        # the review app's pages have their own layout, with no way into the rest of the UI
+        page = "review/error.html" if request.url.path.startswith("/review/") else "error.html"
+        response = render(request, page, {"error": error}, error.status)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

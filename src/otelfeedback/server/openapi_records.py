@@ -62,6 +62,11 @@ PATHS: dict[str, Any] = {
                 _q("parent", {"type": "string"}, "only records of this parent"),
                 _q("as_of", {"type": "integer", "minimum": 0}, "as of this store sequence"),
                 _q("include_deleted", {"type": "boolean"}, "also deleted records (tombstones)"),
+                _q(
+                    "changed_after",
+                    {"type": "integer", "minimum": 0},
+                    "only records whose latest version came after this sequence",
+                ),
                 _q("limit", {"type": "integer", "maximum": 5000}, "page size (default 1000)"),
                 _q("page_token", {"type": "string"}, "next_page_token of the last page"),
             ],

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from otelfeedback.assessments import validation as v
 from otelfeedback.errors import FilterSyntaxError, InvalidArgumentError, OtelFeedbackError
-from otelfeedback.server import forms, present
+from otelfeedback.server import forms, present, selection
 from otelfeedback.server._http import HTTPError, json_response, query_int
 from otelfeedback.server.api_traces import load_trace
 from otelfeedback.server.context import ServerContext, get_context
@@ -84,6 +84,7 @@ def _traces_model(ctx: ServerContext, request: Request) -> dict[str, Any]:
         "page_number": page_number,
         "base_query": base,
         "store_path": str(ctx.store.path),
+        "selection_actions": selection.actions(ctx),
     }
 
 
@@ -124,6 +125,7 @@ def trace_model(
         "names": sorted(set(names["feedback"]) | set(names["expectation"])),
         "form": extra.get("form") or {},
         "form_error": extra.get("form_error"),
+        "selection_actions": selection.actions(ctx),
         **{k: v for k, v in extra.items() if k not in ("form", "form_error")},
     }
 

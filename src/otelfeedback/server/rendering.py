@@ -26,6 +26,7 @@ from otelfeedback.server.security import CSRF_COOKIE, new_csrf_token
 STATIC_FILES = {
     "app.css": "text/css",
     "app.js": "text/javascript",
+    "review.js": "text/javascript",
     "favicon.svg": "image/svg+xml",
 }
 

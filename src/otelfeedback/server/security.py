@@ -11,7 +11,8 @@ One ASGI middleware in front of every route:
   names, any Host is (the token guards the server then).
 - **Token.** With a token (required to bind a non-loopback address) every request must carry
   it: ``Authorization: Bearer TOKEN`` (API clients, OTLP exporters), or the cookie the UI sets
-  after one visit to ``/?token=TOKEN``.
+  after one visit to ``/?token=TOKEN``. The policy's ``public_prefixes`` are exempt: the
+  review app (``/review/``, which checks its own signed links) and the static files.
 - **Cross-site requests.** Unsafe methods (POST, PUT, PATCH, DELETE) coming from another site
   (``Sec-Fetch-Site: cross-site``/``same-site`` or an ``Origin`` that is not this server) are
   refused. HTML forms also carry a CSRF token (``csrf_token`` + cookie, checked by the form
@@ -108,6 +109,8 @@ class SecurityPolicy:
     token: str | None = None
     loopback_only: bool = True
     public_hosts: frozenset[str] = frozenset()
+    #: Paths that need no token (they authorise requests themselves, or are public).
+    public_prefixes: tuple[str, ...] = ()
 
     def host_allowed(self, host_header: str) -> bool:
         """Whether a request with this ``Host`` header may be answered."""
@@ -193,7 +196,8 @@ class SecurityMiddleware:
                 f"this server only answers requests for a loopback address, not {host!r}; "
                 "start it with --token (and --public-host NAME) to serve other names"
             )
-        if self.policy.token and not self._has_token(headers, scope):
+        public = str(scope.get("path", "")).startswith(self.policy.public_prefixes)
+        if self.policy.token and not public and not self._has_token(headers, scope):
             return 401, "missing or wrong token: send 'Authorization: Bearer TOKEN'"
         if scope["method"] in UNSAFE_METHODS:
             site = headers.get("sec-fetch-site")

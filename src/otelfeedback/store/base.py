@@ -52,6 +52,10 @@ class TraceStore(Protocol):
 
     def has_span(self, trace_id: str, span_id: str) -> bool: ...
 
+    def existing_trace_ids(self, trace_ids: Sequence[str]) -> set[str]:
+        """Which of these (well-formed) trace ids the store has, without loading traces."""
+        ...
+
     def assessment_names(self) -> list[tuple[str, str]]:
         """Every ``(kind, name)`` of a valid assessment in the store (the traces table's
         columns), without loading traces."""
@@ -113,8 +117,10 @@ class TraceStore(Protocol):
         parent: str | None = None,
         as_of: int | None = None,
         include_deleted: bool = False,
+        changed_after: int | None = None,
     ) -> list[Record]:
-        """The latest version of every record of a kind (and parent) as of a sequence."""
+        """The latest version of every record of a kind (and parent) as of a sequence; with
+        ``changed_after``, only those whose latest version came after that sequence."""
         ...
 
     def record_history(self, kind: str, record_id: str) -> list[Record]:

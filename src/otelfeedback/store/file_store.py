@@ -273,6 +273,23 @@ class FileStore(RecordMethods):
             )
         return row is not None
 
+    def existing_trace_ids(self, trace_ids: Sequence[str]) -> set[str]:
+        """Which of these trace ids are in the index (one query per 500)."""
+        found: set[str] = set()
+        ids = list(trace_ids)
+        with self._lock:
+            conn = self._read()
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                marks = ", ".join("?" * len(part))
+                found.update(
+                    row[0]
+                    for row in conn.execute(
+                        f"SELECT trace_id FROM traces WHERE trace_id IN ({marks})", part
+                    )
+                )
+        return found
+
     # -- records ----------------------------------------------------------------------------
     def append_records(
         self, writes: Sequence[RecordWrite], *, author: str | None = None
@@ -339,11 +356,18 @@ class FileStore(RecordMethods):
         parent: str | None = None,
         as_of: int | None = None,
         include_deleted: bool = False,
+        changed_after: int | None = None,
     ) -> list[Record]:
         """The latest version of every record of ``kind`` (with this ``parent``), by id;
-        with ``as_of``, as they were when the store's sequence was ``as_of``."""
+        with ``as_of``, as they were when the store's sequence was ``as_of``; with
+        ``changed_after``, only those written after that sequence (a cache catches up with
+        it: pass ``include_deleted=True`` to see deletions too)."""
         return self.list_records_page(
-            kind, parent=parent, as_of=as_of, include_deleted=include_deleted
+            kind,
+            parent=parent,
+            as_of=as_of,
+            include_deleted=include_deleted,
+            changed_after=changed_after,
         )[0]
 
     def list_records_page(
@@ -355,6 +379,7 @@ class FileStore(RecordMethods):
         include_deleted: bool = False,
         after: str | None = None,
         limit: int | None = None,
+        changed_after: int | None = None,
     ) -> tuple[list[Record], int]:
         """One page of ``list_records``: ids after ``after``, at most ``limit``; with the
         sequence it reflects (``as_of``, or the newest), to ask for the next page with."""
@@ -364,12 +389,15 @@ class FileStore(RecordMethods):
         if after is not None:
             records.check_id(after, "after")
         _check_sequence(as_of)
+        _check_sequence(changed_after, "changed_after")
         with self._lock:
             conn = self._connect()
             record_index.update(conn, self.records_dir)
             if as_of is None:
                 as_of = record_index.max_sequence(conn)
-            found = record_index.listing(conn, kind, parent, as_of, include_deleted, after, limit)
+            found = record_index.listing(
+                conn, kind, parent, as_of, include_deleted, after, limit, changed_after
+            )
         return found, as_of
 
     def record_history(self, kind: str, record_id: str) -> list[Record]:
@@ -472,8 +500,8 @@ def _check_version(version: Any) -> None:
         raise InvalidArgumentError("version", f"expected a positive int or None, got {version!r}")
 
 
-def _check_sequence(as_of: Any) -> None:
+def _check_sequence(as_of: Any, argument: str = "as_of") -> None:
     if as_of is not None and (
         isinstance(as_of, bool) or not isinstance(as_of, int) or not 0 <= as_of < 2**63
     ):
-        raise InvalidArgumentError("as_of", f"expected a sequence number >= 0, got {as_of!r}")
+        raise InvalidArgumentError(argument, f"expected a sequence number >= 0, got {as_of!r}")

@@ -241,9 +241,11 @@ def listing(
     include_deleted: bool,
     after: str | None = None,
     limit: int | None = None,
+    changed_after: int | None = None,
 ) -> list[Record]:
     """The latest version (with a sequence up to ``as_of``) of every record of a kind (and
-    parent), by id (only ids after ``after``; at most ``limit``)."""
+    parent), by id (only ids after ``after``; at most ``limit``; only records whose latest
+    version has a sequence above ``changed_after``)."""
     where: list[str] = ["kind = ?"]
     params: list[object] = [kind]
     if parent is not None:
@@ -255,6 +257,11 @@ def listing(
     if after is not None:
         where.append("id > ?")
         params.append(after)
+    if changed_after is not None:
+        # The latest version is above it exactly when some version is: the maximum over
+        # the versions above it is the record's latest.
+        where.append("seq > ?")
+        params.append(changed_after)
     latest = f"SELECT MAX(seq) AS s FROM records WHERE {' AND '.join(where)} GROUP BY id"
     alive = "" if include_deleted else "WHERE r.deleted = 0"
     columns = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))

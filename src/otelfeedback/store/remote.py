@@ -218,6 +218,19 @@ class RemoteStore(RecordMethods):
         return True
 
     # -- writes -----------------------------------------------------------------------------
+    def existing_trace_ids(self, trace_ids: Sequence[str]) -> set[str]:
+        """Which of these trace ids the server has: one search per 200 ids (a filter that
+        fits in a URL), without spans."""
+        found: set[str] = set()
+        ids = list(trace_ids)
+        for start in range(0, len(ids), 200):
+            quoted = ", ".join(f"'{trace_id}'" for trace_id in ids[start : start + 200])
+            page = self.search_traces(
+                f"trace.trace_id IN ({quoted})", None, None, None, None, False
+            )
+            found.update(t.info.trace_id for t in page)
+        return found
+
     def append_assessment(
         self,
         record: AssessmentRecord,
@@ -315,6 +328,7 @@ class RemoteStore(RecordMethods):
         parent: str | None = None,
         as_of: int | None = None,
         include_deleted: bool = False,
+        changed_after: int | None = None,
     ) -> list[Record]:
         """Every page of ``GET /api/records/{kind}``, all as of the first page's sequence."""
         path = f"/api/records/{records.check_kind(kind)}"
@@ -330,6 +344,7 @@ class RemoteStore(RecordMethods):
                     "parent": parent,
                     "as_of": as_of,
                     "include_deleted": "true" if include_deleted else None,
+                    "changed_after": changed_after,
                     "limit": _RECORD_PAGE,
                     "page_token": token,
                 },

@@ -90,6 +90,43 @@
     });
   });
 
+  // The traces table's selection: a count, "select all on this page", and "all matching".
+  var selection = document.getElementById("trace-selection");
+  if (selection && !selection.classList.contains("single")) {
+    var rows = document.querySelectorAll(".js-select-row");
+    var pageBox = document.querySelector(".js-select-page");
+    var matching = selection.querySelector(".js-select-matching");
+    var count = selection.querySelector(".js-selection-count");
+    var update = function () {
+      var checked = Array.prototype.filter.call(rows, function (r) { return r.checked; }).length;
+      if (matching && matching.checked) count.textContent = "All traces matching selected";
+      else count.textContent = checked ? checked + " selected" : "Select traces with the boxes";
+      if (pageBox) pageBox.checked = checked > 0 && checked === rows.length;
+    };
+    if (pageBox) {
+      pageBox.hidden = false;
+      pageBox.addEventListener("change", function () {
+        rows.forEach(function (r) { r.checked = pageBox.checked; });
+        update();
+      });
+    }
+    rows.forEach(function (r) { r.addEventListener("change", update); });
+    if (matching) matching.addEventListener("change", update);
+    update();
+  }
+
+  // Label schema form: show the fields of the chosen answer type.
+  document.querySelectorAll(".js-schema-form").forEach(function (form) {
+    var select = form.querySelector(".js-input-type");
+    var sync = function () {
+      form.querySelectorAll("[data-input-for]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-input-for").split(" ").indexOf(select.value) < 0;
+      });
+    };
+    select.addEventListener("change", sync);
+    sync();
+  });
+
   // Keep the selected span in view in long trees.
   var selected = document.querySelector(".span-row.selected");
   if (selected && selected.scrollIntoView) selected.scrollIntoView({ block: "nearest" });

@@ -9,7 +9,9 @@ key/value rows carry ``value_text`` (the text, or the JSON of a non-string) and
 Semantics: a condition on spans, tags, metadata or assessments holds when *some* row
 satisfies it (``span.type = 'TOOL'``: the trace has a TOOL span; ``feedback.x != 'a'``: it has
 a valid ``x`` feedback other than ``'a'``); ``IS NULL`` holds when there is *no* such row.
-Only valid (not overridden) assessments count.
+Only valid (not overridden) assessments count. A record set (``labeling_session.name``)
+holds for the traces that are members of some live set matching the condition: the latest
+version of each record counts (``records``, one row per version).
 
 Bounded: the parser limits a tree's depth and size (``parser.MAX_DEPTH``, ``MAX_CONDITIONS``,
 ``MAX_VALUES``), so this recursive compiler never nears Python's recursion limit, and a long
@@ -104,6 +106,8 @@ class Compiler:
             # Correlated: walks traces in the requested order and stops at the page size,
             # probing each trace's spans through the (span_type, tid) / (name, tid) indexes.
             return f"EXISTS (SELECT 1 FROM spans s WHERE s.tid = t.id AND {inner})"
+        if field.prefix in f.RECORD_SETS:
+            return self.record_set(f.RECORD_SETS[field.prefix], node)
         table, key_sql, outer, inner_column = _KV_SUBQUERY[field.prefix]
         mark = len(self.params)
         key_condition = key_sql.format(p=self.param(field.key))
@@ -113,6 +117,30 @@ class Compiler:
         if node.op != "IS NOT NULL":
             base = f"{base} AND {self.kv_condition(node)}"
         return self.dialect.membership(f"t.{outer}", base, self.params[mark:])
+
+    def record_set(self, record_set: f.RecordSet, node: Comparison) -> str:
+        """Membership of ``t`` in the live sets (latest version not deleted) matching the
+        condition, through their live members."""
+        json_text = self.dialect.json_text
+
+        def latest(alias: str) -> str:
+            return (
+                f"{alias}.seq = (SELECT MAX(x.seq) FROM records x "
+                f"WHERE x.kind = {alias}.kind AND x.id = {alias}.id)"
+            )
+
+        mark = len(self.params)
+        member_kind = self.param(record_set.member_kind)
+        set_kind = self.param(record_set.set_kind)
+        subject = "s.id" if node.field.key == "id" else json_text("s.data", node.field.key)
+        condition = self.column_condition(subject, f.TraceColumn(subject, "string"), node)
+        subquery = (
+            f"SELECT {json_text('i.data', 'trace_id')} FROM records i "
+            f"WHERE i.kind = {member_kind} AND i.deleted = 0 AND {latest('i')} "
+            f"AND i.parent IN (SELECT s.id FROM records s WHERE s.kind = {set_kind} "
+            f"AND s.deleted = 0 AND {latest('s')} AND {condition})"
+        )
+        return self.dialect.membership("t.trace_id", subquery, self.params[mark:])
 
     def column_condition(self, sql_column: str, column: f.TraceColumn, node: Comparison) -> str:
         op = node.op

@@ -38,6 +38,11 @@ class Dialect(Protocol):
         subquery's (already bound by the caller)."""
         ...
 
+    def json_text(self, column: str, key: str) -> str:
+        """SQL for the text of the top-level ``key`` (a fixed identifier, never user
+        input) of the JSON object in ``column``."""
+        ...
+
 
 def like_to_glob(pattern: str) -> str:
     """Translate a LIKE pattern to a case-sensitive SQLite GLOB pattern."""
@@ -116,6 +121,9 @@ class SQLiteDialect:
         ).fetchone()
         return f"{'+' if count >= SET_PROBE_ROWS else ''}{column} IN ({subquery})"
 
+    def json_text(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
+
     def text_condition(self, pattern: str) -> tuple[str, list[Any]]:
         """Full text, two ways.
 
@@ -163,6 +171,9 @@ class PostgresDialect:
 
     def membership(self, column: str, subquery: str, params: list[Any]) -> str:
         return f"{column} IN ({subquery})"
+
+    def json_text(self, column: str, key: str) -> str:
+        return f"({column}::jsonb ->> '{key}')"
 
     def text_condition(self, pattern: str) -> tuple[str, list[Any]]:
         return "t.id IN (SELECT tid FROM trace_text WHERE body ILIKE %s)", [pattern]

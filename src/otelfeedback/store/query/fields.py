@@ -61,6 +61,24 @@ SPAN_FIELDS: dict[str, TraceColumn] = {
     "span_id": TraceColumn("span_id", "string"),
 }
 
+
+@dataclass(frozen=True)
+class RecordSet:
+    """A set of traces kept as records (``store/records.py``): a *set* record (by id, or by
+    the ``name`` in its data) and *member* records (``parent`` = the set's id) whose data
+    holds a ``trace_id``. ``labeling_session.name = 'x'`` matches the traces that are
+    members of a live set named x."""
+
+    set_kind: str
+    member_kind: str
+    keys: tuple[str, ...] = ("id", "name")
+
+
+#: Filter prefix -> the record set it names. A labeling session's items are its members.
+RECORD_SETS: dict[str, RecordSet] = {
+    "labeling_session": RecordSet("labeling_session", "labeling_item"),
+}
+
 #: prefix (and aliases) -> canonical prefix
 PREFIXES = {
     "trace": "trace",
@@ -74,6 +92,7 @@ PREFIXES = {
     "feedback": "feedback",
     "expectation": "expectation",
     "expectations": "expectation",
+    "labeling_session": "labeling_session",
 }
 
 #: order_by keys -> traces columns

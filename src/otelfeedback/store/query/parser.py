@@ -283,7 +283,9 @@ class _Parser:
         else:
             raw_prefix = parts[0].lower()
             if raw_prefix not in f.PREFIXES:
-                valid = "trace., tags., metadata., span., feedback., expectation."
+                valid = (
+                    "trace., tags., metadata., span., feedback., expectation., labeling_session."
+                )
                 raise self.error(
                     token, f"unknown field prefix {parts[0]!r}; expected one of: {valid}"
                 )
@@ -305,6 +307,12 @@ class _Parser:
             raise self.error(token, f"unknown span field {key!r}; expected one of: {valid}")
         if not key:
             raise self.error(token, f"{parts[0]}. needs a key")
+        if prefix in f.RECORD_SETS:
+            keys = f.RECORD_SETS[prefix].keys
+            if key.lower() not in keys:
+                valid = ", ".join(f"{prefix}.{k}" for k in keys)
+                raise self.error(token, f"unknown field {token.text!r}; expected one of: {valid}")
+            return Field(prefix, key.lower(), token.position)
         return Field(prefix, key, token.position)
 
     @staticmethod
@@ -313,6 +321,8 @@ class _Parser:
             return f.TRACE_FIELDS[field.key].operators
         if field.prefix == "span":
             return f.SPAN_FIELDS[field.key].operators
+        if field.prefix in f.RECORD_SETS:
+            return f.STRING_OPS
         return f.ANY_OPS
 
     def check_value(self, field: Field, op: str, value: Literal, text: str) -> None:
@@ -325,6 +335,8 @@ class _Parser:
             raise FilterSyntaxError(
                 self.source, value.position, f"{op} needs a quoted pattern, e.g. '%text%'"
             )
+        if field.prefix in f.RECORD_SETS and value.kind != "string":
+            raise FilterSyntaxError(self.source, value.position, f"{text} expects a quoted string")
         if column is None:
             return
         wanted = "number" if column.type == "number" else "string"
