@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         NotFoundError,
         OtelFeedbackError,
     )
+    from otelfeedback.evaluation import EvaluationResult, evaluate
     from otelfeedback.instrumentation.openai import instrument_openai, uninstrument_openai
     from otelfeedback.labeling import (
         InputCategorical,
@@ -105,6 +106,7 @@ _HOMES = {
         "NotFoundError",
         "OtelFeedbackError",
     ),
+    "otelfeedback.evaluation": ("EvaluationResult", "evaluate"),
     "otelfeedback.instrumentation.openai": ("instrument_openai", "uninstrument_openai"),
     "otelfeedback.labeling": (
         "InputCategorical",
@@ -141,6 +143,8 @@ _HOMES = {
     ),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+#: Subpackages reachable as attributes before they are imported (``otelfeedback.scorers``).
+_SUBMODULES = frozenset({"openai", "scorers", "evaluation"})
 
 __all__ = [
     "AssessmentError",
@@ -148,6 +152,7 @@ __all__ = [
     "AssessmentSourceType",
     "Configuration",
     "ConfigurationError",
+    "EvaluationResult",
     "Expectation",
     "Feedback",
     "FilterSyntaxError",
@@ -172,6 +177,7 @@ __all__ = [
     "delete_assessment",
     "delete_label_schema",
     "delete_labeling_session",
+    "evaluate",
     "flush",
     "get_assessment",
     "get_configuration",
@@ -211,8 +217,8 @@ def __getattr__(name: str) -> Any:
         from otelfeedback._internal.meta import package_version
 
         return package_version()
-    if name == "openai":  # ``otelfeedback.openai.autolog()`` without importing it first
-        return importlib.import_module("otelfeedback.openai")
+    if name in _SUBMODULES:  # ``otelfeedback.openai.autolog()`` without importing it first
+        return importlib.import_module(f"otelfeedback.{name}")
     raise AttributeError(f"module 'otelfeedback' has no attribute {name!r}")
 
 

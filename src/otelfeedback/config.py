@@ -203,6 +203,64 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "int",
     ),
     _setting(
+        "judge_model",
+        "openai:/gpt-4o-mini",
+        "Default model of the LLM judges (`otelfeedback.scorers`): `openai:/<model>`, called "
+        "with the `openai` client, so any OpenAI-compatible server works.",
+    ),
+    _setting(
+        "judge_base_url",
+        None,
+        "Base URL of the judges' OpenAI-compatible server (vLLM, Ollama...); unset: the "
+        "`openai` client's own `OPENAI_BASE_URL`, else api.openai.com.",
+        env_only=True,
+    ),
+    _setting(
+        "judge_api_key",
+        None,
+        "API key for the judges' server; unset: `OPENAI_API_KEY` (a server given by URL "
+        "needs none).",
+        env_only=True,
+    ),
+    _setting(
+        "judge_timeout",
+        60,
+        "Seconds one judge call may take before it is retried (then recorded as an error).",
+        "int",
+        env_only=True,
+    ),
+    _setting(
+        "judge_max_retries",
+        3,
+        "Retries of a judge call on 429, 5xx, timeouts and connection errors, with "
+        "exponential backoff (the server's `retry-after` is honoured).",
+        "int",
+        env_only=True,
+    ),
+    _setting(
+        "eval_max_workers",
+        10,
+        "`evaluate()`: rows predicted at once, and scorer calls (judge calls) at once.",
+        "int",
+        env_only=True,
+    ),
+    _setting(
+        "eval_progress",
+        None,
+        "`evaluate()`: show a progress bar. `auto` (the default): in a terminal or a "
+        "notebook, never when `CI` is set.",
+        "bool|auto",
+        env_only=True,
+    ),
+    _setting(
+        "eval_trace_judges",
+        True,
+        "`evaluate()`: record each judge call as an EVALUATOR span (a trace of its own, "
+        "tied to the run).",
+        "bool",
+        env_only=True,
+    ),
+    _setting(
         "raise_internal_errors",
         None,
         "Raise otelfeedback's own internal errors instead of logging them. `auto` "

@@ -194,6 +194,19 @@ LABELING_COMMENT: Final = "otelfeedback.labeling.comment"
 """Assessment metadata of an expectation label: the reviewer's comment (feedback labels
 carry it as their rationale)."""
 
+# --- evaluation (docs/evaluation.md) ----------------------------------------------------------
+JUDGE_MODEL: Final = "otelfeedback.judge_model"
+"""Assessment metadata: the judge model of an LLM judge's result (``openai:/gpt-4o-mini``)."""
+PROMPT_HASH: Final = "otelfeedback.prompt_hash"
+"""Assessment metadata: the hash of the judge's prompt template (12 hex)."""
+SCORER: Final = "otelfeedback.scorer"
+"""Assessment metadata: the name of the scorer that produced the result."""
+JUDGE_RUN_ID: Final = "otelfeedback.judge_run_id"
+"""Trace metadata of a judge call's own trace: the evaluation run it served (not ``RUN_ID``,
+so ``search_traces(run_id=...)`` lists the app's traces, not the judges')."""
+JUDGE_TARGET_TRACE: Final = "otelfeedback.judge_target_trace"
+"""Trace metadata of a judge call's own trace: the trace it judged."""
+
 # --- model calls (OpenAI instrumentation) -------------------------------------------------
 # OTel GenAI request/response keys beyond the core ones above.
 GEN_AI_REQUEST_TEMPERATURE: Final = "gen_ai.request.temperature"

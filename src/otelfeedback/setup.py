@@ -45,6 +45,8 @@ class Configuration:
     store_processor: BoundedBatchSpanProcessor | None = None
     processors: list[BoundedBatchSpanProcessor] = field(default_factory=list)
     owns_provider: bool = True
+    #: The default model of the LLM judges (``configure(judge_model=...)``).
+    judge_model: str | None = None
 
     def stats(self) -> dict[str, dict[str, Any]]:
         """Export counters per exporter: queued, exported, dropped, failed."""
@@ -122,6 +124,7 @@ def configure(
     export_delay_ms: int | None = None,
     export_timeout_ms: int | None = None,
     file_max_bytes: int | None = None,
+    judge_model: str | None = None,
 ) -> Configuration:
     """Configure where otelfeedback sends spans and assessments. Replaces any earlier
     configuration (flushing it first).
@@ -157,6 +160,8 @@ def configure(
         set_global: also make our provider the global OTel provider.
         export_queue_size, export_batch_size, export_delay_ms, export_timeout_ms,
         file_max_bytes: export tuning; see docs/configuration.md.
+        judge_model: the default model of the LLM judges, e.g. ``"openai:/gpt-4o-mini"``
+            (see docs/evaluation.md).
 
     Returns:
         The active ``Configuration`` (``stats()``, ``flush()``).
@@ -170,6 +175,10 @@ def configure(
         "export_delay_ms": config.resolve("export_delay_ms", export_delay_ms),
         "export_timeout_ms": config.resolve("export_timeout_ms", export_timeout_ms),
     }
+    if judge_model is not None and (not isinstance(judge_model, str) or not judge_model.strip()):
+        raise ConfigurationError(
+            f"judge_model: expected a model like 'openai:/gpt-4o-mini', got {judge_model!r}"
+        )
     joined = tracer_provider is not None
     path, url = _store_location(store) if not joined or store is not None else (None, None)
     # Joining an app's provider, we export over OTLP only when asked to in this call.
@@ -234,6 +243,7 @@ def configure(
         capture_content=bool(config.resolve("capture_content", capture_content)),
         processors=processors,
         owns_provider=not joined,
+        judge_model=config.resolve("judge_model", judge_model),
     )
     state = _state.TracingState(
         tracer=provider.get_tracer("otelfeedback", package_version()),

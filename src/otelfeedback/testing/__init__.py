@@ -79,12 +79,22 @@ if TYPE_CHECKING:  # loaded lazily at run time, below
     from otelfeedback.testing.fake_openai import (
         Failure,
         FakeOpenAIServer,
+        JudgeRequest,
         RecordedRequest,
         Reply,
         ToolCall,
+        Verdict,
     )
 
-_FAKE_OPENAI = ("FakeOpenAIServer", "Failure", "RecordedRequest", "Reply", "ToolCall")
+_FAKE_OPENAI = (
+    "FakeOpenAIServer",
+    "Failure",
+    "JudgeRequest",
+    "RecordedRequest",
+    "Reply",
+    "ToolCall",
+    "Verdict",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -101,9 +111,11 @@ __all__ = [
     "FakeOpenAIServer",
     "Failure",
     "InMemorySpanExporter",
+    "JudgeRequest",
     "RecordedRequest",
     "Reply",
     "SequentialIdGenerator",
     "ToolCall",
+    "Verdict",
     "capture_spans",
 ]

@@ -31,7 +31,7 @@ def _tool_call_json(r: Resolved) -> list[dict[str, Any]]:
 
 
 def chat_body(r: Resolved, body: dict[str, Any], ids: Ids) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": r.content, "refusal": None}
+    message: dict[str, Any] = {"role": "assistant", "content": r.content, "refusal": r.refusal}
     if r.tool_calls:
         message["tool_calls"] = _tool_call_json(r)
     choices = [
@@ -69,6 +69,8 @@ def chat_chunks(r: Resolved, body: dict[str, Any], ids: Ids) -> list[dict[str, A
 
     events = [chunk({"role": "assistant", "content": "", "refusal": None})]
     events += [chunk({"content": piece}) for piece in r.chunks]
+    if r.refusal is not None:
+        events.append(chunk({"refusal": r.refusal}))
     for i, call in enumerate(r.tool_calls):
         head = {"index": i, "id": call.id, "type": "function"}
         events.append(chunk({"tool_calls": [{**head, "function": {"name": call.name}}]}))

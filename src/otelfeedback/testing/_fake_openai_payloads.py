@@ -50,6 +50,8 @@ class Reply:
         delay: seconds to wait before answering (for timeouts).
         chunk_delay: seconds to wait between stream chunks.
         error_after_chunks: in a stream, send an error event after this many chunks.
+        refusal: (chat) the model refuses: this text goes in the message's ``refusal``
+            and the content is null.
     """
 
     content: str | None = None
@@ -61,6 +63,7 @@ class Reply:
     delay: float = 0.0
     chunk_delay: float = 0.0
     error_after_chunks: int | None = None
+    refusal: str | None = None
 
 
 class Ids:
@@ -168,6 +171,7 @@ class Resolved:
     model: str
     usage: dict[str, int]
     chunks: list[str]
+    refusal: str | None = None
 
 
 def resolve(reply: Reply, path_kind: str, body: Mapping[str, Any], ids: Ids) -> Resolved:
@@ -177,7 +181,7 @@ def resolve(reply: Reply, path_kind: str, body: Mapping[str, Any], ids: Ids) -> 
     content = reply.content
     if content is None and reply.chunks is not None and not tool_calls:
         content = "".join(reply.chunks)
-    if content is None and not tool_calls:
+    if content is None and not tool_calls and reply.refusal is None:
         content = default_content(path_kind, body)
     calls = [
         t if t.id else ToolCall(t.name, t.arguments, ids.next("call_fake_")) for t in tool_calls
@@ -199,7 +203,7 @@ def resolve(reply: Reply, path_kind: str, body: Mapping[str, Any], ids: Ids) -> 
         if chunks:
             chunks[-1] = chunks[-1][:-1]
     model = reply.model or str(body.get("model") or "fake-model")
-    return Resolved(content, calls, finish, model, usage, [c for c in chunks if c])
+    return Resolved(content, calls, finish, model, usage, [c for c in chunks if c], reply.refusal)
 
 
 def embedding_vector(text: str, dimensions: int) -> list[float]:

@@ -16,6 +16,13 @@ outputs), the Responses API, legacy completions and embeddings, under any path p
 (``/v1/...``, Azure's ``/openai/deployments/<name>/...``). Scripted replies and failures are
 used first-in first-out, one per request; with none queued, the reply echoes the request.
 Only the standard library is used; ``openai`` need not be installed to run it.
+
+It also **judges**: a request from an LLM judge (structured output with ``result`` and
+``rationale``, as ``otelfeedback.scorers`` send) gets a verdict from the ``judge`` hook, else
+from a deterministic default rule (``_fake_judge``), so evaluations run offline::
+
+    with FakeOpenAIServer(judge=lambda req: Verdict("no", "too vague")) as server: ...
+    server.verdict("yes", "It matches")            # or script the next judge answer
 """
 
 from __future__ import annotations
@@ -33,6 +40,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from otelfeedback.testing import _fake_openai_bodies as bodies
+from otelfeedback.testing._fake_judge import (
+    JudgeRequest,
+    Verdict,
+    default_verdict,
+    judge_schema,
+    parse_request,
+    verdict_content,
+)
 from otelfeedback.testing._fake_openai_payloads import (
     CREATED,
     Ids,
@@ -98,6 +113,8 @@ class FakeOpenAIServer:
     Args:
         port: the port to listen on (default: a free one).
         default: builds the answer when nothing is queued (default: an echo ``Reply()``).
+        judge: answers judge requests when nothing is queued: returns a ``Verdict``, or None
+            for the default rule (see ``otelfeedback.testing._fake_judge``).
     """
 
     def __init__(
@@ -105,9 +122,11 @@ class FakeOpenAIServer:
         *,
         port: int = 0,
         default: Callable[[RecordedRequest], Reply | Failure] | None = None,
+        judge: Callable[[JudgeRequest], Verdict | None] | None = None,
     ) -> None:
         self._port = port
         self._default = default
+        self._judge = judge
         self._queue: deque[Reply | Failure] = deque()
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -192,6 +211,12 @@ class FakeOpenAIServer:
         """Queue an error answer: ``server.fail(429, retry_after=0.01)``, ``server.fail(500)``."""
         self.push(Failure(status, message, retry_after, None, delay))
 
+    def verdict(self, value: Any, rationale: str = "", **options: Any) -> None:
+        """Queue a judge's answer: ``server.verdict("no", "It misses the Model Registry")``
+        (JSON ``{"rationale", "result"}``; ``options`` as for ``Reply``)."""
+        answer = json.dumps({"rationale": rationale, "result": value}, ensure_ascii=False)
+        self.push(Reply(answer, **options))
+
     def reply_malformed(self) -> None:
         """Queue a 200 answer whose JSON body is cut off."""
         self.push(Failure(200, body=b'{"id": "chatcmpl-broken", "choices": [{"ind'))
@@ -225,6 +250,11 @@ class FakeOpenAIServer:
             self._requests.append(request)
             if self._queue:
                 return self._queue.popleft()
+        schema = judge_schema(request.body) if isinstance(request.body, dict) else None
+        if schema is not None:
+            judged = parse_request(request.body, schema)
+            verdict = self._judge(judged) if self._judge is not None else None
+            return Reply(verdict_content(verdict or default_verdict(judged), schema))
         return self._default(request) if self._default is not None else Reply()
 
     def _wait(self, seconds: float) -> None:
@@ -383,4 +413,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
-__all__ = ["FakeOpenAIServer", "Failure", "RecordedRequest", "Reply", "ToolCall"]
+__all__ = [
+    "FakeOpenAIServer",
+    "Failure",
+    "JudgeRequest",
+    "RecordedRequest",
+    "Reply",
+    "ToolCall",
+    "Verdict",
+]

@@ -33,6 +33,8 @@ from otelfeedback.tracing.span import (
 
 P = ParamSpec("P")
 R = TypeVar("R")
+#: Set on every function ``@trace`` returns (``is_traced``).
+TRACED_MARKER = "__otelfeedback_traced__"
 
 
 class _Recipe:
@@ -284,12 +286,21 @@ def _decorate(func: Any, recipe_args: dict[str, Any]) -> Any:
         raise TypeError(f"@trace needs a function, got {type(func).__name__}")
     recipe = _Recipe(func, **recipe_args)
     if inspect.isasyncgenfunction(func):
-        return _wrap_async_generator(func, recipe)
-    if inspect.isgeneratorfunction(func):
-        return _wrap_generator(func, recipe)
-    if inspect.iscoroutinefunction(func):
-        return _wrap_coroutine(func, recipe)
-    return _wrap_function(func, recipe)
+        wrapper = _wrap_async_generator(func, recipe)
+    elif inspect.isgeneratorfunction(func):
+        wrapper = _wrap_generator(func, recipe)
+    elif inspect.iscoroutinefunction(func):
+        wrapper = _wrap_coroutine(func, recipe)
+    else:
+        wrapper = _wrap_function(func, recipe)
+    setattr(wrapper, TRACED_MARKER, True)
+    return wrapper
+
+
+def is_traced(func: Any) -> bool:
+    """Whether ``func`` (or the function of a bound method) was decorated with ``@trace``:
+    each call then opens a span of ours."""
+    return getattr(func, TRACED_MARKER, False) is True
 
 
 @overload
