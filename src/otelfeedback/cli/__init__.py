@@ -9,6 +9,8 @@
     otelfeedback labeling sessions links quickstart_review --reviewer expert@example.com
     otelfeedback store reindex
     otelfeedback bridge replay --store DIR --to phoenix|mlflow URL
+    otelfeedback eval runs list|show RUN_ID|compare BASE CANDIDATE [--json]
+    otelfeedback eval alignment --judge correctness --human response_accuracy --map Accurate=yes
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ from otelfeedback.errors import NotFoundError, OtelFeedbackError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from otelfeedback.cli import assessments, bridge, labeling, server, store, traces
+    from otelfeedback.cli import (
+        assessments,
+        bridge,
+        evaluations,
+        labeling,
+        server,
+        store,
+        traces,
+    )
 
     parser = argparse.ArgumentParser(
         prog="otelfeedback", description="Look at traces and feedback in an otelfeedback store."
@@ -32,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     assessments.register(groups)
     labeling.register(groups)
     store.register(groups)
+    evaluations.register(groups)
     server.register(groups)  # `server` / `ui` (issue 5)
     bridge.register(groups)
     return parser

@@ -38,6 +38,26 @@ def label(value: Any) -> str:
     return text
 
 
+def parse_mapping(pairs: list[str], text: str | None) -> dict[str, str] | None:
+    """``map=Accurate=yes`` query values and/or ``Accurate = yes`` lines; None when empty.
+
+    Raises:
+        InvalidArgumentError: a line without ``=``.
+    """
+    lines = [*pairs, *(text or "").splitlines()]
+    mapping: dict[str, str] = {}
+    for line in lines:
+        if not line.strip():
+            continue
+        if "=" not in line:
+            raise InvalidArgumentError(
+                "mapping", f"expected 'human value = judge value', got {line!r}"
+            )
+        key, _, value = line.rpartition("=")
+        mapping[key.strip()] = value.strip()
+    return mapping or None
+
+
 def _map(value: Any, mapping: Mapping[Any, Any] | None) -> str | None:
     if mapping is None:
         return label(value)

@@ -19,6 +19,7 @@ from otelfeedback._internal.meta import package_version
 from otelfeedback.errors import ConfigurationError
 from otelfeedback.server import (
     api_assessments,
+    api_evaluations,
     api_labeling,
     api_records,
     api_traces,
@@ -26,6 +27,7 @@ from otelfeedback.server import (
     labeling_schema_pages,
     openapi,
     pages,
+    pages_evaluations,
     rendering,
     review,
 )
@@ -103,11 +105,13 @@ def create_app(
         *api_assessments.routes,
         *api_records.routes,
         *api_labeling.routes,
+        *api_evaluations.routes,
         *openapi.routes,
         *pages.routes,
         *labeling_pages.routes,
         *labeling_schema_pages.routes,
         *review.routes,
+        *pages_evaluations.routes,
         Route("/static/{version}/{name}", rendering.static, methods=["GET"]),
     ]
     app = Starlette(

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelfeedback.assessments import schema
-from otelfeedback.server import openapi_labeling, openapi_records
+from otelfeedback.server import openapi_evaluations, openapi_labeling, openapi_records
 from otelfeedback.server._http import json_response
 from otelfeedback.server.context import get_context
 
@@ -50,10 +50,9 @@ _ASSESSMENT = schema.openapi_schema()
 
 def document(version: str) -> dict[str, Any]:
     result = _document(version)
-    result["paths"].update(openapi_records.PATHS)
-    result["components"]["schemas"].update(openapi_records.SCHEMAS)
-    result["paths"].update(openapi_labeling.PATHS)
-    result["components"]["schemas"].update(openapi_labeling.SCHEMAS)
+    for part in (openapi_records, openapi_labeling, openapi_evaluations):
+        result["paths"].update(part.PATHS)
+        result["components"]["schemas"].update(part.SCHEMAS)
     return result
 
 

@@ -65,14 +65,20 @@ def _traces_model(ctx: ServerContext, request: Request) -> dict[str, Any]:
             size,
             [f"{SORTABLE[sort]} {direction}"],
             q.get("page_token") or None,
-            None,
+            q.get("run_id") or None,
             False,
         )
         traces, token = list(page), page.token
     except (FilterSyntaxError, InvalidArgumentError) as exc:  # shown above the table
         error = str(exc)
     columns = present.assessment_columns(traces, present.store_assessment_names(ctx.store))
-    base = {"filter": filter_string, "sort": sort, "dir": direction.lower(), "max_results": size}
+    base = {
+        "filter": filter_string,
+        "sort": sort,
+        "dir": direction.lower(),
+        "max_results": size,
+        "run_id": q.get("run_id") or None,
+    }
     return {
         "filter": filter_string,
         "filter_error": error,
