@@ -1,4 +1,4 @@
-"""Hermetic tests: no OTEL_*/OTELFEEDBACK_* from the environment, no configuration leaking
+"""Hermetic tests: no OTEL_*/OTELFEEDBACK_*/OPENAI_* from the environment, no configuration leaking
 between tests, no OTel globals."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def _hermetic(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
     for name in list(os.environ):
-        if name.startswith(("OTEL_", "OTELFEEDBACK_")):
+        if name.startswith(("OTEL_", "OTELFEEDBACK_", "OPENAI_")):
             monkeypatch.delenv(name)
     # A default store, if a test falls back to it, lands in a temporary directory.
     monkeypatch.setenv("OTELFEEDBACK_STORE", str(tmp_path_factory.mktemp("default-store")))

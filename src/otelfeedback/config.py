@@ -49,6 +49,13 @@ def _parse_int(raw: str) -> int:
     return value
 
 
+def _parse_seconds(raw: str) -> float:
+    value = float(raw.strip())
+    if not value > 0 or value == float("inf"):
+        raise ValueError("expected a positive number of seconds")
+    return value
+
+
 def _parse_str(raw: str) -> str:
     return raw.strip()
 
@@ -85,6 +92,7 @@ def _setting(
         "str": _parse_str,
         "bool": _parse_bool,
         "int": _parse_int,
+        "seconds": _parse_seconds,
         "bool|auto": _parse_optional_bool,
         "capture": _parse_capture,
     }
@@ -224,9 +232,9 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     ),
     _setting(
         "judge_timeout",
-        60,
+        60.0,
         "Seconds one judge call may take before it is retried (then recorded as an error).",
-        "int",
+        "seconds",
         env_only=True,
     ),
     _setting(

@@ -21,7 +21,7 @@ from otelfeedback._internal.serialization import to_json, truncate
 from otelfeedback.assessments.entities import Feedback
 from otelfeedback.errors import InvalidArgumentError, NotFoundError
 from otelfeedback.store.base import TraceStore
-from otelfeedback.store.records import Record, RecordWrite, check_id
+from otelfeedback.store.records import Record, RecordWrite, check_id, check_json
 
 RUN = "evaluation_run"
 ROW = "evaluation_row"
@@ -37,10 +37,17 @@ def json_safe(value: Any) -> Any:
 def preview(value: Any) -> Any:
     """A value as record-safe JSON (non-finite numbers and other oddities as text); a long
     value becomes its cut JSON text (its trace keeps the whole)."""
+    if isinstance(value, str):
+        return truncate(value, PREVIEW_CHARS)[0]
     text = to_json(value)
     if len(text) > PREVIEW_CHARS:
         return truncate(text, PREVIEW_CHARS)[0]
-    return json.loads(text)
+    data = json.loads(text)
+    try:
+        check_json(data, "value")
+    except InvalidArgumentError:  # nested too deep for a record: keep its text
+        return text
+    return data
 
 
 def inputs_key(inputs: Any) -> str:

@@ -202,13 +202,15 @@ def _fit(value: Any, schema: Mapping[str, Any]) -> Any:
         return 1 if positive else 0
     enum = spec.get("enum")
     if isinstance(enum, list) and enum and value not in enum:
+        same = [e for e in enum if str(e).lower() == str(value).lower()]
+        if same:
+            return same[0]
         if positive or negative:
             wanted = "yes" if positive else "no"
             match = next((e for e in enum if str(e).lower() == wanted), None)
             if match is not None:
                 return match
-        return enum[0]
-    return value
+    return value  # what the hook said, even outside the schema (a misbehaving judge)
 
 
 def verdict_content(verdict: Verdict, schema: Mapping[str, Any]) -> str:

@@ -126,7 +126,8 @@ class FakeOpenAIServer:
     ) -> None:
         self._port = port
         self._default = default
-        self._judge = judge
+        #: Answers judge requests when nothing is queued (settable at any time).
+        self.judge = judge
         self._queue: deque[Reply | Failure] = deque()
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -253,7 +254,7 @@ class FakeOpenAIServer:
         schema = judge_schema(request.body) if isinstance(request.body, dict) else None
         if schema is not None:
             judged = parse_request(request.body, schema)
-            verdict = self._judge(judged) if self._judge is not None else None
+            verdict = self.judge(judged) if self.judge is not None else None
             return Reply(verdict_content(verdict or default_verdict(judged), schema))
         return self._default(request) if self._default is not None else Reply()
 
