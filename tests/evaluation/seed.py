@@ -15,7 +15,7 @@ from otelfeedback.testing import FakeOpenAIServer, JudgeRequest, Verdict
 XSS = '<script>window.__pwned = true</script><img src=x onerror="window.__pwned=true">'
 
 
-@scorer
+@scorer(greater_is_better=False)
 def length(outputs: Any) -> int:
     return len(outputs)
 

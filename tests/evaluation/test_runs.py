@@ -155,3 +155,22 @@ def test_in_remote_mode_results_and_runs_go_to_the_server(
 
     reply = get(remote.url + f"/api/evaluations/runs/{result.run_id}")
     assert reply.status == 200 and reply.json()["metrics"] == result.metrics
+
+
+def test_for_a_lower_is_better_scorer_a_rise_is_a_regression(store: Path) -> None:
+    @scorer(greater_is_better=False)
+    def words(outputs: Any) -> int:
+        return len(outputs.split())
+
+    base = otelfeedback.evaluate(data=rows("a b", "c d e"), scorers=[words])
+    candidate = otelfeedback.evaluate(
+        data=[{"inputs": {"q": "a"}, "outputs": "a b c"}, {"inputs": {"q": "c"}, "outputs": "c"}],
+        scorers=[words],
+    )
+    assert get_run(base.run_id).scorers[0]["greater_is_better"] is False
+    result = compare_runs(base.run_id, candidate.run_id)
+    assert [c.inputs for c in result.regressed["words"]] == [{"q": "a"}]
+    assert [c.inputs for c in result.improved["words"]] == [{"q": "c"}]
+    (metric,) = result.metrics
+    assert (metric.delta, metric.better) == (-0.5, True)
+    assert result.to_dict()["metrics"][0]["better"] is True

@@ -4,7 +4,8 @@ Rows of the two runs are paired by their inputs (``runs.inputs_key``; repeated i
 order). A result counts as its number (yes/True = 1, no/False = 0, numbers as they are; the
 mean when a row has several, e.g. one per document). It **regressed** when the candidate's
 number is lower or the candidate failed where the base did not, **improved** the other way
-round, and **changed** when two values that are not numbers differ.
+round, and **changed** when two values that are not numbers differ. For a scorer declared
+with ``greater_is_better=False`` (a length, a latency) a lower number is the better one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from otelfeedback import semconv as sc
 from otelfeedback.evaluation import runs
 from otelfeedback.evaluation.result import numeric
 from otelfeedback.store.base import TraceStore
@@ -25,6 +27,7 @@ class MetricDelta:
     name: str
     base: float | None
     candidate: float | None
+    greater_is_better: bool = True
 
     @property
     def delta(self) -> float | None:
@@ -32,12 +35,21 @@ class MetricDelta:
             return None
         return self.candidate - self.base
 
+    @property
+    def better(self) -> bool | None:
+        """Whether the candidate is better on this metric (None: same, or not comparable)."""
+        delta = self.delta
+        if not delta:
+            return None
+        return (delta > 0) == self.greater_is_better
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "base": self.base,
             "candidate": self.candidate,
             "delta": self.delta,
+            "better": self.better,
         }
 
 
@@ -129,16 +141,29 @@ def _summary(row: runs.RunRow) -> dict[str, tuple[Any, dict[str, Any]]]:
     return out
 
 
-def _direction(base: Any, candidate: Any) -> str | None:
+def _direction(base: Any, candidate: Any, greater_is_better: bool) -> str | None:
     if base is _ERROR or candidate is _ERROR:
         if base is candidate:
             return None
         return "regressed" if candidate is _ERROR else "improved"
     if isinstance(base, float) and isinstance(candidate, float):
-        if candidate < base:
-            return "regressed"
-        return "improved" if candidate > base else None
+        if candidate == base:
+            return None
+        return "improved" if (candidate > base) == greater_is_better else "regressed"
     return "changed" if base != candidate else None
+
+
+def _lower_is_better(*found: runs.EvaluationRun) -> set[str]:
+    """Scorer names declared with ``greater_is_better=False``."""
+    return {
+        str(s.get("name")) for r in found for s in r.scorers if s.get("greater_is_better") is False
+    }
+
+
+def _scorer_of(result: dict[str, Any]) -> str:
+    metadata = result.get("metadata")
+    scorer = metadata.get(sc.SCORER) if isinstance(metadata, dict) else None
+    return str(scorer or result.get("name"))
 
 
 def compare_runs(store: TraceStore, base_id: str, candidate_id: str) -> RunComparison:
@@ -150,13 +175,30 @@ def compare_runs(store: TraceStore, base_id: str, candidate_id: str) -> RunCompa
     """
     base = runs.get_run(store, runs.check_run_id(base_id))
     candidate = runs.get_run(store, runs.check_run_id(candidate_id))
+    lower = _lower_is_better(base, candidate)
+    base_rows = runs.run_rows(store, base.run_id)
+    candidate_rows = runs.run_rows(store, candidate.run_id)
+    lower_names = {  # result names whose scorer wants lower values
+        str(x.get("name"))
+        for row in (*base_rows, *candidate_rows)
+        for x in row.results
+        if _scorer_of(x) in lower
+    } | lower
     names = sorted(set(base.metrics) | set(candidate.metrics))
-    metrics = [MetricDelta(n, base.metrics.get(n), candidate.metrics.get(n)) for n in names]
+    metrics = [
+        MetricDelta(
+            n,
+            base.metrics.get(n),
+            candidate.metrics.get(n),
+            n.rsplit("/", 1)[0] not in lower_names,
+        )
+        for n in names
+    ]
     comparison = RunComparison(base, candidate, metrics)
     waiting: dict[str, list[runs.RunRow]] = defaultdict(list)
-    for row in runs.run_rows(store, base.run_id):
+    for row in base_rows:
         waiting[row.key].append(row)
-    for row in runs.run_rows(store, candidate.run_id):
+    for row in candidate_rows:
         queue = waiting.get(row.key)
         if not queue:
             comparison.only_in_candidate += 1
@@ -165,7 +207,7 @@ def compare_runs(store: TraceStore, base_id: str, candidate_id: str) -> RunCompa
         comparison.paired += 1
         before, after = _summary(old), _summary(row)
         for name in sorted(set(before) & set(after)):
-            direction = _direction(before[name][0], after[name][0])
+            direction = _direction(before[name][0], after[name][0], name not in lower_names)
             if direction is not None:
                 comparison.changes.append(
                     RowChange(name, direction, row.inputs, before[name][1], after[name][1])

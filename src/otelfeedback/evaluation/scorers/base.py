@@ -77,6 +77,8 @@ class Scorer:
 
     #: ``"code"`` or ``"llm_judge"``.
     kind = "code"
+    #: Whether a higher value is better (comparing runs: what counts as a regression).
+    greater_is_better = True
 
     def __init__(self, name: str | None = None, aggregations: Any = None) -> None:
         self.name = v.check_name(name or type(self).__name__.lower(), "name")
@@ -124,6 +126,7 @@ class Scorer:
             "judge_model": self.judge_model,
             "prompt_hash": self.prompt_hash,
             "aggregations": list(self.aggregations),
+            "greater_is_better": self.greater_is_better,
         }
 
     def run(self, **row: Any) -> list[Feedback]:
@@ -200,11 +203,16 @@ class FunctionScorer(Scorer):
     """A scorer made by ``@scorer`` from a function."""
 
     def __init__(
-        self, func: Callable[..., Any], name: str | None = None, aggregations: Any = None
+        self,
+        func: Callable[..., Any],
+        name: str | None = None,
+        aggregations: Any = None,
+        greater_is_better: bool = True,
     ) -> None:
         if not callable(func):
             raise InvalidArgumentError("func", f"expected a function, got {type(func).__name__}")
         self.func = func
+        self.greater_is_better = bool(greater_is_better)
         super().__init__(name or getattr(func, "__name__", None) or "scorer", aggregations)
         self.fields = declared_fields(func, f"@scorer {self.name}")
         self.__doc__ = func.__doc__
@@ -222,7 +230,7 @@ def scorer(func: Callable[..., Any], /) -> FunctionScorer: ...
 
 @overload
 def scorer(
-    *, name: str | None = None, aggregations: Any = None
+    *, name: str | None = None, aggregations: Any = None, greater_is_better: bool = True
 ) -> Callable[[Callable[..., Any]], FunctionScorer]: ...
 
 
@@ -232,6 +240,7 @@ def scorer(
     *,
     name: str | None = None,
     aggregations: Any = None,
+    greater_is_better: bool = True,
 ) -> FunctionScorer | Callable[[Callable[..., Any]], FunctionScorer]:
     """Make a code scorer of a function that takes any of ``inputs``, ``outputs``,
     ``expectations``, ``trace`` (by name) and returns a bool, number, string, ``Feedback``,
@@ -247,10 +256,12 @@ def scorer(
         name: the feedback name (default: the function's name).
         aggregations: metrics over its values, any of ``mean`` (the default), ``min``,
             ``max``, ``median``, ``variance``, ``p90``, ``sum``, ``count``.
+        greater_is_better: False for values where less is better (a length, a latency):
+            comparing runs then counts a rise as a regression.
 
     Raises:
         InvalidArgumentError: a parameter that is not a row field, or bad aggregations.
     """
     if func is not None:
-        return FunctionScorer(func, name, aggregations)
-    return lambda f: FunctionScorer(f, name, aggregations)
+        return FunctionScorer(func, name, aggregations, greater_is_better)
+    return lambda f: FunctionScorer(f, name, aggregations, greater_is_better)
