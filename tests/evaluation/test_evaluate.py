@@ -448,3 +448,15 @@ def test_correctness_and_the_fake_judge_on_expected_facts(
     result = otelfeedback.evaluate(data=rows, scorers=[Correctness()])
     assert [r.results[0].value for r in result.rows] == ["yes", "no"]
     assert result.metrics == {"correctness/mean": 0.5}
+
+
+def test_a_scorer_reading_the_trace_gets_the_rows_trace(store: Path) -> None:
+    @scorer
+    def root_name(trace: Any) -> str:
+        return str(trace.root_span.name)
+
+    result = otelfeedback.evaluate(data=ROWS[:2], scorers=[root_name, length])
+    assert [f.value for r in result.rows for f in r.results if f.name == "root_name"] == [
+        "evaluation_row",
+        "evaluation_row",
+    ]

@@ -27,8 +27,8 @@ from otelfeedback.api.traces import get_trace
 from otelfeedback.assessments.entities import AssessmentError, Feedback
 from otelfeedback.errors import InvalidArgumentError, OtelFeedbackError
 from otelfeedback.evaluation import data as rows_of
-from otelfeedback.evaluation import runs
-from otelfeedback.evaluation.predict import Prediction, Predictor, record_row
+from otelfeedback.evaluation import judges, runs
+from otelfeedback.evaluation.predict import Prediction, Predictor, close_row, record_row
 from otelfeedback.evaluation.progress import Progress
 from otelfeedback.evaluation.result import EvaluationResult, RowResult, compute_metrics
 from otelfeedback.evaluation.scorers.base import Scorer
@@ -100,6 +100,8 @@ class _Run:
         self.scorers = scorers
         self.predictor = predictor
         self.bar = bar
+        self.trace_judges = bool(config.resolve("eval_trace_judges"))
+        self.reads_traces = any("trace" in s.fields for s in scorers)
 
     def predict(self, row: rows_of.Row) -> _RowState:
         if self.predictor is not None:
@@ -107,7 +109,7 @@ class _Run:
         elif row.trace is not None:
             prediction = Prediction(row.trace.trace_id, row.outputs)
         else:
-            prediction = record_row(row, self.run_id)
+            prediction = record_row(row, self.run_id, keep_open=not self.reads_traces)
         return _RowState(row, prediction, len(self.scorers))
 
     def score(self, state: _RowState, index: int) -> None:
@@ -120,6 +122,7 @@ class _Run:
                 state.remaining -= 1
                 done = state.remaining == 0
             if done:
+                close_row(state.prediction)
                 self.bar.advance()
 
     def _run_scorer(self, state: _RowState, scorer: Scorer) -> list[Feedback]:
@@ -134,6 +137,7 @@ class _Run:
         metadata = {sc.JUDGE_RUN_ID: self.run_id}
         if state.trace_id is not None:
             metadata[sc.JUDGE_TARGET_TRACE] = state.trace_id
+        judges.tracing_judges.set(self.trace_judges)  # this context only (a fresh one)
         with using_metadata(metadata):
             return scorer.run(
                 inputs=row.inputs,
@@ -175,6 +179,7 @@ class _Run:
             def dispatch(index: int, state: _RowState) -> None:
                 states[index] = state
                 if state.prediction.error is not None or not self.scorers:
+                    close_row(state.prediction)
                     self.bar.advance()
                     return
                 scoring.extend(
@@ -196,6 +201,9 @@ class _Run:
                     future.result()  # a bug of ours surfaces here
             except BaseException:
                 score_pool.shutdown(wait=False, cancel_futures=True)
+                for state in states:
+                    if state is not None:
+                        close_row(state.prediction)
                 raise
         return [s for s in states if s is not None]
 

@@ -227,7 +227,7 @@ def judge_span(
         sc.JUDGE_MODEL: model.uri,
         sc.PROMPT_HASH: prompt_hash,
     }
-    with start_span(
-        f"judge {scorer_name}", "EVALUATOR", {"messages": messages}, attributes
-    ) as span:
+    # The user message only: the system text is the same for every call of this prompt hash.
+    prompt = messages[-1]["content"]
+    with start_span(f"judge {scorer_name}", "EVALUATOR", prompt, attributes) as span:
         yield span

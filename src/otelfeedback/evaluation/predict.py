@@ -1,5 +1,5 @@
 """Getting a row's trace: calling ``predict_fn(**inputs)`` (a new trace per row, tied to the
-run), or recording a small trace for a row given with its outputs.
+run), or opening a small trace for a row given with its outputs.
 
 Each call runs in an empty context, so it starts its own trace even from a worker thread
 that ran another row before. A ``predict_fn`` decorated with ``@otelfeedback.trace`` is its
@@ -19,14 +19,17 @@ from otelfeedback import semconv as sc
 from otelfeedback.assessments.entities import AssessmentError
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.evaluation.data import MISSING, Row
+from otelfeedback.semconv import SpanType
 from otelfeedback.tracing import (
+    LiveSpan,
+    _state,
     get_last_active_trace_id,
-    start_span,
     trace,
     using_metadata,
     using_tags,
 )
 from otelfeedback.tracing.decorator import is_traced
+from otelfeedback.tracing.span import begin, finish, type_attributes
 
 #: Name of the root span recorded for a row given with its outputs.
 ROW_SPAN_NAME = "evaluation_row"
@@ -34,11 +37,13 @@ ROW_SPAN_NAME = "evaluation_row"
 
 @dataclass
 class Prediction:
-    """A row's trace and outputs; ``error`` when ``predict_fn`` raised."""
+    """A row's trace and outputs; ``error`` when ``predict_fn`` raised; ``open_span``: the
+    row's root span while it is scored (rows given with their outputs)."""
 
     trace_id: str | None
     outputs: Any
     error: AssessmentError | None = None
+    open_span: Any = None
 
 
 class Predictor:
@@ -109,18 +114,30 @@ def _error(exc: Exception) -> AssessmentError:
     return AssessmentError("PREDICT_ERROR", f"{error.error_code}: {exc}", error.stack_trace)
 
 
-def record_row(row: Row, run_id: str) -> Prediction:
-    """A trace with one root span holding a row's inputs and outputs (so its results have a
-    trace to live on), tied to the run."""
-    return contextvars.Context().run(_record_in_context, row, run_id)
+def record_row(row: Row, run_id: str, keep_open: bool = True) -> Prediction:
+    """Open the trace of a row given with its outputs: one root span holding the row's inputs
+    and outputs, tied to the run. With ``keep_open`` it stays open while the row is scored,
+    so the results ride on it as span events (``close_row`` ends it); else it ends at once
+    (a scorer that reads the trace needs it in the store)."""
+    prediction = contextvars.Context().run(_open_row_span, row, run_id)
+    if not keep_open:
+        close_row(prediction)
+    return prediction
 
 
-def _record_in_context(row: Row, run_id: str) -> Prediction:
+def _open_row_span(row: Row, run_id: str) -> Prediction:
     outputs = None if row.outputs is MISSING else row.outputs
-    with (
-        using_metadata({sc.RUN_ID: run_id}),
-        using_tags(row.tags),
-        start_span(ROW_SPAN_NAME, "CHAIN", row.inputs) as span,
-    ):
-        span.set_outputs(outputs)
-        return Prediction(span.trace_id, outputs)
+    with using_metadata({sc.RUN_ID: run_id}), using_tags(row.tags):
+        state = _state.current()
+        otel_span, _, _ = begin(state, ROW_SPAN_NAME, type_attributes(SpanType.CHAIN), False)
+    span = LiveSpan(otel_span, state)
+    span.set_inputs(row.inputs)
+    span.set_outputs(outputs)
+    return Prediction(span.trace_id, outputs, open_span=otel_span)
+
+
+def close_row(prediction: Prediction) -> None:
+    """End the row's span opened by ``record_row`` (once; no-op otherwise)."""
+    span, prediction.open_span = prediction.open_span, None
+    if span is not None:
+        contextvars.Context().run(finish, span, None)

@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from otelfeedback._internal.serialization import to_json
@@ -56,11 +57,11 @@ class JudgePrompt:
     task: str
     spec: ValueSpec = field(default_factory=ValueSpec)
 
-    @property
+    @cached_property
     def system(self) -> str:
         return SYSTEM.replace("{value}", self.spec.describe())
 
-    @property
+    @cached_property
     def hash(self) -> str:
         """12 hex characters of the SHA-256 of the system text, task and answer schema."""
         text = "\0".join([self.system, self.task, json.dumps(self.spec.schema(), sort_keys=True)])

@@ -188,8 +188,11 @@ class Scorer:
             return self.error_feedback(
                 AssessmentError("SCORER_VALUE", f"{self.name} returned a Feedback with no value")
             )
+        value = feedback.value
+        if isinstance(value, (str, bool, int)) and not isinstance(value, float):
+            return feedback  # already plain JSON (the common case: a judge's verdict)
         try:
-            feedback.value = v.check_value(feedback.value)
+            feedback.value = v.check_value(value)
         except InvalidArgumentError as exc:
             return self.error_feedback(AssessmentError("SCORER_VALUE", str(exc)))
         return feedback
