@@ -81,3 +81,21 @@ def test_quickstart_step_5_prints_a_review_link_and_can_fill_in_an_expert(
         assert get(server.url + link.group(2)).status == 200  # the review app's start page
     finally:
         server.close()
+
+
+def test_evaluation_example_runs_offline(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "evaluation" / "main.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"Run [0-9a-f]{32}: \{'correctness/mean': 1.0", result.stdout)
+    assert "'What is a span?': correctness=yes, relevance_to_query=yes" in result.stdout
+    assert "Judge vs. expert: n=2, agreement=100%" in result.stdout
+    assert list((tmp_path / "otelfeedback-data" / "records").glob("segment-*.jsonl"))
