@@ -105,9 +105,7 @@ def main() -> None:
         print(f"  {row.inputs['user_question']!r}: {verdicts}")
 
     # Is the judge to be trusted? Score the answers the expert saw, and compare.
-    judged = otelfeedback.evaluate(
-        data=labeled_traces, scorers=[Correctness()], name="judge check"
-    )
+    judged = otelfeedback.evaluate(data=labeled_traces, scorers=[Correctness()], name="judge check")
     report = otelfeedback.evaluation.alignment(
         judge="correctness",
         human="response_accuracy",

@@ -1,6 +1,10 @@
-"""``/api/evaluations``: evaluation runs, their rows, comparisons and alignment, as JSON."""
+"""``/api/evaluations``: evaluation runs, their rows, comparisons and alignment, as JSON.
+
+Handlers raise; ``server.errors`` turns what they raise into the error response."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -10,11 +14,12 @@ from starlette.routing import Route
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.evaluation import runs
 from otelfeedback.server import evaluation_views as views
-from otelfeedback.server._http import error_response, json_response, query_int
+from otelfeedback.server._http import json_response, query_int
 from otelfeedback.server.context import get_context
 from otelfeedback.server.pages_evaluations import alignment_params
 
 MAX_ROWS = 1000
+MAX_OFFSET = 10**9
 
 
 async def list_runs(request: Request) -> Response:
@@ -27,28 +32,18 @@ async def list_runs(request: Request) -> Response:
 async def get_run(request: Request) -> Response:
     """``GET /api/evaluations/runs/{run_id}``: one run."""
     ctx = get_context(request)
-    try:
-        run = await run_in_threadpool(
-            runs.get_run, ctx.store, runs.check_run_id(request.path_params["run_id"])
-        )
-    except Exception as exc:
-        return error_response(exc)
+    run_id = runs.check_run_id(request.path_params["run_id"])
+    run = await run_in_threadpool(runs.get_run, ctx.store, run_id)
     return json_response(run.to_dict())
 
 
-def _rows(request: Request) -> dict[str, object]:
+def _rows(request: Request, offset: int, limit: int) -> dict[str, Any]:
     ctx = get_context(request)
     run = runs.get_run(ctx.store, runs.check_run_id(request.path_params["run_id"]))
-    raw = request.query_params.get("offset") or "0"
-    if not raw.isdigit():
-        raise InvalidArgumentError("offset", f"expected an integer >= 0, got {raw!r}")
-    offset = int(raw)
-    limit = query_int(request, "limit", 100, MAX_ROWS)
     rows = runs.run_rows(ctx.store, run.run_id)
-    page = rows[offset : offset + limit]
     more = offset + limit < len(rows)
     return {
-        "rows": [r.to_dict() for r in page],
+        "rows": [r.to_dict() for r in rows[offset : offset + limit]],
         "total": len(rows),
         "next_offset": offset + limit if more else None,
     }
@@ -56,10 +51,11 @@ def _rows(request: Request) -> dict[str, object]:
 
 async def get_rows(request: Request) -> Response:
     """``GET /api/evaluations/runs/{run_id}/rows?offset=&limit=``: a page of its rows."""
-    try:
-        data = await run_in_threadpool(_rows, request)
-    except Exception as exc:
-        return error_response(exc)
+    raw = request.query_params.get("offset") or "0"
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        raise InvalidArgumentError("offset", f"expected an integer >= 0, got {raw!r:.40}")
+    limit = query_int(request, "limit", 100, MAX_ROWS)
+    data = await run_in_threadpool(_rows, request, min(int(raw), MAX_OFFSET), limit)
     return json_response(data)
 
 
@@ -67,12 +63,7 @@ async def compare(request: Request) -> Response:
     """``GET /api/evaluations/compare?base=RUN&candidate=RUN``."""
     ctx = get_context(request)
     q = request.query_params
-    try:
-        result = await run_in_threadpool(
-            views.comparison, ctx.store, q.get("base"), q.get("candidate")
-        )
-    except Exception as exc:
-        return error_response(exc)
+    result = await run_in_threadpool(views.comparison, ctx.store, q.get("base"), q.get("candidate"))
     return json_response(result.to_dict())
 
 
@@ -80,12 +71,9 @@ async def alignment(request: Request) -> Response:
     """``GET /api/evaluations/alignment?judge=&human=&map=VALUE=LABEL...``."""
     ctx = get_context(request)
     params = alignment_params(request)
-    try:
-        if not params["judge"] or not params["human"]:
-            raise InvalidArgumentError("judge", "give both judge= and human=")
-        report = await run_in_threadpool(views.alignment_report, ctx.store, params)
-    except Exception as exc:
-        return error_response(exc)
+    if not params["judge"] or not params["human"]:
+        raise InvalidArgumentError("judge", "give both judge= and human=")
+    report = await run_in_threadpool(views.alignment_report, ctx.store, params)
     assert report is not None
     return json_response(report.to_dict())
 
