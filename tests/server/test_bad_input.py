@@ -161,6 +161,32 @@ QUERIES = [
     Case("GET", "/review/garbage?format=json", 403, code="LINK_REFUSED"),
     Case("GET", "/review/a.b/items/" + UNKNOWN_TRACE, 403),
     Case("GET", "/review/%00/done", 403),
+    # evaluations: the API, the pages and their JSON twins
+    Case("GET", "/api/evaluations/runs/nope", 404, code="NOT_FOUND"),
+    Case("GET", "/api/evaluations/runs/-x", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/evaluations/runs/" + "r" * 201, 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/evaluations/runs/nope/rows", 404, code="NOT_FOUND"),
+    Case("GET", "/api/evaluations/runs/nope/rows?offset=-1", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/evaluations/runs/nope/rows?offset=" + q("²"), 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/evaluations/runs/nope/rows?limit=0", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/evaluations/compare", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/evaluations/compare?base=a&candidate=b", 404, code="NOT_FOUND"),
+    Case("GET", "/api/evaluations/compare?base=%00&candidate=b", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/evaluations/alignment?judge=a", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/evaluations/alignment?judge=a&human=b&map=x", 400, code="INVALID_ARGUMENT"),
+    Case(
+        "GET",
+        "/api/evaluations/alignment?judge=" + "j" * 300 + "&human=b",
+        400,
+        code="INVALID_ARGUMENT",
+    ),
+    Case("GET", "/evaluations/runs/nope", 404),
+    Case("GET", "/evaluations/runs/nope?format=json", 404, code="NOT_FOUND"),
+    Case("GET", "/evaluations/runs/nope?page=" + q("²"), 400),
+    Case("GET", "/evaluations/compare?base=a&candidate=b", 404),
+    Case("GET", "/evaluations/compare?format=json", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/evaluations/alignment?judge=a&human=b&mapping=nope", 400),
+    Case("GET", "/evaluations/alignment?format=json&judge=a", 400, code="INVALID_ARGUMENT"),
 ]
 
 ASSESSMENTS = f"/api/traces/{T}/assessments"
@@ -522,7 +548,15 @@ def test_a_refused_form_shows_the_trace_page_again_with_the_message(probe: Probe
 
 
 #: Routes that read no parameter and no body.
-TAKE_NO_INPUT = {"/", "/api/openapi.json", "/api/assessment-names", "/api/health", "/labeling"}
+TAKE_NO_INPUT = {
+    "/",
+    "/api/openapi.json",
+    "/api/assessment-names",
+    "/api/health",
+    "/labeling",
+    "/api/evaluations/runs",
+    "/evaluations",
+}
 #: ... and the methods of routes whose other methods do take input.
 TAKE_NO_INPUT_METHODS = {
     ("GET", "/api/labeling/schemas"),
