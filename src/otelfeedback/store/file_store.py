@@ -67,7 +67,7 @@ class FileStore(RecordMethods):
                 timeout=60.0,
             )
             conn.execute(f"PRAGMA page_size={INDEX_PAGE_SIZE}")
-            conn.execute("PRAGMA journal_mode=WAL")
+            _retry_while_locked(conn, "PRAGMA journal_mode=WAL")
             # The index is derived data: a crash can at worst lose it, and it is rebuilt.
             conn.execute("PRAGMA synchronous=OFF")
             conn.execute("PRAGMA temp_store=MEMORY")
@@ -475,6 +475,23 @@ class FileStore(RecordMethods):
             )
             result.append(Trace(info, spans.get(tid, [])))
         return result
+
+
+def _retry_while_locked(conn: sqlite3.Connection, sql: str, seconds: float = 60.0) -> None:
+    """Run ``sql``, retrying while another process holds the database: switching a new index
+    to WAL needs an exclusive lock, and SQLite answers "database is locked" at once there
+    instead of waiting in its busy handler (several processes opening a new store at once)."""
+    deadline = time.monotonic() + seconds
+    delay = 0.005
+    while True:
+        try:
+            conn.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 def _empty_index() -> sqlite3.Connection:
