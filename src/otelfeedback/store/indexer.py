@@ -9,17 +9,14 @@ warning naming the file and the line; the rest is indexed.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from otelfeedback._internal.gc_pause import gc_paused
 from otelfeedback._internal.otlp_json.decode import OTLPDecodeError, SpanRecord, iter_spans
 from otelfeedback._internal.otlp_json.segments import list_segments as _list_segments
 from otelfeedback.store import bulk, chunk
@@ -30,10 +27,6 @@ logger = logging.getLogger("otelfeedback.store")
 #: Spans per write transaction: bounds memory whatever the store's size.
 CHUNK_SPANS = 20000
 CHUNK_BYTES = 32 * 1024 * 1024
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
 
 
 @dataclass
@@ -94,34 +87,10 @@ def clear(conn: sqlite3.Connection) -> None:
         raise
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a chunk is decoded and stored.
-
-    A chunk allocates a few million short-lived containers (decoded JSON) and keeps up to
-    ``CHUNK_SPANS`` spans alive, which makes the collector run full collections over them
-    again and again (about a tenth of the indexing time); none of it forms cycles, so
-    reference counting frees it all. Nested and concurrent pauses are counted; the
-    collector's previous state is restored when the last one ends."""
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
-
-
 def _index_chunk(conn: sqlite3.Connection, path: Path, stats: IndexStats) -> bool:
     """Index up to one chunk of ``path`` in one transaction. Returns whether there may be
     more complete lines after it."""
-    with _gc_paused():
+    with gc_paused():
         return _index_chunk_locked(conn, path, stats)
 
 

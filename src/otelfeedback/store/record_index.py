@@ -18,9 +18,11 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from otelfeedback._internal.gc_pause import gc_paused
 from otelfeedback._internal.otlp_json.segments import Appended, list_segments
-from otelfeedback.store.records import Head, Record, decode_line, json_text
+from otelfeedback.store.records import Head, Record, build_record, decode_line, json_text
 
 logger = logging.getLogger("otelfeedback.store")
 
@@ -33,6 +35,10 @@ _COLUMNS = (
     "seq, kind, id, version, parent, deleted, created_ms, created_by, updated_ms, updated_by, data"
 )
 _INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# A new version supersedes whatever was the latest (even past a skipped, corrupt line).
+_SUPERSEDE = (
+    "UPDATE records SET next_seq = ? WHERE kind = ? AND id = ? AND next_seq IS NULL AND seq < ?"
+)
 _SET_OFFSET = (
     "INSERT INTO record_segments (name, offset, line) VALUES (?, ?, ?) ON CONFLICT(name) "
     "DO UPDATE SET offset = excluded.offset, line = excluded.line"
@@ -44,6 +50,13 @@ class RecordIndexStats:
     lines: int = 0
     records: int = 0
     skipped_lines: int = 0
+
+
+def _insert(conn: sqlite3.Connection, records: Sequence[Record], texts: Sequence[str]) -> None:
+    conn.executemany(_INSERT, _rows(records, texts))
+    conn.executemany(
+        _SUPERSEDE, [(r.sequence, r.kind, r.id, r.sequence) for r in records if r.version > 1]
+    )
 
 
 def _rows(records: Sequence[Record], texts: Sequence[str]) -> list[tuple[object, ...]]:
@@ -65,20 +78,13 @@ def _rows(records: Sequence[Record], texts: Sequence[str]) -> list[tuple[object,
     ]
 
 
-def _record(row: Sequence[object]) -> Record:
+_decode = json.JSONDecoder().raw_decode
+
+
+def _record(row: Sequence[Any]) -> Record:
     seq, kind, rid, version, parent, deleted, c_ms, c_by, u_ms, u_by, data = row
-    return Record(
-        kind,  # type: ignore[arg-type]
-        rid,  # type: ignore[arg-type]
-        version,  # type: ignore[arg-type]
-        seq,  # type: ignore[arg-type]
-        json.loads(data),  # type: ignore[arg-type]
-        parent,  # type: ignore[arg-type]
-        bool(deleted),
-        c_ms,  # type: ignore[arg-type]
-        c_by,  # type: ignore[arg-type]
-        u_ms,  # type: ignore[arg-type]
-        u_by,  # type: ignore[arg-type]
+    return build_record(
+        kind, rid, version, seq, _decode(data)[0], parent, bool(deleted), c_ms, c_by, u_ms, u_by
     )
 
 
@@ -145,7 +151,7 @@ def _index_line(
         return
     conn.execute("SAVEPOINT line")
     try:
-        conn.executemany(_INSERT, _rows(records, texts))
+        _insert(conn, records, texts)
     except sqlite3.IntegrityError as exc:
         conn.execute("ROLLBACK TO line")
         _skip(stats, path, line_no, f"its versions clash with stored ones ({exc})")
@@ -176,7 +182,7 @@ def add_written(
         if offset != appended.start:
             conn.execute("ROLLBACK")
             return False
-        conn.executemany(_INSERT, _rows(records, texts))
+        _insert(conn, records, texts)
         conn.execute(_SET_OFFSET, (appended.path.name, appended.end, line_no + 1))
         conn.execute("COMMIT")
     except BaseException:
@@ -203,7 +209,7 @@ def heads(conn: sqlite3.Connection, keys: Iterable[tuple[str, str]]) -> dict[tup
             marks = ", ".join("?" * len(part))
             for rid, version, deleted, parent, c_ms, c_by in conn.execute(
                 "SELECT id, version, deleted, parent, created_ms, created_by FROM records "
-                f"WHERE kind = ? AND id IN ({marks}) ORDER BY seq",
+                f"WHERE kind = ? AND id IN ({marks}) ORDER BY id, version",
                 [kind, *part],
             ):
                 result[(kind, rid)] = Head(version, bool(deleted), parent, c_ms, c_by)
@@ -214,7 +220,8 @@ def get(conn: sqlite3.Connection, kind: str, record_id: str, version: int | None
     """A version of a record (None: the latest), or None."""
     if version is None:
         row = conn.execute(
-            f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ? ORDER BY seq DESC LIMIT 1",
+            f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ? "
+            "ORDER BY version DESC LIMIT 1",
             (kind, record_id),
         ).fetchone()
     else:
@@ -227,10 +234,11 @@ def get(conn: sqlite3.Connection, kind: str, record_id: str, version: int | None
 
 def history(conn: sqlite3.Connection, kind: str, record_id: str) -> list[Record]:
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ? ORDER BY seq",
+        f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND id = ? ORDER BY version",
         (kind, record_id),
     )
-    return [_record(row) for row in rows]
+    with gc_paused():
+        return [_record(row) for row in rows]
 
 
 def listing(
@@ -245,33 +253,35 @@ def listing(
 ) -> list[Record]:
     """The latest version (with a sequence up to ``as_of``) of every record of a kind (and
     parent), by id (only ids after ``after``; at most ``limit``; only records whose latest
-    version has a sequence above ``changed_after``)."""
+    version has a sequence above ``changed_after``). One range scan of an index in id order:
+    a version is the one seen as of S when ``seq <= S < next_seq``."""
     where: list[str] = ["kind = ?"]
     params: list[object] = [kind]
     if parent is not None:
         where.append("parent = ?")
         params.append(parent)
-    if as_of is not None:
-        where.append("seq <= ?")
-        params.append(as_of)
     if after is not None:
         where.append("id > ?")
         params.append(after)
-    if changed_after is not None:
-        # The latest version is above it exactly when some version is: the maximum over
-        # the versions above it is the record's latest.
+    if changed_after is not None:  # (the row selected below is the record's latest version)
         where.append("seq > ?")
         params.append(changed_after)
-    latest = f"SELECT MAX(seq) AS s FROM records WHERE {' AND '.join(where)} GROUP BY id"
-    alive = "" if include_deleted else "WHERE r.deleted = 0"
-    columns = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
+    if as_of is None:
+        where.append("next_seq IS NULL")
+    else:
+        where.append("seq <= ? AND (next_seq IS NULL OR next_seq > ?)")
+        params += [as_of, as_of]
+    if not include_deleted:
+        where.append("deleted = 0")
+    index = "records_parent" if parent is not None else "records_version"
     page = "" if limit is None else f" LIMIT {int(limit)}"
     rows = conn.execute(
-        f"SELECT {columns} FROM ({latest}) m JOIN records r ON r.seq = m.s {alive} "
-        f"ORDER BY r.id{page}",
+        f"SELECT {_COLUMNS} FROM records INDEXED BY {index} WHERE {' AND '.join(where)} "
+        f"ORDER BY id{page}",
         params,
     )
-    return [_record(row) for row in rows]
+    with gc_paused():
+        return [_record(row) for row in rows]
 
 
 def max_sequence(conn: sqlite3.Connection) -> int:

@@ -19,8 +19,8 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from otelfeedback.errors import ConflictError, InvalidArgumentError, NotFoundError
 
@@ -119,8 +119,42 @@ class Record:
         )
 
 
-@dataclass(frozen=True)
-class RecordWrite:
+_new = object.__new__
+
+
+def build_record(
+    kind: str,
+    record_id: str,
+    version: int,
+    sequence: int,
+    data: dict[str, Any],
+    parent: str | None,
+    deleted: bool,
+    created_time_ms: int,
+    created_by: str | None,
+    updated_time_ms: int,
+    updated_by: str | None,
+) -> Record:
+    """``Record(...)`` for stores building many at once: the same object, without the frozen
+    dataclass's per-field ``__setattr__`` (a third of the time of loading 100,000)."""
+    record = _new(Record)
+    record.__dict__.update(
+        kind=kind,
+        id=record_id,
+        version=version,
+        sequence=sequence,
+        data=data,
+        parent=parent,
+        deleted=deleted,
+        created_time_ms=created_time_ms,
+        created_by=created_by,
+        updated_time_ms=updated_time_ms,
+        updated_by=updated_by,
+    )
+    return record
+
+
+class RecordWrite(NamedTuple):
     """One write of a batch (``TraceStore.append_records``).
 
     Attributes:
@@ -135,7 +169,7 @@ class RecordWrite:
 
     kind: str
     id: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = {}  # noqa: RUF012  (never mutated: a deletion's data is ignored)
     parent: str | None = None
     expected_version: int | None = None
     deleted: bool = False
@@ -173,8 +207,7 @@ class RecordWrite:
         )
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):
     """What a store knows of a record's latest version when planning a write."""
 
     version: int
@@ -226,7 +259,42 @@ class _Bad(Exception):
         self.path: list[str] = []
 
 
+_LEAVES = frozenset({str, bool, type(None)})  # exact types that need no check
+
+
 def _walk(value: Any, depth: int) -> None:
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(value, dict):
+        items, keyed = value.items(), True
+    elif isinstance(value, (list, tuple)):
+        items, keyed = enumerate(value), False
+    else:
+        _scalar(value)
+        return
+    if depth > MAX_DEPTH:
+        raise _Bad(f"nested deeper than {MAX_DEPTH} levels")
+    for key, item in items:
+        if keyed and not isinstance(key, str):
+            raise _Bad(f"object keys must be strings, got {type(key).__name__} {key!r:.40}")
+        kind = type(item)
+        if kind in _LEAVES:
+            continue
+        if kind is int and item.bit_length() <= MAX_INT_BITS:
+            continue
+        if kind is float and item - item == 0.0:  # finite (NaN and ±Infinity give NaN)
+            continue
+        try:
+            _walk(item, depth + 1)
+        except _Bad as bad:
+            text = str(key)
+            if not keyed:
+                bad.path.append(f"[{text}]")
+            else:
+                bad.path.append(f".{text}" if text.isidentifier() else f"[{json.dumps(text)}]")
+            raise
+
+
+def _scalar(value: Any) -> None:
     if isinstance(value, str) or value is None:
         return
     if isinstance(value, int):
@@ -240,26 +308,7 @@ def _walk(value: Any, depth: int) -> None:
                 "store None or a string instead)"
             )
         return
-    if depth > MAX_DEPTH:
-        raise _Bad(f"nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise _Bad(f"object keys must be strings, got {type(key).__name__} {key!r}")
-            try:
-                _walk(item, depth + 1)
-            except _Bad as bad:
-                bad.path.append(f".{key}" if key.isidentifier() else f"[{json.dumps(key)}]")
-                raise
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            try:
-                _walk(item, depth + 1)
-            except _Bad as bad:
-                bad.path.append(f"[{index}]")
-                raise
-    else:
-        raise _Bad(f"expected a JSON value, got {type(value).__name__}")
+    raise _Bad(f"expected a JSON value, got {type(value).__name__}")
 
 
 def check_json(value: Any, where: str) -> None:
@@ -380,18 +429,18 @@ def plan(
             if alive and head is not None
             else (now_ms, author)
         )
-        record = Record(
-            kind=write.kind,
-            id=write.id,
-            version=actual + 1,
-            sequence=first_sequence + offset,
-            data={} if write.deleted else write.data,
-            parent=head.parent if write.deleted and head is not None else write.parent,
-            deleted=write.deleted,
-            created_time_ms=created[0],
-            created_by=created[1],
-            updated_time_ms=now_ms,
-            updated_by=author,
+        record = build_record(
+            write.kind,
+            write.id,
+            actual + 1,
+            first_sequence + offset,
+            {} if write.deleted else write.data,
+            head.parent if write.deleted and head is not None else write.parent,
+            write.deleted,
+            created[0],
+            created[1],
+            now_ms,
+            author,
         )
         current[key] = Head(record.version, record.deleted, record.parent, created[0], created[1])
         result.append(record)
@@ -401,11 +450,24 @@ def plan(
 # -- the line format ----------------------------------------------------------------------------
 def encode_line(records: Sequence[Record], data_texts: Sequence[str]) -> bytes:
     """One segment line for a batch: ``{"records":[{...record...}, ...]}`` and a newline.
-    ``data_texts`` are the records' ``json_text(data)``, spliced in as they are."""
-    entries = []
-    for record, text in zip(records, data_texts):
-        head = json_text(record._meta())
-        entries.append(f'{head[:-1]},"data":{text}}}')
+    ``data_texts`` are the records' ``json_text(data)``, spliced in as they are; kinds and ids
+    need no escaping (their patterns), authors are encoded once each."""
+    names: dict[str | None, str] = {}
+
+    def name(value: str | None) -> str:
+        text = names.get(value)
+        if text is None:
+            text = names[value] = json_text(value)
+        return text
+
+    entries = [
+        f'{{"kind":"{r.kind}","id":"{r.id}","version":{r.version},"sequence":{r.sequence},'
+        f'"parent":{name(r.parent)},"deleted":{"true" if r.deleted else "false"},'
+        f'"created_time_ms":{r.created_time_ms},"created_by":{name(r.created_by)},'
+        f'"updated_time_ms":{r.updated_time_ms},"updated_by":{name(r.updated_by)},'
+        f'"data":{text}}}'
+        for r, text in zip(records, data_texts)
+    ]
     return ('{"records":[' + ",".join(entries) + "]}\n").encode("utf-8")
 
 

@@ -164,6 +164,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             "line INTEGER NOT NULL)",
         ),
     ),
+    Migration(
+        # ``next_seq``: the sequence of the version that replaced a row (NULL: the latest), so
+        # "every record as of sequence S" is one range scan (seq <= S < next_seq) instead of
+        # a grouping; the parent index without the sequence (a row id is in every index
+        # entry anyway), and no (kind, id, seq) index (the unique one serves). The records
+        # are read again from their lines on the next read, which sets ``next_seq``.
+        "0006_record_snapshots",
+        (
+            "ALTER TABLE records ADD COLUMN next_seq INTEGER",
+            "DROP INDEX records_id",
+            "DROP INDEX records_parent",
+            "CREATE INDEX records_parent ON records (kind, parent, id)",
+            "DELETE FROM records",
+            "DELETE FROM record_segments",
+        ),
+    ),
 )
 
 #: Statements that empty the derived data (the next ``update`` reads everything again).
