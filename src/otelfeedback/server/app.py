@@ -20,6 +20,7 @@ from otelfeedback.errors import ConfigurationError
 from otelfeedback.server import (
     api_assessments,
     api_evaluations,
+    api_datasets,
     api_labeling,
     api_records,
     api_traces,
@@ -28,6 +29,7 @@ from otelfeedback.server import (
     openapi,
     pages,
     pages_evaluations,
+    pages_datasets,
     rendering,
     review,
 )
@@ -97,7 +99,7 @@ def create_app(
         receiver=receiver,
         policy=policy,
         version=package_version(),
-        selection_providers=[labeling_pages.selection_action],
+        selection_providers=[labeling_pages.selection_action, pages_datasets.selection_action],
     )
     routes = [
         Route(OTLP_PATH, receiver.handle, methods=["POST"]),
@@ -112,6 +114,8 @@ def create_app(
         *labeling_schema_pages.routes,
         *review.routes,
         *pages_evaluations.routes,
+        *api_datasets.routes,
+        *pages_datasets.routes,
         Route("/static/{version}/{name}", rendering.static, methods=["GET"]),
     ]
     app = Starlette(

@@ -9,7 +9,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from otelfeedback.assessments import schema
-from otelfeedback.server import openapi_evaluations, openapi_labeling, openapi_records
+from otelfeedback.server import (
+    openapi_datasets,
+    openapi_evaluations,
+    openapi_labeling,
+    openapi_records,
+)
 from otelfeedback.server._http import json_response
 from otelfeedback.server.context import get_context
 
@@ -50,7 +55,7 @@ _ASSESSMENT = schema.openapi_schema()
 
 def document(version: str) -> dict[str, Any]:
     result = _document(version)
-    for part in (openapi_records, openapi_labeling, openapi_evaluations):
+    for part in (openapi_records, openapi_labeling, openapi_evaluations, openapi_datasets):
         result["paths"].update(part.PATHS)
         result["components"]["schemas"].update(part.SCHEMAS)
     return result
