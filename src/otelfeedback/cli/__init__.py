@@ -11,6 +11,7 @@
     otelfeedback bridge replay --store DIR --to phoenix|mlflow URL
     otelfeedback eval runs list|show RUN_ID|compare BASE CANDIDATE [--json]
     otelfeedback eval alignment --judge correctness --human response_accuracy --map Accurate=yes
+    otelfeedback datasets list|show|export|import|diff [--json]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     from otelfeedback.cli import (
         assessments,
         bridge,
+        datasets,
         evaluations,
         labeling,
         server,
@@ -43,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     labeling.register(groups)
     store.register(groups)
     evaluations.register(groups)
+    datasets.register(groups)
     server.register(groups)  # `server` / `ui` (issue 5)
     bridge.register(groups)
     return parser

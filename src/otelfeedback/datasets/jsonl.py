@@ -41,13 +41,22 @@ def export_line(record: DatasetRecord) -> str:
 
 
 def write_jsonl(path: str | Path, records: Sequence[DatasetRecord]) -> int:
-    """Write the records, one a line (through a temporary file, then renamed into place)."""
+    """Write the records, one a line (through a temporary file, then renamed into place, so
+    a failed export never leaves half a file under the name).
+
+    Raises:
+        InvalidArgumentError: the file cannot be written.
+    """
     target = Path(path)
     partial = target.with_name(target.name + ".partial")
-    with open(partial, "w", encoding="utf-8", newline="\n") as handle:
-        for record in records:
-            handle.write(export_line(record))
-    partial.replace(target)
+    try:
+        with open(partial, "w", encoding="utf-8", newline="\n") as handle:
+            for record in records:
+                handle.write(export_line(record))
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise InvalidArgumentError("path", f"cannot write {target}: {exc.strerror}") from None
     return len(records)
 
 
