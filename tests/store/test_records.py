@@ -260,6 +260,15 @@ def test_a_line_whose_versions_clash_is_skipped_as_a_whole(
     assert "clash" in caplog.text
 
 
+def test_reads_of_a_store_that_does_not_exist_create_nothing(tmp_path: Path) -> None:
+    store = FileStore(tmp_path / "nothing-here")
+    assert store.list_records("dataset") == []
+    assert store.record_history("dataset", "d-1") == []
+    with pytest.raises(NotFoundError):
+        store.get_record("dataset", "d-1")
+    assert not (tmp_path / "nothing-here").exists()
+
+
 def test_another_process_sees_what_one_appends(store: FileStore) -> None:
     other = FileStore(store.path)
     store.append_record("item", "a", {"n": 1})

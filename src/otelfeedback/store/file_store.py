@@ -137,6 +137,17 @@ class FileStore(RecordMethods):
             stats = indexer.update(conn, self.traces_dir)
             return _with_records(stats, record_index.update(conn, self.records_dir))
 
+    def _records_read(self) -> sqlite3.Connection:
+        """The index, caught up with the record segments; an empty one in memory when no
+        record was ever written (a read creates no files)."""
+        if self._conn is None and not self.records_dir.is_dir():
+            if self._empty is None:
+                self._empty = _empty_index()
+            return self._empty
+        conn = self._connect()
+        record_index.update(conn, self.records_dir)
+        return conn
+
     def _read(self) -> sqlite3.Connection:
         if self._conn is None and not self.traces_dir.is_dir():
             # Nothing written yet: answer from an empty index in memory; create no files.
@@ -341,8 +352,7 @@ class FileStore(RecordMethods):
         records.check_id(record_id)
         _check_version(version)
         with self._lock:
-            conn = self._connect()
-            record_index.update(conn, self.records_dir)
+            conn = self._records_read()
             found = record_index.get(conn, kind, record_id, version)
         if found is None or (version is None and found.deleted):
             what = f"version {version} of " if version is not None else ""
@@ -391,8 +401,7 @@ class FileStore(RecordMethods):
         _check_sequence(as_of)
         _check_sequence(changed_after, "changed_after")
         with self._lock:
-            conn = self._connect()
-            record_index.update(conn, self.records_dir)
+            conn = self._records_read()
             if as_of is None:
                 as_of = record_index.max_sequence(conn)
             found = record_index.listing(
@@ -405,9 +414,7 @@ class FileStore(RecordMethods):
         records.check_kind(kind)
         records.check_id(record_id)
         with self._lock:
-            conn = self._connect()
-            record_index.update(conn, self.records_dir)
-            return record_index.history(conn, kind, record_id)
+            return record_index.history(self._records_read(), kind, record_id)
 
     # -- loading --------------------------------------------------------------------------
     def _load(
