@@ -126,6 +126,19 @@ def test_changed_after_lists_only_what_came_after_a_sequence(store: FileStore) -
         store.list_records("item", changed_after=-1)
 
 
+def test_one_record_twice_in_a_batch_makes_two_versions(store: FileStore) -> None:
+    store.append_record("item", "a", {"v": 0}, parent="p")
+    first, second = store.append_records(
+        [RecordWrite("item", "a", {"v": 1}, "p"), RecordWrite("item", "a", {"v": 2}, "p")]
+    )
+    assert (first.version, second.version) == (2, 3)
+    for _ in range(2):  # as written, then as rebuilt from the lines
+        assert [r.data for r in store.list_records("item", parent="p")] == [{"v": 2}]
+        assert store.list_records("item", as_of=first.sequence) == [first]
+        assert [r.version for r in store.record_history("item", "a")] == [1, 2, 3]
+        store.reindex()
+
+
 def test_a_record_keeps_its_parent_while_it_lives(store: FileStore) -> None:
     store.append_record("item", "a", {}, parent="p")
     with pytest.raises(InvalidArgumentError, match="belongs to 'p'") as info:

@@ -337,7 +337,7 @@ class FileStore(RecordMethods):
                 stored = records.plan(batch, heads, first, now_ms, author)
                 texts = ["{}" if r.deleted else t for r, t in zip(stored, texts)]
                 appended = segments.write(records.encode_line(stored, texts))
-                if not record_index.add_written(conn, appended, stored, texts):
+                if not record_index.add_written(conn, appended, stored, texts, heads):
                     record_index.update(conn, self.records_dir)
         return stored
 

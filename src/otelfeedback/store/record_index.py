@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,11 +52,28 @@ class RecordIndexStats:
     skipped_lines: int = 0
 
 
-def _insert(conn: sqlite3.Connection, records: Sequence[Record], texts: Sequence[str]) -> None:
+def _insert(
+    conn: sqlite3.Connection,
+    records: Sequence[Record],
+    texts: Sequence[str],
+    heads: Mapping[tuple[str, str], Head] | None = None,
+) -> None:
+    """Insert the rows and mark the versions they replace (by row id where the writer knew
+    the latest version from ``heads``, else by looking it up)."""
     conn.executemany(_INSERT, _rows(records, texts))
-    conn.executemany(
-        _SUPERSEDE, [(r.sequence, r.kind, r.id, r.sequence) for r in records if r.version > 1]
-    )
+    latest = {key: head.sequence for key, head in (heads or {}).items() if head.sequence}
+    by_rowid, by_key = [], []
+    for r in records:
+        key = (r.kind, r.id)
+        if r.version > 1:
+            previous = latest.get(key)
+            if previous is not None:
+                by_rowid.append((r.sequence, previous))
+            else:
+                by_key.append((r.sequence, r.kind, r.id, r.sequence))
+        latest[key] = r.sequence
+    conn.executemany("UPDATE records SET next_seq = ? WHERE seq = ?", by_rowid)
+    conn.executemany(_SUPERSEDE, by_key)
 
 
 def _rows(records: Sequence[Record], texts: Sequence[str]) -> list[tuple[object, ...]]:
@@ -166,7 +183,11 @@ def _skip(stats: RecordIndexStats, path: Path, line_no: int, why: str) -> None:
 
 
 def add_written(
-    conn: sqlite3.Connection, appended: Appended, records: Sequence[Record], texts: Sequence[str]
+    conn: sqlite3.Connection,
+    appended: Appended,
+    records: Sequence[Record],
+    texts: Sequence[str],
+    heads: Mapping[tuple[str, str], Head],
 ) -> bool:
     """Index a batch its writer just appended (still holding the writer lock) without reading
     it back. Returns False when the caller must catch up instead (a torn line was closed
@@ -182,7 +203,7 @@ def add_written(
         if offset != appended.start:
             conn.execute("ROLLBACK")
             return False
-        _insert(conn, records, texts)
+        _insert(conn, records, texts, heads)
         conn.execute(_SET_OFFSET, (appended.path.name, appended.end, line_no + 1))
         conn.execute("COMMIT")
     except BaseException:
@@ -207,12 +228,12 @@ def heads(conn: sqlite3.Connection, keys: Iterable[tuple[str, str]]) -> dict[tup
         for start in range(0, len(ids), _LOOKUP):
             part = ids[start : start + _LOOKUP]
             marks = ", ".join("?" * len(part))
-            for rid, version, deleted, parent, c_ms, c_by in conn.execute(
-                "SELECT id, version, deleted, parent, created_ms, created_by FROM records "
-                f"WHERE kind = ? AND id IN ({marks}) ORDER BY id, version",
+            for rid, version, deleted, parent, c_ms, c_by, seq in conn.execute(
+                "SELECT id, version, deleted, parent, created_ms, created_by, seq FROM records "
+                f"WHERE kind = ? AND id IN ({marks}) AND next_seq IS NULL",
                 [kind, *part],
             ):
-                result[(kind, rid)] = Head(version, bool(deleted), parent, c_ms, c_by)
+                result[(kind, rid)] = Head(version, bool(deleted), parent, c_ms, c_by, seq)
     return result
 
 

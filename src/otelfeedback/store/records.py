@@ -215,6 +215,7 @@ class Head(NamedTuple):
     parent: str | None
     created_time_ms: int
     created_by: str | None
+    sequence: int = 0  # of that version (0: unknown)
 
 
 class RecordMethods:
@@ -442,7 +443,9 @@ def plan(
             now_ms,
             author,
         )
-        current[key] = Head(record.version, record.deleted, record.parent, created[0], created[1])
+        current[key] = Head(
+            record.version, record.deleted, record.parent, created[0], created[1], record.sequence
+        )
         result.append(record)
     return result
 
