@@ -109,6 +109,31 @@ QUERIES = [
     Case("GET", "/api/records/a/b", 404, code="NOT_FOUND"),
     Case("GET", "/api/records/Bad/b/history", 400, code="INVALID_ARGUMENT"),
     Case("GET", "/api/records/a/-b/history", 400, code="INVALID_ARGUMENT"),
+    # datasets ("probe" exists: see Probe)
+    Case("GET", "/api/datasets/missing", 404, code="NOT_FOUND"),
+    Case("GET", "/api/datasets/%00", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/datasets/probe?version=x", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/datasets/probe?version=" + q("²"), 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/datasets/probe?version=99", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/datasets/probe/records?limit=99999", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/datasets/probe/records?offset=-1", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/datasets/probe/records?version=" + "9" * 40, 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/datasets/missing/records", 404, code="NOT_FOUND"),
+    Case("GET", "/api/datasets/missing/versions", 404, code="NOT_FOUND"),
+    Case("GET", "/api/datasets/%00/versions", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/datasets/probe/diff?from=x", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/datasets/probe/diff?to=9", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/api/datasets/missing/diff", 404, code="NOT_FOUND"),
+    Case("DELETE", "/api/datasets/missing", 404, code="NOT_FOUND"),
+    Case("DELETE", "/api/datasets/%00", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/datasets/missing", 404),
+    Case("GET", "/datasets/%00", 400),
+    Case("GET", "/datasets/probe?version=9", 400),
+    Case("GET", "/datasets/probe?page=x", 400),
+    Case("GET", "/datasets/probe?format=json&version=9", 400, code="INVALID_ARGUMENT"),
+    Case("GET", "/datasets/missing?format=json", 404, code="NOT_FOUND"),
+    Case("GET", "/datasets/probe/diff?from=" + q("²"), 400),
+    Case("GET", "/datasets/probe/diff?format=json&to=9", 400, code="INVALID_ARGUMENT"),
     # routes and methods that do not exist
     Case("GET", "/api/nope", 404, code="NOT_FOUND"),
     Case("PUT", "/api/traces", 405, code="METHOD_NOT_ALLOWED"),
@@ -362,6 +387,43 @@ WRITES.append(
         "UNSUPPORTED_MEDIA_TYPE",
     )
 )
+DATASET_BODIES: list[tuple[str, bytes, int, str]] = [
+    ("", b"{", 400, "INVALID_JSON"),
+    ("", b"[]", 400, "INVALID_JSON"),
+    ("", DEEP.encode(), 400, "INVALID_JSON"),
+    ("", b'{"name": ""}', 400, "INVALID_ARGUMENT"),
+    ("", b'{"name": "a/b"}', 400, "INVALID_ARGUMENT"),
+    ("", b'{"name": "probe"}', 400, "INVALID_ARGUMENT"),  # taken
+    ("", b'{"name": "x", "owner": 1}', 400, "INVALID_ARGUMENT"),
+    ("", b'{"name": "x", "tags": {"k": 1}}', 400, "INVALID_ARGUMENT"),
+    ("/probe/records", b"{", 400, "INVALID_JSON"),
+    ("/probe/records", b"{}", 400, "INVALID_ARGUMENT"),
+    ("/probe/records", b'{"records": "x"}', 400, "INVALID_ARGUMENT"),
+    ("/probe/records", b'{"records": []}', 400, "INVALID_ARGUMENT"),
+    ("/probe/records", b'{"records": [{"inputs": "q"}]}', 400, "INVALID_ARGUMENT"),
+    ("/probe/records", b'{"records": [{"inputs": {"q": NaN}}]}', 400, "INVALID_ARGUMENT"),
+    (
+        "/probe/records",
+        b'{"records": [{"inputs": {"q": 1}}, {"inputs": {"q": "a"}}]}',
+        400,
+        "INVALID_ARGUMENT",
+    ),
+    ("/probe/records", b'{"records": [{"inputs": {"q": 1}, "x": 1}]}', 400, "INVALID_ARGUMENT"),
+    ("/probe/records", b'{"records": [], "rows": 1}', 400, "INVALID_ARGUMENT"),
+    ("/missing/records", b'{"records": [{"inputs": {"q": 1}}]}', 404, "NOT_FOUND"),
+    ("/probe/records/delete", b'{"record_ids": ["x"]}', 400, "INVALID_ARGUMENT"),
+    ("/probe/records/delete", b'{"record_ids": 5}', 400, "INVALID_ARGUMENT"),
+    ("/probe/records/delete", b"{}", 400, "INVALID_ARGUMENT"),
+    ("/probe/traces", b'{"trace_ids": []}', 400, "INVALID_ARGUMENT"),
+    ("/probe/traces", b'{"trace_ids": ["zz"]}', 400, "INVALID_ARGUMENT"),
+    ("/probe/traces", f'{{"trace_ids": ["{UNKNOWN_TRACE}"]}}'.encode(), 404, "NOT_FOUND"),
+    ("/probe/traces", b'{"trace_ids": "x", "more": 1}', 400, "INVALID_ARGUMENT"),
+    ("/missing/traces", f'{{"trace_ids": ["{UNKNOWN_TRACE}"]}}'.encode(), 404, "NOT_FOUND"),
+]
+WRITES += [
+    Case("POST", "/api/datasets" + path, s, b, JSON_HEADERS, c) for path, b, s, c in DATASET_BODIES
+]
+WRITES.append(Case("POST", "/api/datasets/probe/records", 415, b"{}", (), "UNSUPPORTED_MEDIA_TYPE"))
 
 GOOD_FORM = "kind=feedback&name=quality&value_type=number&value=3&reviewer=dev"
 #: (path, form fields after the CSRF token, status); ``NO_CSRF`` drops the token.
@@ -427,6 +489,17 @@ FORMS: list[tuple[str, str, int]] = [
     ("/labeling/schemas/nope/delete", "", 404),
     ("/review/garbage/start", "reviewer=a", 403),
     ("/review/garbage/items/" + UNKNOWN_TRACE, "action=submit", 403),
+    ("/datasets/add-traces", f"dataset=probe&trace_id={T}&{NO_CSRF}", 403),
+    ("/datasets/add-traces", f"trace_id={T}", 400),
+    ("/datasets/add-traces", "dataset=probe", 400),
+    ("/datasets/add-traces", "dataset=probe&trace_id=zz", 400),
+    ("/datasets/add-traces", f"dataset=a%2Fb&trace_id={T}", 400),
+    ("/datasets/add-traces", f"dataset=probe&trace_id={UNKNOWN_TRACE}", 404),
+    ("/datasets/add-traces", f"dataset=missing&trace_id={T}", 404),
+    ("/datasets", "name=", 400),
+    ("/datasets", "name=a%2Fb", 400),
+    ("/datasets", "name=probe", 400),
+    ("/datasets", "name=x&" + NO_CSRF, 403),
 ]
 
 
@@ -448,6 +521,8 @@ class Probe:
         self.csrf = found.group(1)
         listed = get(server.url + f"/api/traces/{seeded.trace_id}/assessments").json()
         self.aid = listed["assessments"][0]["assessment_id"]
+        created = request("POST", server.url + "/api/datasets", b'{"name": "probe"}', JSON)
+        assert created.status == 201  # an empty dataset the dataset cases refer to
 
     def path(self, template: str) -> str:
         return template.replace(T, self.seeded.trace_id).replace(A, self.aid)
@@ -564,6 +639,8 @@ TAKE_NO_INPUT_METHODS = {
     ("POST", "/api/labeling/link-secret/rotate"),
     ("GET", "/labeling/sessions"),
     ("GET", "/labeling/schemas"),
+    ("GET", "/api/datasets"),
+    ("GET", "/datasets"),
 }
 
 

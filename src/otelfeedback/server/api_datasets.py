@@ -38,7 +38,7 @@ def query_version(request: Request, name: str = "version") -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise InvalidArgumentError(name, f"expected a version number, got {raw!r:.40}")
     return int(raw)
 
@@ -47,7 +47,7 @@ def query_count(request: Request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 9 or int(raw) > maximum:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) > maximum:
         raise InvalidArgumentError(name, f"expected 0 to {maximum}, got {raw!r:.40}")
     return int(raw)
 
