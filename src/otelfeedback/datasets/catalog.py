@@ -9,18 +9,13 @@ import re
 import uuid
 from typing import Any
 
-from otelfeedback.datasets.dataset import (
-    DATASET,
-    NAME,
-    Dataset,
-    current_user,
-    load,
-    retrying,
-)
+from otelfeedback.datasets.dataset import Dataset, load
+from otelfeedback.datasets.layout import DATASET, NAME, current_user, retrying
 from otelfeedback.datasets.schema import SECTIONS
 from otelfeedback.errors import ConflictError, InvalidArgumentError, NotFoundError
 from otelfeedback.store.base import TraceStore
-from otelfeedback.store.records import RecordWrite, check_json, check_object
+from otelfeedback.store.record_checks import check_json, check_object
+from otelfeedback.store.records import RecordWrite
 
 DATASET_ID = re.compile(r"d-[0-9a-f]{32}")
 MAX_NAME = 200

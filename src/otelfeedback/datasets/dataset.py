@@ -1,72 +1,22 @@
-"""``Dataset``: one version of an evaluation dataset, read from (and changed through) a store.
-
-Stored in the records store as four kinds of record: ``dataset`` (id ``d-<32 hex>``: name,
-description, tags, latest version, schema, record count), ``dataset_name`` (one per name, so
-a name is taken once, atomically), ``dataset_version`` (one per version: who, when, what it
-changed; its store sequence is the snapshot the version reads) and ``dataset_record`` (one per
-record, each change a new record version). A change is one atomic batch: the changed records,
-the new version and the dataset written with the version it expects, so two writers never make
-the same version; the one that loses the race reads the latest version and merges again.
+"""``Dataset``: one version of an evaluation dataset, read from (and changed through) a store
+(``datasets/layout.py`` says how it is stored; ``datasets/changes.py`` how it changes).
 """
 
 from __future__ import annotations
 
-import getpass
-import random
-import re
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from otelfeedback._internal.gc_pause import gc_paused
-from otelfeedback.datasets import merge as merging
+from otelfeedback.datasets import changes
 from otelfeedback.datasets import schema as schemas
 from otelfeedback.datasets.entities import DatasetDiff, DatasetRecord, DatasetVersion, RecordChange
+from otelfeedback.datasets.layout import DATASET, RECORD, VERSION, check_record_ids, version_id
 from otelfeedback.datasets.normalize import Incoming, normalize
-from otelfeedback.errors import ConflictError, InvalidArgumentError, NotFoundError
+from otelfeedback.errors import InvalidArgumentError, NotFoundError
 from otelfeedback.store.base import TraceStore
-from otelfeedback.store.records import Record, RecordWrite
-
-DATASET = "dataset"
-NAME = "dataset_name"
-VERSION = "dataset_version"
-RECORD = "dataset_record"
-#: Attempts of a change that keeps losing the race to other writers.
-MAX_ATTEMPTS = 50
-RECORD_ID = re.compile(r"r-[0-9a-f]{32}")
-T = TypeVar("T")
-
-
-@cache
-def current_user() -> str | None:
-    """Who makes changes from this process (the OS user name), as ``created_by``."""
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in this environment (some containers)
-        return None
-
-
-def version_id(dataset_id: str, version: int) -> str:
-    return f"{dataset_id}.v{version}"
-
-
-def record_key(dataset_id: str, record_id: str) -> str:
-    return f"{dataset_id}.{record_id}"
-
-
-def retrying(attempt: Callable[[], T]) -> T:
-    """Run a read-change-write ``attempt`` again while it loses races (``ConflictError``)."""
-    for tries in range(MAX_ATTEMPTS):
-        try:
-            return attempt()
-        except ConflictError:
-            if tries == MAX_ATTEMPTS - 1:
-                raise
-            time.sleep(random.uniform(0, 0.002 * (tries + 1)))
-    raise AssertionError("unreachable")
+from otelfeedback.store.records import Record
 
 
 def load(store: TraceStore, dataset_id: str, version: int | None = None) -> Dataset:
@@ -301,125 +251,59 @@ class Dataset:
         """
         with gc_paused():  # (many objects, no cycles: see _internal/gc_pause.py)
             batch = normalize(records, self._store.get_trace)
-        return self._change(lambda head, state: self._merge_writes(head, state, batch))
+        return self._merge(batch, "merge")
 
     def import_jsonl(self, path: str | Path) -> Dataset:
         """Merge the records of a JSONL export (``docs/datasets.md``) as one new version,
-        keeping their sources and creation; records without a source get ``FILE``."""
+        keeping their sources and creation; records without a source get ``FILE``.
+
+        Raises:
+            InvalidArgumentError: the file cannot be read, or names ``line N`` and the field
+                of a bad record; nothing is written.
+        """
         from otelfeedback.datasets.jsonl import read_jsonl
 
-        batch = read_jsonl(path)
-        return self._change(lambda head, state: self._merge_writes(head, state, batch, "import"))
+        return self._merge(read_jsonl(path), "import")
 
     def export_jsonl(self, path: str | Path) -> int:
         """Write this version's records to ``path``, one JSON object a line; returns how
-        many (``docs/datasets.md`` documents the format)."""
+        many (``docs/datasets.md`` documents the format).
+
+        Raises:
+            InvalidArgumentError: the file cannot be written (nothing is left under its name).
+        """
         from otelfeedback.datasets.jsonl import write_jsonl
 
         return write_jsonl(path, self.records)
 
     def delete_records(self, record_ids: Iterable[str | DatasetRecord]) -> int:
         """Remove records (by id, or the records themselves) from the latest version, making
-        a new version; returns how many were there (0: no new version)."""
-        ids = _record_ids(record_ids)
-        counted: list[int] = []
+        a new version; returns how many were there (0: no new version).
 
-        def writes(head: Record, state: State) -> list[RecordWrite] | None:
+        Raises:
+            InvalidArgumentError: ``record_ids[i]`` is not a record id.
+            NotFoundError: the dataset was deleted.
+        """
+        ids = check_record_ids(record_ids)
+        counted = [0]
+
+        def make(state: changes.State) -> Any:
             gone = [i for i in dict.fromkeys(ids) if i in state.records]
-            counted[:] = [len(gone)]
-            if not gone:
-                return None
-            out = [RecordWrite(RECORD, record_key(self.dataset_id, i), deleted=True) for i in gone]
-            return out + self._version_writes(head, "delete", 0, 0, len(gone), {}, head.data)
+            counted[0] = len(gone)
+            return changes.delete_writes(self.dataset_id, state, gone)
 
-        self._change(writes)
+        self._apply(make)
         return counted[0]
 
-    def _merge_writes(
-        self, head: Record, state: State, batch: list[Incoming], operation: str = "merge"
-    ) -> list[RecordWrite] | None:
-        data = dict(head.data)
-        data["schema"] = schemas.extend(data.get("schema") or {}, batch)
-        version = int(data["version"]) + 1
-        now = time.time_ns() // 1_000_000
-        position = int(data.get("next_position", 0))
-        result = merging.merge(state.records, batch, version, now, current_user(), position)
-        if not result.records:
-            return None
-        out = [
-            RecordWrite(RECORD, record_key(self.dataset_id, key), record.to_dict(), self.dataset_id)
-            for key, record in result.records.items()
-        ]
-        data["next_position"] = result.next_position
-        sources = dict(result.sources)
-        return out + self._version_writes(
-            head, operation, result.added, result.changed, 0, sources, data
-        )
+    def _merge(self, batch: list[Incoming], operation: str) -> Dataset:
+        dataset_id = self.dataset_id
+        return self._apply(lambda state: changes.merge_writes(dataset_id, state, batch, operation))
 
-    def _version_writes(
-        self,
-        head: Record,
-        operation: str,
-        added: int,
-        changed: int,
-        removed: int,
-        sources: dict[str, int],
-        data: dict[str, Any],
-    ) -> list[RecordWrite]:
-        version = int(head.data["version"]) + 1
-        count = int(head.data.get("record_count", 0)) + added - removed
-        entry = {
-            "version": version,
-            "operation": operation,
-            "added": added,
-            "changed": changed,
-            "removed": removed,
-            "record_count": count,
-            "sources": sources,
-        }
-        new_head = {**data, "version": version, "record_count": count}
-        return [
-            RecordWrite(VERSION, version_id(self.dataset_id, version), entry, self.dataset_id, 0),
-            RecordWrite(DATASET, self.dataset_id, new_head, None, head.version),
-        ]
-
-    def _change(self, make: Callable[[Record, State], list[RecordWrite] | None]) -> Dataset:
-        """Read the latest version, ``make`` the writes of the change (None: no change), append
-        them expecting that version; again while another writer wins the race."""
-
-        def attempt() -> Record:
-            head = self._store.get_record(DATASET, self.dataset_id)
-            found = self._store.list_records(RECORD, parent=self.dataset_id, as_of=head.sequence)
-            with gc_paused():
-                state = State({r.data["record_id"]: DatasetRecord.from_dict(r.data) for r in found})
-                writes = make(head, state)
-                if writes is None:
-                    return head
-                return self._store.append_records(writes, author=current_user())[-1]
-
+    def _apply(self, make: changes.Change) -> Dataset:
         try:
-            head = retrying(attempt)
+            head = changes.apply(self._store, self.dataset_id, make)
         except NotFoundError:
             raise NotFoundError(f"dataset {self.name!r} was deleted") from None
         if head.sequence != self._as_of:
             self._set(head, int(head.data["version"]), head.sequence, head.data["record_count"])
         return self
-
-
-@dataclass
-class State:
-    """The records of the latest version, by id."""
-
-    records: dict[str, DatasetRecord]
-
-
-def _record_ids(record_ids: Any) -> list[str]:
-    if isinstance(record_ids, (str, bytes)) or not isinstance(record_ids, Iterable):
-        raise InvalidArgumentError("record_ids", "expected a list of record ids")
-    ids = []
-    for i, item in enumerate(record_ids):
-        value = item.record_id if isinstance(item, DatasetRecord) else item
-        if not isinstance(value, str) or not RECORD_ID.fullmatch(value):
-            raise InvalidArgumentError(f"record_ids[{i}]", f"not a record id: {value!r:.60}")
-        ids.append(value)
-    return ids

@@ -18,7 +18,7 @@ from typing import Any
 from otelfeedback.datasets.entities import SOURCE_TYPES
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.store.entities import Trace
-from otelfeedback.store.records import check_json, check_object
+from otelfeedback.store.record_checks import check_json, check_object
 
 FIELDS = ("inputs", "outputs", "expectations", "tags", "source")
 #: Columns of ``Dataset.to_pandas()`` and fields of an export line that are not content.

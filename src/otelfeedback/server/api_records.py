@@ -28,7 +28,8 @@ from starlette.routing import Route
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.server._http import HTTPError, query_bool, query_int
 from otelfeedback.server.context import get_context
-from otelfeedback.store.records import Record, RecordWrite, check_id, check_kind, json_text
+from otelfeedback.store.record_checks import check_id, check_kind
+from otelfeedback.store.records import Record, RecordWrite, json_text
 
 MAX_PAGE = 5000
 #: The batch write, limited to ``max_body_bytes`` like an OTLP request.

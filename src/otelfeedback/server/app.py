@@ -19,8 +19,8 @@ from otelfeedback._internal.meta import package_version
 from otelfeedback.errors import ConfigurationError
 from otelfeedback.server import (
     api_assessments,
-    api_evaluations,
     api_datasets,
+    api_evaluations,
     api_labeling,
     api_records,
     api_traces,
@@ -28,8 +28,8 @@ from otelfeedback.server import (
     labeling_schema_pages,
     openapi,
     pages,
-    pages_evaluations,
     pages_datasets,
+    pages_evaluations,
     rendering,
     review,
 )

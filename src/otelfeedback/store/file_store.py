@@ -23,13 +23,13 @@ from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.errors import InvalidArgumentError, NotFoundError
 from otelfeedback.semconv import RUN_ID
-from otelfeedback.store import indexer, record_index, records, schema
+from otelfeedback.store import indexer, record_index, schema
 from otelfeedback.store.base import WRITER_SERVICE_NAME
 from otelfeedback.store.carriers import carrier_line
 from otelfeedback.store.entities import Span, Trace, TraceInfo
+from otelfeedback.store.file_records import FileRecords
 from otelfeedback.store.paging import PagedList, decode_token, encode_token, query_fingerprint
 from otelfeedback.store.query import SQLiteDialect, compile_filter, parse_filter, parse_order_by
-from otelfeedback.store.records import Record, RecordMethods, RecordWrite
 
 INDEX_FILE = "index.sqlite"
 #: Page size of a new index (bytes); an existing index keeps its own.
@@ -42,7 +42,7 @@ _INFO_COLUMNS = (
 )
 
 
-class FileStore(RecordMethods):
+class FileStore(FileRecords):
     """Read side of a file-store directory, and the write side of its records. Thread-safe;
     several processes may read and append the same directory at once. The index is brought
     up to date on every read."""
@@ -137,23 +137,16 @@ class FileStore(RecordMethods):
             stats = indexer.update(conn, self.traces_dir)
             return _with_records(stats, record_index.update(conn, self.records_dir))
 
-    def _records_read(self) -> sqlite3.Connection:
-        """The index, caught up with the record segments; an empty one in memory when no
-        record was ever written (a read creates no files)."""
-        if self._conn is None and not self.records_dir.is_dir():
-            if self._empty is None:
-                self._empty = _empty_index()
-            return self._empty
-        conn = self._connect()
-        record_index.update(conn, self.records_dir)
-        return conn
+    def _empty_index(self) -> sqlite3.Connection:
+        """The read side of a store with nothing written: an empty index in memory."""
+        if self._empty is None:
+            self._empty = _new_empty_index()
+        return self._empty
 
     def _read(self) -> sqlite3.Connection:
         if self._conn is None and not self.traces_dir.is_dir():
             # Nothing written yet: answer from an empty index in memory; create no files.
-            if self._empty is None:
-                self._empty = _empty_index()
-            return self._empty
+            return self._empty_index()
         conn = self._connect()
         indexer.update(conn, self.traces_dir)
         return conn
@@ -301,121 +294,6 @@ class FileStore(RecordMethods):
                 )
         return found
 
-    # -- records ----------------------------------------------------------------------------
-    def append_records(
-        self, writes: Sequence[RecordWrite], *, author: str | None = None
-    ) -> list[Record]:
-        """Append a batch of record versions, all or nothing: one line in
-        ``<store>/records/``, written under the directory's lock after the index has caught
-        up, so versions and sequences are assigned atomically across processes.
-
-        Args:
-            writes: the versions to write, in order (the same record may appear twice).
-            author: who writes (kept as ``updated_by``, and ``created_by`` of new records).
-
-        Returns:
-            The stored records, in the order of ``writes``.
-
-        Raises:
-            InvalidArgumentError: a write is malformed (the message names ``records[i]``).
-            ConflictError: an ``expected_version`` is not the stored one; nothing is written.
-            NotFoundError: a deletion of a record that does not exist; nothing is written.
-        """
-        batch = records.check_writes(writes)
-        author = records.check_author(author)
-        texts = [records.json_text(w.data) for w in batch]
-        with self._lock:
-            conn = self._connect()
-            if self._records_writer is None:
-                max_bytes = int(config.resolve("file_max_bytes", None))
-                self._records_writer = SegmentWriter(self.records_dir, max_bytes)
-            with self._records_writer.exclusive() as segments:
-                record_index.update(conn, self.records_dir)
-                heads = record_index.heads(conn, ((w.kind, w.id) for w in batch))
-                first = record_index.next_sequence(conn)
-                now_ms = time.time_ns() // 1_000_000
-                stored = records.plan(batch, heads, first, now_ms, author)
-                texts = ["{}" if r.deleted else t for r, t in zip(stored, texts)]
-                appended = segments.write(records.encode_line(stored, texts))
-                if not record_index.add_written(conn, appended, stored, texts, heads):
-                    record_index.update(conn, self.records_dir)
-        return stored
-
-    def get_record(self, kind: str, record_id: str, version: int | None = None) -> Record:
-        """The latest version of a record (or the given ``version``, deleted or not).
-
-        Raises:
-            NotFoundError: no such record or version, or the latest version is a deletion.
-            InvalidArgumentError: a malformed kind, id or version.
-        """
-        records.check_kind(kind)
-        records.check_id(record_id)
-        _check_version(version)
-        with self._lock:
-            conn = self._records_read()
-            found = record_index.get(conn, kind, record_id, version)
-        if found is None or (version is None and found.deleted):
-            what = f"version {version} of " if version is not None else ""
-            raise NotFoundError(f"{what}{kind} {record_id!r} not found")
-        return found
-
-    def list_records(
-        self,
-        kind: str,
-        *,
-        parent: str | None = None,
-        as_of: int | None = None,
-        include_deleted: bool = False,
-        changed_after: int | None = None,
-    ) -> list[Record]:
-        """The latest version of every record of ``kind`` (with this ``parent``), by id;
-        with ``as_of``, as they were when the store's sequence was ``as_of``; with
-        ``changed_after``, only those written after that sequence (a cache catches up with
-        it: pass ``include_deleted=True`` to see deletions too)."""
-        return self.list_records_page(
-            kind,
-            parent=parent,
-            as_of=as_of,
-            include_deleted=include_deleted,
-            changed_after=changed_after,
-        )[0]
-
-    def list_records_page(
-        self,
-        kind: str,
-        *,
-        parent: str | None = None,
-        as_of: int | None = None,
-        include_deleted: bool = False,
-        after: str | None = None,
-        limit: int | None = None,
-        changed_after: int | None = None,
-    ) -> tuple[list[Record], int]:
-        """One page of ``list_records``: ids after ``after``, at most ``limit``; with the
-        sequence it reflects (``as_of``, or the newest), to ask for the next page with."""
-        records.check_kind(kind)
-        if parent is not None:
-            records.check_id(parent, "parent")
-        if after is not None:
-            records.check_id(after, "after")
-        _check_sequence(as_of)
-        _check_sequence(changed_after, "changed_after")
-        with self._lock:
-            conn = self._records_read()
-            if as_of is None:
-                as_of = record_index.max_sequence(conn)
-            found = record_index.listing(
-                conn, kind, parent, as_of, include_deleted, after, limit, changed_after
-            )
-        return found, as_of
-
-    def record_history(self, kind: str, record_id: str) -> list[Record]:
-        """Every version of a record, oldest first (empty if it never existed)."""
-        records.check_kind(kind)
-        records.check_id(record_id)
-        with self._lock:
-            return record_index.history(self._records_read(), kind, record_id)
-
     # -- loading --------------------------------------------------------------------------
     def _load(
         self, conn: sqlite3.Connection, tids: list[int], *, include_spans: bool
@@ -501,7 +379,7 @@ def _retry_while_locked(conn: sqlite3.Connection, sql: str, seconds: float = 60.
             delay = min(delay * 2, 0.2)
 
 
-def _empty_index() -> sqlite3.Connection:
+def _new_empty_index() -> sqlite3.Connection:
     """An index of no data, in memory (the read side of a store that does not exist yet)."""
     conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     schema.migrate(conn)
@@ -515,17 +393,3 @@ def _with_records(
     stats.stored_records = recorded.records
     stats.skipped_lines += recorded.skipped_lines
     return stats
-
-
-def _check_version(version: Any) -> None:
-    if version is not None and (
-        isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**63
-    ):
-        raise InvalidArgumentError("version", f"expected a positive int or None, got {version!r}")
-
-
-def _check_sequence(as_of: Any, argument: str = "as_of") -> None:
-    if as_of is not None and (
-        isinstance(as_of, bool) or not isinstance(as_of, int) or not 0 <= as_of < 2**63
-    ):
-        raise InvalidArgumentError(argument, f"expected a sequence number >= 0, got {as_of!r}")

@@ -22,7 +22,8 @@ from typing import Any
 
 from otelfeedback._internal.gc_pause import gc_paused
 from otelfeedback._internal.otlp_json.segments import Appended, list_segments
-from otelfeedback.store.records import Head, Record, build_record, decode_line, json_text
+from otelfeedback.store.record_batches import decode_line
+from otelfeedback.store.records import Head, Record, build_record, json_text
 
 logger = logging.getLogger("otelfeedback.store")
 

@@ -8,6 +8,10 @@ may say which version it expects to replace (``expected_version``, 0 for "does n
 if the store holds another, the whole batch fails with ``ConflictError``. Deleting appends a
 tombstone version (``deleted=True``, empty data); the history stays.
 
+This module holds the model; ``record_checks.py`` the checks of what is written,
+``record_batches.py`` the version planning and the line format; ``record_index.py`` the file
+store's index of them.
+
 >>> write = RecordWrite("dataset", "d-1", {"name": "golden"})
 >>> write.kind, write.expected_version
 ('dataset', None)
@@ -16,13 +20,12 @@ tombstone version (``deleted=True``, empty data); the history stays.
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from otelfeedback.errors import ConflictError, InvalidArgumentError, NotFoundError
+from otelfeedback.errors import InvalidArgumentError
 
 KIND_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
@@ -251,242 +254,6 @@ class RecordMethods:
         """Append a deletion of one record (see ``append_records``)."""
         write = RecordWrite(kind, record_id, {}, None, expected_version, deleted=True)
         return self.append_records([write], author=author)[0]
-
-
-# -- validation -------------------------------------------------------------------------------
-class _Bad(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.path: list[str] = []
-
-
-_LEAVES = frozenset({str, bool, type(None)})  # exact types that need no check
-
-
-def _walk(value: Any, depth: int) -> None:
-    items: Iterable[tuple[Any, Any]]
-    if isinstance(value, dict):
-        items, keyed = value.items(), True
-    elif isinstance(value, (list, tuple)):
-        items, keyed = enumerate(value), False
-    else:
-        _scalar(value)
-        return
-    if depth > MAX_DEPTH:
-        raise _Bad(f"nested deeper than {MAX_DEPTH} levels")
-    for key, item in items:
-        if keyed and not isinstance(key, str):
-            raise _Bad(f"object keys must be strings, got {type(key).__name__} {key!r:.40}")
-        kind = type(item)
-        if kind in _LEAVES:
-            continue
-        if kind is int and item.bit_length() <= MAX_INT_BITS:
-            continue
-        if kind is float and item - item == 0.0:  # finite (NaN and ±Infinity give NaN)
-            continue
-        try:
-            _walk(item, depth + 1)
-        except _Bad as bad:
-            text = str(key)
-            if not keyed:
-                bad.path.append(f"[{text}]")
-            else:
-                bad.path.append(f".{text}" if text.isidentifier() else f"[{json.dumps(text)}]")
-            raise
-
-
-def _scalar(value: Any) -> None:
-    if isinstance(value, str) or value is None:
-        return
-    if isinstance(value, int):
-        if value.bit_length() > MAX_INT_BITS:
-            raise _Bad(f"an integer of more than {MAX_INT_BITS:,} bits (about 3,900 digits)")
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise _Bad(
-                f"{value!r} is not a JSON number (NaN and ±Infinity have no JSON form; "
-                "store None or a string instead)"
-            )
-        return
-    raise _Bad(f"expected a JSON value, got {type(value).__name__}")
-
-
-def check_json(value: Any, where: str) -> None:
-    """Check that ``value`` is JSON that round-trips exactly: strings (any, including empty
-    ones and lone surrogates), ints of any size, finite floats, bools, None, lists (tuples
-    come back as lists) and objects with string keys, at most ``MAX_DEPTH`` levels deep.
-
-    Raises:
-        InvalidArgumentError: naming the first bad value's path, e.g. ``data.inputs.x``.
-    """
-    try:
-        _walk(value, 1)
-    except _Bad as bad:
-        raise InvalidArgumentError(where + "".join(reversed(bad.path)), str(bad)) from None
-
-
-def check_object(value: Any, where: str) -> dict[str, Any]:
-    """``value`` if it is a JSON object (``check_json``); else ``InvalidArgumentError``."""
-    if not isinstance(value, dict):
-        raise InvalidArgumentError(where, f"expected a JSON object, got {type(value).__name__}")
-    check_json(value, where)
-    return value
-
-
-def check_kind(kind: Any, where: str = "kind") -> str:
-    if not isinstance(kind, str) or not KIND_PATTERN.fullmatch(kind):
-        raise InvalidArgumentError(
-            where, f"expected lowercase letters, digits and _ (at most 64), got {kind!r}"
-        )
-    return kind
-
-
-def check_id(record_id: Any, where: str = "id") -> str:
-    if not isinstance(record_id, str) or not ID_PATTERN.fullmatch(record_id):
-        raise InvalidArgumentError(
-            where,
-            "expected letters, digits and . _ : - (at most 200, starting with a letter or "
-            f"digit), got {record_id!r}",
-        )
-    return record_id
-
-
-def check_author(author: Any) -> str | None:
-    if author is None:
-        return None
-    if not isinstance(author, str) or len(author) > MAX_AUTHOR:
-        raise InvalidArgumentError("author", f"expected a string of at most {MAX_AUTHOR}")
-    check_json(author, "author")
-    return author
-
-
-def check_writes(writes: Any) -> list[RecordWrite]:
-    """The batch as a list, every write checked (errors name ``records[i].field``).
-
-    Raises:
-        InvalidArgumentError: the batch is empty or a write is malformed.
-    """
-    if isinstance(writes, (str, bytes, Mapping)) or not isinstance(writes, Iterable):
-        raise InvalidArgumentError("records", "expected a list of RecordWrite")
-    batch = list(writes)
-    if not batch:
-        raise InvalidArgumentError("records", "expected at least one write")
-    for i, write in enumerate(batch):
-        where = f"records[{i}]"
-        if not isinstance(write, RecordWrite):
-            raise InvalidArgumentError(where, f"expected a RecordWrite, got {write!r:.80}")
-        check_kind(write.kind, f"{where}.kind")
-        check_id(write.id, f"{where}.id")
-        if write.parent is not None:
-            check_id(write.parent, f"{where}.parent")
-        if not isinstance(write.deleted, bool):
-            raise InvalidArgumentError(f"{where}.deleted", "expected true or false")
-        expected = write.expected_version
-        if expected is not None and (
-            isinstance(expected, bool) or not isinstance(expected, int) or expected < 0
-        ):
-            raise InvalidArgumentError(
-                f"{where}.expected_version", f"expected an int >= 0 or None, got {expected!r}"
-            )
-        check_object(write.data, f"{where}.data")
-    return batch
-
-
-# -- planning a batch ---------------------------------------------------------------------------
-def plan(
-    writes: Sequence[RecordWrite],
-    heads: Mapping[tuple[str, str], Head],
-    first_sequence: int,
-    now_ms: int,
-    author: str | None,
-) -> list[Record]:
-    """The records a checked batch appends, given the latest stored version of each record it
-    touches (``heads``): versions and sequences in order, creation kept or restarted.
-
-    Raises:
-        ConflictError: a write's ``expected_version`` is not the stored one.
-        NotFoundError: a deletion of a record that does not exist (or is deleted).
-        InvalidArgumentError: a write moves a live record to another parent.
-    """
-    current = dict(heads)
-    result = []
-    for offset, write in enumerate(writes):
-        key = (write.kind, write.id)
-        head = current.get(key)
-        actual = head.version if head else 0
-        if write.expected_version is not None and write.expected_version != actual:
-            raise ConflictError(write.kind, write.id, write.expected_version, actual)
-        alive = head is not None and not head.deleted
-        if write.deleted and not alive:
-            raise NotFoundError(f"{write.kind} {write.id!r} does not exist")
-        if alive and head is not None and not write.deleted and write.parent != head.parent:
-            raise InvalidArgumentError(
-                f"records[{offset}].parent",
-                f"{write.kind} {write.id!r} belongs to {head.parent!r}, not {write.parent!r}",
-            )
-        created = (
-            (head.created_time_ms, head.created_by)
-            if alive and head is not None
-            else (now_ms, author)
-        )
-        record = build_record(
-            write.kind,
-            write.id,
-            actual + 1,
-            first_sequence + offset,
-            {} if write.deleted else write.data,
-            head.parent if write.deleted and head is not None else write.parent,
-            write.deleted,
-            created[0],
-            created[1],
-            now_ms,
-            author,
-        )
-        current[key] = Head(
-            record.version, record.deleted, record.parent, created[0], created[1], record.sequence
-        )
-        result.append(record)
-    return result
-
-
-# -- the line format ----------------------------------------------------------------------------
-def encode_line(records: Sequence[Record], data_texts: Sequence[str]) -> bytes:
-    """One segment line for a batch: ``{"records":[{...record...}, ...]}`` and a newline.
-    ``data_texts`` are the records' ``json_text(data)``, spliced in as they are; kinds and ids
-    need no escaping (their patterns), authors are encoded once each."""
-    names: dict[str | None, str] = {}
-
-    def name(value: str | None) -> str:
-        text = names.get(value)
-        if text is None:
-            text = names[value] = json_text(value)
-        return text
-
-    entries = [
-        f'{{"kind":"{r.kind}","id":"{r.id}","version":{r.version},"sequence":{r.sequence},'
-        f'"parent":{name(r.parent)},"deleted":{"true" if r.deleted else "false"},'
-        f'"created_time_ms":{r.created_time_ms},"created_by":{name(r.created_by)},'
-        f'"updated_time_ms":{r.updated_time_ms},"updated_by":{name(r.updated_by)},'
-        f'"data":{text}}}'
-        for r, text in zip(records, data_texts)
-    ]
-    return ('{"records":[' + ",".join(entries) + "]}\n").encode("utf-8")
-
-
-def decode_line(raw: bytes) -> list[Record]:
-    """The records of one segment line.
-
-    Raises:
-        ValueError: the line is not a batch of valid records (the caller skips it).
-    """
-    entry = json.loads(raw)
-    if not isinstance(entry, dict) or not isinstance(entry.get("records"), list):
-        raise ValueError('expected {"records": [...]}')
-    records = [Record.from_dict(item) for item in entry["records"]]
-    if not records:
-        raise ValueError("an empty batch")
-    return records
 
 
 # -- field checks for decoding ----------------------------------------------------------------

@@ -39,7 +39,7 @@ from otelfeedback.errors import (
     NotFoundError,
     OtelFeedbackError,
 )
-from otelfeedback.store import records
+from otelfeedback.store import record_checks
 from otelfeedback.store.base import WRITER_SERVICE_NAME
 from otelfeedback.store.carriers import carrier_line
 from otelfeedback.store.entities import Trace
@@ -307,15 +307,15 @@ class RemoteStore(RecordMethods):
     ) -> list[Record]:
         """Append one atomic batch through ``POST /api/records`` (checked here first, so bad
         input fails before the request; see ``FileStore.append_records``)."""
-        batch = records.check_writes(writes)
+        batch = record_checks.check_writes(writes)
         body: dict[str, Any] = {"records": [w.to_dict() for w in batch]}
-        if records.check_author(author) is not None:
+        if record_checks.check_author(author) is not None:
             body["author"] = author
         data = self._call("POST", "/api/records", body)
         return [Record.from_dict(item) for item in data["records"]]
 
     def _record_path(self, kind: str, record_id: str) -> str:
-        return f"/api/records/{records.check_kind(kind)}/{records.check_id(record_id)}"
+        return f"/api/records/{record_checks.check_kind(kind)}/{record_checks.check_id(record_id)}"
 
     def get_record(self, kind: str, record_id: str, version: int | None = None) -> Record:
         path = self._record_path(kind, record_id)
@@ -331,9 +331,9 @@ class RemoteStore(RecordMethods):
         changed_after: int | None = None,
     ) -> list[Record]:
         """Every page of ``GET /api/records/{kind}``, all as of the first page's sequence."""
-        path = f"/api/records/{records.check_kind(kind)}"
+        path = f"/api/records/{record_checks.check_kind(kind)}"
         if parent is not None:
-            records.check_id(parent, "parent")
+            record_checks.check_id(parent, "parent")
         found: list[Record] = []
         token = None
         while True:
