@@ -17,13 +17,19 @@ pytestmark = pytest.mark.browser
 def test_traces_become_a_dataset_and_the_diff_shows_the_change(
     page: Any, server: LiveServer, seeded: Seeded, shot: Any
 ) -> None:
-    # 1. select both traces in the table and add them to a new dataset
+    # 1. create a dataset, select both traces in the table and add them to it
+    page.goto(server.url + "/traces")
+    page.locator('[data-action="dataset"] a', has_text="Create a dataset").click()
+    page.wait_for_url("**/datasets#create-dataset")
+    page.locator("#new-dataset-name").fill("golden set")
+    page.locator("#create-dataset-button").click()
+    page.wait_for_url("**/datasets/d-*?version=0")
     page.goto(server.url + "/traces")
     for trace_id in (seeded.trace_id, seeded.script_trace_id):
-        page.locator(f'tr[data-trace-id="{trace_id}"] td.select input').check()
-    page.locator("#add-to-dataset-name").fill("golden set")
+        page.locator(f'tr[data-trace-id="{trace_id}"] input[name="trace_id"]').check()
+    page.locator("#dataset-target").select_option(label="golden set")
     shot(page, "traces-selected")
-    page.locator("#add-to-dataset-button").click()
+    page.locator("#dataset-action").click()
     page.wait_for_url("**/datasets/d-*?version=1")
     assert page.locator("#dataset-name").inner_text() == "golden set"
     assert page.locator("#dataset-version").inner_text() == "version 1"
@@ -41,8 +47,8 @@ def test_traces_become_a_dataset_and_the_diff_shows_the_change(
     )
     otelfeedback.flush()  # (the server reads the store; the record is exported in batches)
     page.goto(server.url + f"/traces/{seeded.trace_id}")
-    page.locator("#add-to-dataset-name").fill("golden set")
-    page.locator("#add-to-dataset-button").click()
+    page.locator("#dataset-target").select_option(label="golden set")
+    page.locator("#dataset-action").click()
     page.wait_for_url("**/datasets/d-*?version=2")
     row = page.locator(f"#records-table tr:has(a[href='/traces/{seeded.trace_id}'])")
     assert "expected_response" in row.locator(".ds-expectations").inner_text()
@@ -78,10 +84,13 @@ def test_the_datasets_list_links_to_each_dataset(
 ) -> None:
     page.goto(server.url + "/datasets")
     assert page.locator("#empty-state").is_visible()
-    page.goto(server.url + f"/traces/{seeded.trace_id}")
-    page.locator("#add-to-dataset-name").fill("from a trace")
-    page.locator("#add-to-dataset-button").click()
+    page.locator("#new-dataset-name").fill("from a trace")
+    page.locator("#create-dataset-button").click()
     page.wait_for_url("**/datasets/d-*")
+    page.goto(server.url + f"/traces/{seeded.trace_id}")
+    page.locator("#dataset-target").select_option(label="from a trace")
+    page.locator("#dataset-action").click()
+    page.wait_for_url("**/datasets/d-*?version=1")
     page.locator(".topnav a", has_text="Datasets").click()
     page.wait_for_url("**/datasets")
     row = page.locator("#datasets-table tbody tr")

@@ -495,7 +495,7 @@ FORMS: list[tuple[str, str, int]] = [
     ("/datasets/add-traces", "dataset=probe&trace_id=zz", 400),
     ("/datasets/add-traces", f"dataset=a%2Fb&trace_id={T}", 400),
     ("/datasets/add-traces", f"dataset=probe&trace_id={UNKNOWN_TRACE}", 404),
-    ("/datasets/add-traces", f"dataset=missing&trace_id={T}", 404),
+    ("/datasets/add-traces", f"dataset=missing&trace_id={UNKNOWN_TRACE}", 404),
     ("/datasets", "name=", 400),
     ("/datasets", "name=a%2Fb", 400),
     ("/datasets", "name=probe", 400),

@@ -128,50 +128,91 @@ def test_json_twins_of_the_pages(server: LiveServer, seeded: Seeded) -> None:
     assert "&lt;script&gt;" in html
 
 
-def _add_form(server: LiveServer, seeded: Seeded, fields: list[tuple[str, str]]) -> Reply:
+def _post_form(
+    server: LiveServer, seeded: Seeded, path: str, fields: list[tuple[str, str]]
+) -> Reply:
     headers, token = _form_session(server, seeded.trace_id)
     body = urllib.parse.urlencode([*fields, ("csrf_token", token)]).encode()
-    return request("POST", server.url + "/datasets/add-traces", body, headers)
+    return request("POST", server.url + path, body, headers)
 
 
-def test_add_to_dataset_form(server: LiveServer, seeded: Seeded) -> None:
+def test_create_form_and_add_to_dataset(server: LiveServer, seeded: Seeded) -> None:
     traces_page = get(server.url + "/traces").text
-    assert 'form="add-to-dataset"' in traces_page
-    assert 'id="add-to-dataset"' in get(server.url + f"/traces/{seeded.trace_id}").text
-    fields = [("dataset", "picked"), ("trace_id", seeded.trace_id)]
-    reply = _add_form(server, seeded, [*fields, ("trace_id", seeded.script_trace_id)])
+    assert "Create a dataset to add traces to" in traces_page  # none yet: a link to create one
+    created = _post_form(server, seeded, "/datasets", [("name", "picked"), ("description", "d")])
+    assert created.status == 303 and created.headers["location"].endswith("?version=0")
+    dataset_id = api(server, "GET", "/picked").json()["dataset_id"]
+    traces_page = get(server.url + "/traces").text
+    assert 'id="dataset-action"' in traces_page and f'value="{dataset_id}"' in traces_page
+    assert 'id="dataset-action"' in get(server.url + f"/traces/{seeded.trace_id}").text
+    fields = [("dataset", dataset_id), ("trace_id", seeded.trace_id)]
+    reply = _post_form(
+        server, seeded, "/datasets/add-traces", [*fields, ("trace_id", seeded.script_trace_id)]
+    )
     assert reply.status == 303
-    assert reply.headers["location"].startswith("/datasets/d-")
-    assert reply.headers["location"].endswith("?version=1")
+    assert reply.headers["location"] == f"/datasets/{dataset_id}?version=1"
     assert api(server, "GET", "/picked").json()["record_count"] == 2
-    assert "picked" in get(server.url + "/traces").text  # offered in the name picker
     # adding again changes nothing: no new version
-    assert _add_form(server, seeded, fields).headers["location"].endswith("?version=1")
+    again = _post_form(server, seeded, "/datasets/add-traces", fields)
+    assert again.headers["location"].endswith("?version=1")
+    # "all traces matching the filter"
+    api(server, "POST", "", {"name": "filtered"})
+    scoped = [
+        ("dataset", "filtered"),
+        ("scope", "filter"),
+        ("filter", "feedback.user_feedback = 'false'"),
+    ]
+    assert _post_form(server, seeded, "/datasets/add-traces", scoped).status == 303
+    records = api(server, "GET", "/filtered/records").json()["records"]
+    assert [r["source"]["source_id"] for r in records] == [seeded.trace_id]
 
 
 @pytest.mark.parametrize(
-    ("fields", "status", "text"),
+    ("path", "fields", "status", "text"),
     [
-        ([("trace_id", "ab" * 16)], 400, "enter the name"),
-        ([("dataset", "x")], 400, "select at least one trace"),
-        ([("dataset", "x"), ("trace_id", "nope")], 400, "trace_ids[0]"),
-        ([("dataset", "a/b"), ("trace_id", "ab" * 16)], 400, "name"),
+        ("/datasets/add-traces", [("trace_id", "ab" * 16)], 400, "choose a dataset"),
+        ("/datasets/add-traces", [("dataset", "golden")], 400, "Select at least one trace"),
+        (
+            "/datasets/add-traces",
+            [("dataset", "golden"), ("trace_id", "nope")],
+            400,
+            "trace_ids[0]",
+        ),
+        (
+            "/datasets/add-traces",
+            [("dataset", "missing"), ("trace_id", "ab" * 16)],
+            404,
+            "not found",
+        ),
+        ("/datasets", [("name", "a/b")], 400, "name"),
+        ("/datasets", [("name", "golden")], 400, "exists"),
     ],
 )
-def test_add_to_dataset_form_rejects_bad_input(
-    server: LiveServer, seeded: Seeded, fields: list[tuple[str, str]], status: int, text: str
+def test_the_forms_reject_bad_input(
+    server: LiveServer,
+    seeded: Seeded,
+    path: str,
+    fields: list[tuple[str, str]],
+    status: int,
+    text: str,
 ) -> None:
-    reply = _add_form(server, seeded, fields)
+    api(server, "POST", "", {"name": "golden"})
+    reply = _post_form(server, seeded, path, fields)
     assert reply.status == status
     assert text in reply.text
-    assert api(server, "GET", "").json()["datasets"] == []
+    assert [(d["name"], d["version"]) for d in api(server, "GET", "").json()["datasets"]] == [
+        ("golden", 0)
+    ]
 
 
-def test_add_to_dataset_needs_the_csrf_token(server: LiveServer, seeded: Seeded) -> None:
-    body = urllib.parse.urlencode({"dataset": "x", "trace_id": seeded.trace_id}).encode()
+def test_the_forms_need_the_csrf_token(server: LiveServer, seeded: Seeded) -> None:
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    reply = request("POST", server.url + "/datasets/add-traces", body, headers)
-    assert reply.status == 403
+    for path, fields in [
+        ("/datasets/add-traces", {"dataset": "x", "trace_id": seeded.trace_id}),
+        ("/datasets", {"name": "x"}),
+    ]:
+        body = urllib.parse.urlencode(fields).encode()
+        assert request("POST", server.url + path, body, headers).status == 403
     assert api(server, "GET", "").json()["datasets"] == []
 
 
