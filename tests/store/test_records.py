@@ -342,3 +342,22 @@ def test_four_processes_appending_at_once_lose_nothing(tmp_path: Path) -> None:
     assert len({r.sequence for r in everything}) == len(everything)
     store.reindex()
     assert store.record_history("item", "shared") == shared
+
+
+def test_an_index_from_before_0006_is_upgraded_and_records_read_again(store: FileStore) -> None:
+    import sqlite3
+
+    store.append_record("item", "a", {"v": 1}, parent="p")
+    second = store.append_record("item", "a", {"v": 2}, parent="p")
+    store.close()
+    # the index as the 0005 migration left it: no next_seq, the old indexes
+    conn = sqlite3.connect(store.path / "index.sqlite", isolation_level=None)
+    conn.execute("DELETE FROM _migrations WHERE name = '0006_record_snapshots'")
+    conn.execute("DROP INDEX records_parent")
+    conn.execute("ALTER TABLE records DROP COLUMN next_seq")
+    conn.execute("CREATE INDEX records_id ON records (kind, id, seq)")
+    conn.execute("CREATE INDEX records_parent ON records (kind, parent, id, seq)")
+    conn.close()
+    reopened = FileStore(store.path)
+    assert reopened.list_records("item", parent="p") == [second]
+    assert [r.version for r in reopened.record_history("item", "a")] == [1, 2]
