@@ -23,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.store.entities import Trace
-from otelfeedback.store.records import check_json
+from otelfeedback.store.record_checks import check_json
 
 #: ``outputs`` when a row has none (None is a value an app may return).
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()

@@ -21,7 +21,8 @@ from otelfeedback._internal.serialization import to_json, truncate
 from otelfeedback.assessments.entities import Feedback
 from otelfeedback.errors import InvalidArgumentError, NotFoundError
 from otelfeedback.store.base import TraceStore
-from otelfeedback.store.records import Record, RecordWrite, check_id, check_json
+from otelfeedback.store.record_checks import check_id, check_json
+from otelfeedback.store.records import Record, RecordWrite
 
 RUN = "evaluation_run"
 ROW = "evaluation_row"
