@@ -22,6 +22,9 @@ def _hermetic(
     monkeypatch.setenv("OTELFEEDBACK_STORE", str(tmp_path_factory.mktemp("default-store")))
     yield
     otelfeedback.reset()
+    from otelfeedback.api._store import close_stores
+
+    close_stores()  # (each test's store would keep its index files open to the end)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import logging
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,9 @@ def deep(levels: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> FileStore:
-    return FileStore(tmp_path / "store")
+def store(tmp_path: Path) -> Iterator[FileStore]:
+    with FileStore(tmp_path / "store") as store:
+        yield store
 
 
 def test_versions_count_up_and_every_version_stays_readable(store: FileStore) -> None:

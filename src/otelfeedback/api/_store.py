@@ -60,3 +60,12 @@ def read_store() -> FileStore | RemoteStore:
     assert store is not None
     flush_store()
     return store
+
+
+def close_stores() -> None:
+    """Close and forget the file stores this module opened (their index connections and
+    writers); the next read opens them again. For test suites that configure many stores."""
+    with _stores_lock:
+        for store in _stores.values():
+            store.close()
+        _stores.clear()
