@@ -1,9 +1,9 @@
 """How span inputs and outputs are shown: chat messages as a conversation, else JSON or text.
 
-Recognises the shapes GenAI spans carry: a list of ``{"role", "content"}`` messages, an
-object with ``messages`` (a chat request), an OpenAI-style response with ``choices``, and
-OpenInference's flattened ``llm.input_messages.N.message.*`` attributes. Content parts
-(``[{"type": "text", "text": ...}]``) are joined; anything else is left to the JSON view.
+The messages are read by ``_internal.chat`` (the same reading gives the index its request
+and response previews); this module adds OpenInference's flattened
+``llm.input_messages.N.message.*`` attributes, retrieved documents, and the helpers the
+templates call.
 """
 
 from __future__ import annotations
@@ -13,85 +13,120 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from otelfeedback._internal.chat import Message, ToolCall, as_conversation, parse_json_text
 
-@dataclass
-class Message:
-    role: str
-    text: str
-    extra: Any = None  # tool calls and other non-text parts, shown as JSON
-
-
-def _text_of(content: Any) -> tuple[str, Any]:
-    if content is None:
-        return "", None
-    if isinstance(content, str):
-        return content, None
-    if isinstance(content, list):
-        texts, rest = [], []
-        for part in content:
-            if isinstance(part, dict) and part.get("type") in ("text", "input_text", "output_text"):
-                texts.append(str(part.get("text", "")))
-            elif isinstance(part, str):
-                texts.append(part)
-            else:
-                rest.append(part)
-        return "\n".join(texts), rest or None
-    return "", content
-
-
-def _message(raw: Any) -> Message | None:
-    if not isinstance(raw, dict) or not isinstance(raw.get("role"), str):
-        return None
-    text, extra = _text_of(raw.get("content"))
-    calls = raw.get("tool_calls") or raw.get("function_call")
-    if calls:
-        extra = calls if extra is None else {"content": extra, "tool_calls": calls}
-    return Message(raw["role"], text, extra)
-
-
-def _messages(items: Any) -> list[Message] | None:
-    if not isinstance(items, list) or not items:
-        return None
-    result = [_message(m) for m in items]
-    if any(m is None for m in result):
-        return None
-    return [m for m in result if m is not None]
-
-
-def as_conversation(value: Any) -> list[Message] | None:
-    """The chat messages in an input or output value, or None if it is not a chat."""
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return None
-    if isinstance(value, list):
-        return _messages(value)
-    if not isinstance(value, dict):
-        return None
-    if "messages" in value:
-        return _messages(value["messages"])
-    choices = value.get("choices")
-    if isinstance(choices, list) and choices:
-        found = [c.get("message") for c in choices if isinstance(c, dict)]
-        return _messages([m for m in found if m is not None])
-    single = _message(value)
-    return [single] if single is not None else None
-
+__all__ = [
+    "Document",
+    "Message",
+    "ToolCall",
+    "as_conversation",
+    "conversation_from_attributes",
+    "documents",
+    "is_structured",
+    "pretty",
+]
 
 _FLAT = re.compile(r"^llm\.(input|output)_messages\.(\d+)\.message\.(role|content)$")
+_FLAT_CALL = re.compile(
+    r"^llm\.(input|output)_messages\.(\d+)\.message\.tool_calls\.(\d+)\.tool_call\."
+    r"function\.(name|arguments)$"
+)
+_DOC = re.compile(r"^retrieval\.documents\.(\d+)\.document\.(id|content|score|metadata)$")
 
 
 def conversation_from_attributes(attributes: dict[str, Any], direction: str) -> list[Message]:
-    """OpenInference's flattened ``llm.{input,output}_messages.N.message.{role,content}``."""
+    """OpenInference's flattened ``llm.{input,output}_messages.N.message.{role,content}``
+    (and their ``tool_calls``)."""
     found: dict[int, dict[str, str]] = {}
+    calls: dict[int, dict[int, dict[str, str]]] = {}
     for key, value in attributes.items():
         match = _FLAT.match(key)
         if match and match.group(1) == direction:
             found.setdefault(int(match.group(2)), {})[match.group(3)] = str(value)
+            continue
+        call = _FLAT_CALL.match(key)
+        if call and call.group(1) == direction:
+            index = int(call.group(2))
+            found.setdefault(index, {})
+            calls.setdefault(index, {}).setdefault(int(call.group(3)), {})[call.group(4)] = str(
+                value
+            )
     return [
-        Message(m.get("role", "unknown"), m.get("content", "")) for _, m in sorted(found.items())
+        Message(
+            m.get("role", "unknown"),
+            m.get("content", ""),
+            [
+                ToolCall(c.get("name", "tool"), parse_json_text(c.get("arguments", "")))
+                for _, c in sorted(calls.get(i, {}).items())
+            ],
+        )
+        for i, m in sorted(found.items())
     ]
+
+
+@dataclass
+class Document:
+    """A retrieved document: its text, score, id and metadata (any may be missing)."""
+
+    content: str
+    score: float | None = None
+    doc_id: str | None = None
+    metadata: Any = None
+
+
+def _score(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _document(raw: Any) -> Document | None:
+    if isinstance(raw, str):
+        return Document(raw)
+    if not isinstance(raw, dict):
+        return None
+    content = next(
+        (raw[k] for k in ("content", "page_content", "text", "document") if k in raw), None
+    )
+    if not isinstance(content, str):
+        return None
+    doc_id = next((raw[k] for k in ("id", "doc_id", "document_id") if k in raw), None)
+    return Document(
+        content,
+        _score(raw.get("score", raw.get("relevance_score"))),
+        None if doc_id is None else str(doc_id),
+        raw.get("metadata"),
+    )
+
+
+def documents(value: Any, attributes: dict[str, Any]) -> list[Document] | None:
+    """The documents a retriever returned: OpenInference's ``retrieval.documents.N.*``
+    attributes, else an output that is a list of documents (strings, or objects with
+    ``content`` / ``page_content`` / ``text``), also under a ``documents`` key."""
+    flat: dict[int, dict[str, Any]] = {}
+    for key, item in attributes.items():
+        match = _DOC.match(key)
+        if match:
+            flat.setdefault(int(match.group(1)), {})[match.group(2)] = item
+    if flat:
+        found = [_document(d) for _, d in sorted(flat.items())]
+        return [d for d in found if d is not None] or None
+    value = parse_json_text(value)
+    if isinstance(value, dict):
+        value = value.get("documents")
+    if not isinstance(value, list) or not value:
+        return None
+    docs = [_document(item) for item in value]
+    if any(d is None for d in docs) or all(isinstance(item, str) for item in value):
+        return None  # a list of plain strings is shown as it is
+    return [d for d in docs if d is not None]
 
 
 def is_structured(value: Any) -> bool:

@@ -23,7 +23,7 @@ from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.errors import InvalidArgumentError, NotFoundError
 from otelfeedback.semconv import RUN_ID
-from otelfeedback.store import indexer, record_index, schema
+from otelfeedback.store import indexer, record_index, schema, stats
 from otelfeedback.store.base import WRITER_SERVICE_NAME
 from otelfeedback.store.carriers import carrier_line
 from otelfeedback.store.entities import Span, Trace, TraceInfo
@@ -188,10 +188,7 @@ class FileStore(FileRecords):
             raise InvalidArgumentError("run_id", "expected a non-empty string or None")
         orders = parse_order_by(order_by)
         tree = parse_filter(filter_string or "")
-        fingerprint = query_fingerprint(
-            filter_string, [o.column for o in orders], [o.descending for o in orders], run_id
-        )
-        offset = decode_token(page_token, fingerprint)
+        offset = decode_token(page_token, _fingerprint(filter_string, orders, run_id))
         order_sql = ", ".join(f"t.{o.column} {'DESC' if o.descending else 'ASC'}" for o in orders)
         order_sql += ", t.trace_id DESC" if orders[0].descending else ", t.trace_id ASC"
         limit = -1 if max_results is None else max_results + 1
@@ -217,8 +214,56 @@ class FileStore(FileRecords):
                 traces = self._load(conn, tids, include_spans=include_spans)
             finally:
                 conn.execute("COMMIT")
-        token = encode_token(offset + len(tids), fingerprint) if more else None
+        token = (
+            self.page_token(offset + len(tids), filter_string, order_by, run_id) if more else None
+        )
         return PagedList(traces, token)
+
+    def page_token(
+        self,
+        offset: int,
+        filter_string: str | None = None,
+        order_by: list[str] | str | None = None,
+        run_id: str | None = None,
+    ) -> str | None:
+        """The ``page_token`` of the page that starts at ``offset`` (0-based) of this search:
+        how a UI links any page (the previous one too), not only the next. None for 0.
+
+        Raises:
+            InvalidArgumentError: ``offset`` is negative or ``order_by`` malformed.
+        """
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidArgumentError("offset", f"expected an int >= 0, got {offset!r}")
+        if offset == 0:
+            return None
+        return encode_token(offset, _fingerprint(filter_string, parse_order_by(order_by), run_id))
+
+    def trace_stats(
+        self,
+        filter_string: str | None = None,
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        buckets: int = stats.DEFAULT_BUCKETS,
+    ) -> stats.TraceStats:
+        """Aggregates over the traces ``filter_string`` selects (the search grammar): count,
+        errors, latency p50/p95, thumbs up/down among boolean feedback, and the same per
+        time bucket of ``[start_ms, end_ms)`` (default: the first to the last trace).
+
+        Raises:
+            FilterSyntaxError: the filter does not parse.
+        """
+        tree = parse_filter(filter_string or "")
+        with self._lock:
+            conn = self._read()
+            conn.execute("BEGIN")
+            try:
+                where, params = compile_filter(tree, SQLiteDialect(conn))
+                return stats.compute(
+                    conn, where, params, start_ms=start_ms, end_ms=end_ms, buckets=buckets
+                )
+            finally:
+                conn.execute("COMMIT")
 
     def get_assessment(self, trace_id: str, assessment_id: str) -> Feedback | Expectation:
         with self._lock:
@@ -377,6 +422,13 @@ def _retry_while_locked(conn: sqlite3.Connection, sql: str, seconds: float = 60.
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
+
+
+def _fingerprint(filter_string: str | None, orders: Sequence[Any], run_id: str | None) -> str:
+    """What a page token is tied to: the filter, the order and the run."""
+    return query_fingerprint(
+        filter_string, [o.column for o in orders], [o.descending for o in orders], run_id
+    )
 
 
 def _new_empty_index() -> sqlite3.Connection:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from otelfeedback import semconv as sc
+from otelfeedback._internal import chat
 from otelfeedback._internal.otlp_json.decode import SpanRecord
 from otelfeedback._internal.otlp_json.encode import compact_json
 from otelfeedback.store.entities import span_type_of
@@ -92,14 +93,32 @@ def _tags(attributes: dict[str, Any]) -> dict[str, str] | None:
     return tags or None
 
 
-def _preview(attributes: dict[str, Any], explicit: str, value_key: str) -> str | None:
+#: Longest input / output value read as JSON for its preview (a longer one is cut as text).
+_PREVIEW_PARSE_CHARS = 1_000_000
+
+
+def _preview(
+    attributes: dict[str, Any], explicit: str, value_key: str, mime_key: str, *, request: bool
+) -> str | None:
+    """The preview an app set (``explicit``), else one line read from the value: the
+    conversation's last user message or the answer (``_internal.chat``), else the text."""
     value = attributes.get(explicit)
-    if value is None:
-        value = attributes.get(value_key)
+    if value is not None:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return text[:PREVIEW_CHARS]
+    value = attributes.get(value_key)
     if value is None:
         return None
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text[:PREVIEW_CHARS]
+    if (
+        isinstance(value, str)
+        and attributes.get(mime_key) == sc.MIME_JSON
+        and len(value) <= _PREVIEW_PARSE_CHARS
+    ):
+        value = chat.parse_json_text(value)
+    elif isinstance(value, str):
+        value = value[: PREVIEW_CHARS * 4]
+    make = chat.request_preview if request else chat.response_preview
+    return make(value, PREVIEW_CHARS)
 
 
 def _int_attr(attributes: dict[str, Any], key: str) -> int:
@@ -214,8 +233,16 @@ def span_rows(span: SpanRecord, tid: int) -> tuple[tuple[Any, ...], list[AttrRow
 def previews(attributes: dict[str, Any]) -> tuple[str | None, str | None]:
     """Request and response previews from a span's attributes."""
     return (
-        _preview(attributes, sc.TRACE_REQUEST_PREVIEW, sc.INPUT_VALUE),
-        _preview(attributes, sc.TRACE_RESPONSE_PREVIEW, sc.OUTPUT_VALUE),
+        _preview(
+            attributes, sc.TRACE_REQUEST_PREVIEW, sc.INPUT_VALUE, sc.INPUT_MIME_TYPE, request=True
+        ),
+        _preview(
+            attributes,
+            sc.TRACE_RESPONSE_PREVIEW,
+            sc.OUTPUT_VALUE,
+            sc.OUTPUT_MIME_TYPE,
+            request=False,
+        ),
     )
 
 

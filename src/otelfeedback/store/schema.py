@@ -180,6 +180,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DELETE FROM record_segments",
         ),
     ),
+    Migration(
+        # Request / response previews read from the conversation (the last user message,
+        # the answer: ``_internal/chat.py``) instead of the first characters of the raw
+        # input and output: the traces table's one-line rows. Derived data: rebuilt.
+        "0007_conversation_previews",
+        (),
+        reindex=True,
+    ),
 )
 
 #: Statements that empty the derived data (the next ``update`` reads everything again).

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from functools import lru_cache
 from typing import Any, Protocol
 
 #: Rows the SQLite full-text probe reads before it decides how to search (see
@@ -125,7 +127,7 @@ class SQLiteDialect:
         return f"json_extract({column}, '$.{key}')"
 
     def text_condition(self, pattern: str) -> tuple[str, list[Any]]:
-        """Full text, two ways.
+        """Full text, case-insensitive, two ways.
 
         The trigram index answers ``LIKE`` only without an ``ESCAPE`` clause, so a pattern
         with backslash escapes is relaxed for the index (``\\%`` becomes ``_``) and checked
@@ -134,27 +136,126 @@ class SQLiteDialect:
         trigrams), while walking the traces in the requested order and checking each one's
         text stops after a page. So the matching rows are probed first, at most
         ``TEXT_PROBE_ROWS``: fewer means the complete answer is in hand and becomes the
-        condition; as many means the pattern is common and the traces are walked."""
-        relaxed = _relaxed_like(pattern)
-        index_sql = (
-            "SELECT x.tid FROM trace_fts f JOIN trace_text x ON x.id = f.rowid WHERE f.body LIKE ?"
-        )
-        index_params: list[Any] = [pattern if relaxed is None else relaxed]
-        if relaxed is not None:
-            index_sql += " AND x.body LIKE ? ESCAPE '\\'"
-            index_params.append(pattern)
+        condition; as many means the pattern is common and the traces are walked.
+
+        SQLite's ``LIKE`` folds ASCII letters only, and the index holds trigrams, so two
+        kinds of pattern take another way (``text_match``): one with non-ASCII characters
+        is checked by ``otelfeedback_ilike`` (Unicode case folding: ``%ÉCOLE%`` finds
+        "école"), with the index narrowing the candidates by the trigrams of its literal
+        runs (the index folds case too); one with no literal run of three characters
+        (``%東京%``, ``%🚀%``) cannot use the index at all, and the traces are walked."""
         if self.conn is None:
-            return f"t.id IN ({index_sql})", index_params
+            sql, params = text_match(pattern)
+            return f"t.id IN (SELECT x.tid FROM trace_text x WHERE {sql})", params
+        trigrams = _trigram_query(pattern)
+        if trigrams is None:  # no run of three literal characters: the index cannot help
+            return self._walk(pattern)
+        if pattern.isascii():
+            relaxed = _relaxed_like(pattern)
+            index_sql = (
+                "SELECT x.tid FROM trace_fts f JOIN trace_text x ON x.id = f.rowid "
+                "WHERE f.body LIKE ?"
+            )
+            index_params: list[Any] = [pattern if relaxed is None else relaxed]
+            if relaxed is not None:
+                index_sql += " AND x.body LIKE ? ESCAPE '\\'"
+                index_params.append(pattern)
+        else:
+            install_ilike(self.conn)
+            check, check_params = text_match(pattern)
+            index_sql = (
+                "SELECT x.tid FROM trace_fts JOIN trace_text x ON x.id = trace_fts.rowid "
+                f"WHERE trace_fts MATCH ? AND {check}"
+            )
+            index_params = [trigrams, *check_params]
         found = [
             row[0]
             for row in self.conn.execute(f"{index_sql} LIMIT ?", [*index_params, TEXT_PROBE_ROWS])
         ]
         if len(found) < TEXT_PROBE_ROWS:
             return "t.id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(set(found)))]
-        return (
-            "EXISTS (SELECT 1 FROM trace_text x WHERE x.tid = t.id AND x.body LIKE ? ESCAPE '\\')",
-            [pattern],
-        )
+        return self._walk(pattern)
+
+    def _walk(self, pattern: str) -> tuple[str, list[Any]]:
+        """Check each trace's text in the requested order (stops when the page is full)."""
+        if self.conn is not None:
+            install_ilike(self.conn)
+        sql, params = text_match(pattern)
+        return f"EXISTS (SELECT 1 FROM trace_text x WHERE x.tid = t.id AND {sql})", params
+
+
+#: The SQL function behind non-ASCII full-text patterns (see ``install_ilike``).
+ILIKE_FUNCTION = "otelfeedback_ilike"
+
+
+@lru_cache(maxsize=256)
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    """A LIKE pattern (``%``, ``_``, ``\\`` escapes) as a case-folding regular expression."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+        i += 1
+    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+
+
+def unicode_ilike(text: str | None, pattern: str | None) -> bool:
+    """``text ILIKE pattern`` with Unicode case folding (``None`` matches nothing)."""
+    if text is None or pattern is None:
+        return False
+    return _like_regex(pattern).fullmatch(text) is not None
+
+
+def install_ilike(conn: sqlite3.Connection) -> None:
+    """Define ``otelfeedback_ilike(text, pattern)`` on ``conn`` (cheap; idempotent)."""
+    conn.create_function(ILIKE_FUNCTION, 2, unicode_ilike, deterministic=True)
+
+
+def text_match(pattern: str) -> tuple[str, list[Any]]:
+    """A condition on ``x.body`` (``trace_text``): ``x.body`` matches ``pattern``
+    case-insensitively; the Unicode-folding function for a non-ASCII pattern."""
+    if pattern.isascii():
+        return "x.body LIKE ? ESCAPE '\\'", [pattern]
+    return f"{ILIKE_FUNCTION}(x.body, ?)", [pattern]
+
+
+def _literal_runs(pattern: str) -> list[str]:
+    """The runs of literal characters between the wildcards of a LIKE pattern."""
+    runs: list[str] = []
+    current: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            current.append(pattern[i + 1])
+            i += 2
+            continue
+        if char in "%_":
+            runs.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    runs.append("".join(current))
+    return [r for r in runs if r]
+
+
+def _trigram_query(pattern: str) -> str | None:
+    """An FTS5 query (trigrams joined by AND) that every text matching ``pattern`` matches,
+    or None when the pattern has no literal run of three characters. The index has no
+    positions (``detail=none``), so each trigram is its own term."""
+    grams: dict[str, None] = {}
+    for run in _literal_runs(pattern):
+        for i in range(len(run) - 2):
+            grams[run[i : i + 3]] = None
+    if not grams:
+        return None
+    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
 
 
 class PostgresDialect:
