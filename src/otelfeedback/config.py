@@ -269,6 +269,14 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         env_only=True,
     ),
     _setting(
+        "model_prices",
+        None,
+        "A JSON file of model prices for the UI's cost figures, in USD per million tokens: "
+        '`{"model-name-prefix": {"input": 2.5, "output": 10}}`, merged over the built-in '
+        "table of well-known models.",
+        env_only=True,
+    ),
+    _setting(
         "raise_internal_errors",
         None,
         "Raise otelfeedback's own internal errors instead of logging them. `auto` "

@@ -29,8 +29,8 @@ def test_opening_the_trace_shows_the_assessment_with_its_rationale(
     page: Any, server: LiveServer, seeded: Seeded, shot: Any
 ) -> None:
     page.goto(server.url + "/traces")
-    page.locator(f'tr[data-trace-id="{seeded.trace_id}"] .trace-name a').click()
-    page.wait_for_url(f"**/traces/{seeded.trace_id}")
+    page.locator(f'tr[data-trace-id="{seeded.trace_id}"] a.trace-link').click()
+    page.wait_for_url(f"**/traces/{seeded.trace_id}?*")
     panel = page.locator("#assessments")
     card = panel.locator('.assessment[data-name="user_feedback"]').first
     assert card.is_visible()

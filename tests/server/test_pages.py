@@ -29,24 +29,28 @@ def test_traces_page_has_one_column_per_assessment_name(server: LiveServer, seed
     row = html.split(f'data-trace-id="{seeded.trace_id}"')[1].split("</tr>")[0]
     assert 'data-value="false"' in row
     twin = get(server.url + "/traces?format=json").json()
-    assert {"kind": "feedback", "name": "user_feedback"} in twin["columns"]
-    assert {t["trace_id"] for t in twin["traces"]} == {seeded.trace_id, seeded.script_trace_id}
+    assert {"kind": "feedback", "name": "user_feedback"} in [
+        {"kind": c["kind"], "name": c["name"]} for c in twin["columns"]
+    ]
+    # the API's shape: traces[].info
+    ids = {t["info"]["trace_id"] for t in twin["traces"]}
+    assert ids == {seeded.trace_id, seeded.script_trace_id}
 
 
 def test_filter_sort_and_paging(server: LiveServer, seeded: Seeded) -> None:
     q = urllib.parse.quote("feedback.user_feedback = 'false'")
     twin = get(server.url + f"/traces?format=json&filter={q}").json()
-    assert [t["trace_id"] for t in twin["traces"]] == [seeded.trace_id]
+    assert [t["info"]["trace_id"] for t in twin["traces"]] == [seeded.trace_id]
     first = get(server.url + "/traces?format=json&max_results=1&sort=time&dir=asc").json()
     token = first["next_page_token"]
     second = get(
         server.url + f"/traces?format=json&max_results=1&sort=time&dir=asc&page_token={token}"
     ).json()
     assert second["next_page_token"] is None
-    pages = [t["trace_id"] for t in first["traces"] + second["traces"]]
+    pages = [t["info"]["trace_id"] for t in first["traces"] + second["traces"]]
     assert sorted(pages) == sorted([seeded.trace_id, seeded.script_trace_id])
     slow_first = get(server.url + "/traces?format=json&sort=latency&dir=desc").json()["traces"]
-    latencies = [t["execution_time_ms"] for t in slow_first]
+    latencies = [t["info"]["execution_time_ms"] for t in slow_first]
     assert latencies == sorted(latencies, reverse=True)
     html = get(server.url + "/traces?max_results=1&sort=time&dir=asc").text
     assert "Next page" in html

@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -38,6 +39,7 @@ from otelfeedback.server.errors import EXCEPTION_HANDLERS
 from otelfeedback.server.forms import FormRejected
 from otelfeedback.server.limits import DEFAULT_MAX_API_BODY_BYTES, BodyLimitMiddleware
 from otelfeedback.server.otlp import OTLPReceiver
+from otelfeedback.server.pricing import load_prices
 from otelfeedback.server.security import SecurityMiddleware, SecurityPolicy, host_name
 from otelfeedback.server.writes import AssessmentWriter
 from otelfeedback.store.file_store import FileStore
@@ -56,6 +58,7 @@ def create_app(
     public_hosts: Iterable[str] = (),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_api_body_bytes: int = DEFAULT_MAX_API_BODY_BYTES,
+    prices: Mapping[str, Any] | str | os.PathLike[str] | None = None,
 ) -> Starlette:
     """The otelfeedback server as an ASGI app over ``store`` (a file store or its directory).
 
@@ -71,10 +74,14 @@ def create_app(
             after gzip, or a ``POST /api/records`` body.
         max_api_body_bytes: the largest request body of the assessment API and the forms
             (413 above).
+        prices: model prices for the UI's cost figures, USD per million tokens
+            (``{"gpt-4o": {"input": 2.5, "output": 10}}``, or a JSON file of that), merged
+            over the built-in table (``server.pricing``); default: the file named by
+            ``OTELFEEDBACK_MODEL_PRICES``, if any.
 
     Raises:
         ConfigurationError: ``store`` is a URL, the token is empty, or public host names
-            are given without a token or are not host names.
+            are given without a token or are not host names, or the prices do not read.
     """
     if not isinstance(store, FileStore):
         text = os.fspath(store)
@@ -100,6 +107,7 @@ def create_app(
         policy=policy,
         version=package_version(),
         selection_providers=[labeling_pages.selection_action, pages_datasets.selection_action],
+        prices=load_prices(prices),
     )
     routes = [
         Route(OTLP_PATH, receiver.handle, methods=["POST"]),

@@ -9,6 +9,7 @@ from typing import Any, cast
 from starlette.requests import Request
 
 from otelfeedback.server.otlp import OTLPReceiver
+from otelfeedback.server.pricing import BUILTIN, PriceTable
 from otelfeedback.server.security import SecurityPolicy
 from otelfeedback.server.writes import AssessmentWriter
 from otelfeedback.store.file_store import FileStore
@@ -22,6 +23,7 @@ class ServerContext:
     policy: SecurityPolicy
     version: str
     static_version: str = ""
+    prices: PriceTable = field(default_factory=lambda: PriceTable(BUILTIN))
     extra: dict[str, Any] = field(default_factory=dict)
     #: Contributors of actions on selected traces (``server/selection.py``).
     selection_providers: list[Callable[[ServerContext], Any]] = field(default_factory=list)

@@ -15,24 +15,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from otelfeedback.assessments import validation as v
-from otelfeedback.errors import FilterSyntaxError, InvalidArgumentError, OtelFeedbackError
-from otelfeedback.server import forms, present, selection
-from otelfeedback.server._http import HTTPError, json_response, query_int
+from otelfeedback.errors import OtelFeedbackError
+from otelfeedback.server import forms, present, selection, trace_view, traces_table
+from otelfeedback.server._http import json_response
 from otelfeedback.server.api_traces import load_trace
 from otelfeedback.server.context import ServerContext, get_context
 from otelfeedback.server.errors import error_response, http_error
+from otelfeedback.server.list_state import ListState
 from otelfeedback.server.rendering import render
 from otelfeedback.store.entities import Trace
-
-PAGE_SIZE = 50
-MAX_PAGE_NUMBER = 10**9
-SORTABLE = {
-    "time": "timestamp_ms",
-    "latency": "execution_time_ms",
-    "tokens": "total_tokens",
-    "status": "status",
-    "name": "name",
-}
 
 
 def _wants_json(request: Request) -> bool:
@@ -44,72 +35,24 @@ async def home(request: Request) -> Response:
 
 
 # -- traces table -----------------------------------------------------------------------
-def _traces_model(ctx: ServerContext, request: Request) -> dict[str, Any]:
-    q = request.query_params
-    filter_string = q.get("filter", "").strip()
-    sort = q.get("sort", "time")
-    if sort not in SORTABLE:
-        raise HTTPError(
-            400, "INVALID_ARGUMENT", f"sort: expected one of {', '.join(SORTABLE)}", "sort"
-        )
-    direction = q.get("dir", "desc").upper()
-    if direction not in ("ASC", "DESC"):
-        raise HTTPError(400, "INVALID_ARGUMENT", "dir: expected asc or desc", "dir")
-    size = query_int(request, "max_results", PAGE_SIZE, 500)
-    page_number = query_int(request, "page", 1, MAX_PAGE_NUMBER)
-    error, token = None, None
-    traces: list[Trace] = []
-    try:
-        page = ctx.store.search_traces(
-            filter_string or None,
-            size,
-            [f"{SORTABLE[sort]} {direction}"],
-            q.get("page_token") or None,
-            q.get("run_id") or None,
-            False,
-        )
-        traces, token = list(page), page.token
-    except (FilterSyntaxError, InvalidArgumentError) as exc:  # shown above the table
-        error = str(exc)
-    columns = present.assessment_columns(traces, present.store_assessment_names(ctx.store))
-    base = {
-        "filter": filter_string,
-        "sort": sort,
-        "dir": direction.lower(),
-        "max_results": size,
-        "run_id": q.get("run_id") or None,
-    }
-    return {
-        "filter": filter_string,
-        "filter_error": error,
-        "sort": sort,
-        "dir": direction.lower(),
-        "traces": traces,
-        "columns": columns,
-        "next_page_token": token,
-        "page_number": page_number,
-        "base_query": base,
-        "store_path": str(ctx.store.path),
-        "selection_actions": selection.actions(ctx),
-    }
-
-
 async def traces_page(request: Request) -> Response:
     ctx = get_context(request)
-    model = await run_in_threadpool(_traces_model, ctx, request)
-    if _wants_json(request):
-        return json_response(
-            {
-                "filter": model["filter"],
-                "filter_error": model["filter_error"],
-                "columns": [{"kind": c.kind, "name": c.name} for c in model["columns"]],
-                "traces": [t.info.to_dict() for t in model["traces"]],
-                "next_page_token": model["next_page_token"],
-            },
-            400 if model["filter_error"] else 200,
-        )
+    state = ListState.parse(request.query_params)
+    if request.query_params.get("columns") == "1":  # the column chooser's answer
+        return _choose_columns(ctx, request, state)
+    model = await run_in_threadpool(traces_table.table_model, ctx, request, state)
     status = 400 if model["filter_error"] else 200
+    if _wants_json(request):
+        return json_response(traces_table.table_json(model), status)
     return render(request, "traces.html", model, status)
+
+
+def _choose_columns(ctx: ServerContext, request: Request, state: ListState) -> Response:
+    columns = traces_table.all_columns(present.store_assessment_names(ctx.store))
+    shown = set(request.query_params.getlist("col"))
+    response = RedirectResponse(state.url(), 303)
+    traces_table.remember_columns(response, columns, shown)
+    return response
 
 
 # -- one trace ------------------------------------------------------------------------------
@@ -122,7 +65,14 @@ def trace_model(
     if selected is None and rows:
         selected = rows[0]
     names = present.store_assessment_names(ctx.store)
+    extra.setdefault("list_param", None)
+    extra.setdefault("index_param", None)
+    view = trace_view.page_model(
+        ctx, trace, span_id, extra.pop("list_param"), extra.pop("index_param")
+    )
     return {
+        **view,
+        **(trace_view.span_model(ctx, selected.span) if selected else {}),
         "trace": trace,
         "rows": rows,
         "selected": selected,
@@ -141,14 +91,34 @@ async def trace_page(request: Request) -> Response:
     trace = await run_in_threadpool(load_trace, ctx, request.path_params["trace_id"])
     if _wants_json(request):
         return json_response(trace.to_dict())
-    model = await run_in_threadpool(trace_model, ctx, trace, request.query_params.get("span"))
-    return render(request, "trace.html", model)
+    q = request.query_params
+    model = await run_in_threadpool(
+        lambda: trace_model(
+            ctx, trace, q.get("span"), list_param=q.get("list"), index_param=q.get("i")
+        )
+    )
+    return render(request, "trace.html", model, 404 if model["missing_span"] else 200)
 
 
-def trace_url(trace_id: str, span_id: str | None = None, anchor: str = "") -> str:
-    url = f"/traces/{quote(trace_id)}"
-    if span_id:
-        url += "?" + urlencode({"span": span_id})
+async def form_url(request: Request) -> Response:
+    """A form's address opened with GET (the URL a rejected form leaves in the address
+    bar, reopened or bookmarked): go to the trace."""
+    return RedirectResponse(trace_url(request.path_params["trace_id"]), 303)
+
+
+def trace_url(
+    trace_id: str,
+    span_id: str | None = None,
+    anchor: str = "",
+    form: dict[str, str] | None = None,
+) -> str:
+    """The trace page (at ``span_id``); a form's ``list`` / ``i`` keep the list it was
+    opened from, so previous / next and "← Traces" survive a save."""
+    params = {"span": span_id or ""}
+    for key in ("list", "i"):
+        params[key] = (form or {}).get(key, "")
+    query = urlencode({k: v for k, v in params.items() if v})
+    url = f"/traces/{quote(trace_id)}" + (f"?{query}" if query else "")
     return url + (f"#{anchor}" if anchor else "")
 
 
@@ -171,7 +141,7 @@ async def create_assessment(request: Request) -> Response:
                 span_id=parsed.span_id,
             )
         )
-    response = RedirectResponse(trace_url(trace_id, parsed.span_id, "assessments"), 303)
+    response = RedirectResponse(trace_url(trace_id, parsed.span_id, "assessments", form), 303)
     forms.remember_reviewer(response, parsed.reviewer)
     return response
 
@@ -196,7 +166,7 @@ async def edit_assessment(request: Request) -> Response:
                 current=current,
             )
         )
-    response = RedirectResponse(trace_url(trace_id, current.span_id, "assessments"), 303)
+    response = RedirectResponse(trace_url(trace_id, current.span_id, "assessments", form), 303)
     forms.remember_reviewer(response, parsed.reviewer)
     return response
 
@@ -210,7 +180,9 @@ async def delete_assessment(request: Request) -> Response:
         v.check_trace_id(trace_id)
         v.check_assessment_id(assessment_id)
         await run_in_threadpool(ctx.writer.delete, trace_id, assessment_id)
-    return RedirectResponse(trace_url(trace_id, form.get("span_id") or None, "assessments"), 303)
+    return RedirectResponse(
+        trace_url(trace_id, form.get("span_id") or None, "assessments", form), 303
+    )
 
 
 async def form_rejected(request: Request, exc: Exception) -> Response:
@@ -228,7 +200,15 @@ async def form_rejected(request: Request, exc: Exception) -> Response:
         return error_response(request, http_error(failed))
     form = exc.form
     model = await run_in_threadpool(
-        lambda: trace_model(ctx, trace, form.get("span_id"), form=form, form_error=error.message)
+        lambda: trace_model(
+            ctx,
+            trace,
+            form.get("span_id"),
+            form=form,
+            form_error=error.message,
+            list_param=form.get("list") or None,
+            index_param=form.get("i") or None,
+        )
     )
     return render(request, "trace.html", model, 400)
 
@@ -238,6 +218,9 @@ routes = [
     Route("/traces", traces_page, methods=["GET"]),
     Route("/traces/{trace_id}", trace_page, methods=["GET"]),
     Route("/traces/{trace_id}/assessments", create_assessment, methods=["POST"]),
+    Route("/traces/{trace_id}/assessments", form_url, methods=["GET"]),
+    Route("/traces/{trace_id}/assessments/{aid}/edit", form_url, methods=["GET"]),
+    Route("/traces/{trace_id}/assessments/{aid}/delete", form_url, methods=["GET"]),
     Route("/traces/{trace_id}/assessments/{aid}/edit", edit_assessment, methods=["POST"]),
     Route("/traces/{trace_id}/assessments/{aid}/delete", delete_assessment, methods=["POST"]),
 ]

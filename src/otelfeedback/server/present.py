@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otelfeedback.assessments.entities import Expectation, Feedback
+from otelfeedback.server.span_facts import format_number, tokens
 from otelfeedback.store.base import TraceStore
 from otelfeedback.store.entities import Span, Trace
 
 Assessment = Feedback | Expectation
+#: Characters of a text or JSON value in a table chip (the card shows all of it).
+CHIP_CHARS = 40
 
 
 def store_assessment_names(store: TraceStore) -> dict[str, list[str]]:
@@ -73,12 +76,34 @@ def present_value(a: Assessment | None = None, raw: Any = None) -> Value:
     if value is None:
         return Value("none", "—", "null")
     if isinstance(value, (int, float)):
-        text = f"{value:g}" if isinstance(value, float) else str(value)
+        text = format_number(value) if isinstance(value, float) else str(value)
         return Value("number", text, text)
     if isinstance(value, str):
-        return Value("text", shorten(value, 60), value)
+        return Value("text", shorten(value, CHIP_CHARS), value)
     full = json.dumps(value, ensure_ascii=False, indent=2)
-    return Value("json", shorten(json.dumps(value, ensure_ascii=False), 60), full)
+    return Value("json", shorten(json.dumps(value, ensure_ascii=False), CHIP_CHARS), full)
+
+
+def chip_title(a: Assessment) -> str:
+    """A table chip's tooltip: the whole value, who gave it, and the rationale."""
+    value = present_value(a)
+    source = f"{a.source.source_type}".replace("_", " ").lower()
+    lines = [f"{a.name} = {value.full}", f"by {a.source.source_id} ({source})"]
+    if a.rationale:
+        lines.append(a.rationale if len(a.rationale) <= 600 else a.rationale[:599] + "…")
+    return "\n".join(lines)
+
+
+def assessments_of(trace: Trace, kind: str, name: str) -> list[Assessment]:
+    """The valid assessments of one name on a trace (newest first)."""
+    found = [a for a in trace.assessments if a.valid and a.kind == kind and a.name == name]
+    found.sort(key=lambda a: a.last_update_time_ms or 0, reverse=True)
+    return found
+
+
+def status_label(status: str) -> str:
+    """A span's status as the trace's is shown: an unset status is no error, i.e. OK."""
+    return "ERROR" if status == "ERROR" else "OK"
 
 
 def cell(trace: Trace, column: Column) -> list[Value]:
@@ -132,6 +157,12 @@ class TreeRow:
     children: int
     assessments: int
     ancestors: list[str] = field(default_factory=list)
+    chips: list[Assessment] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> tuple[int | None, int | None]:
+        """The span's own input and output tokens."""
+        return tokens(self.span)
 
     @property
     def offset(self) -> int:
@@ -159,12 +190,7 @@ def span_tree(trace: Trace) -> list[TreeRow]:
     start = min(s.start_time_ns for s in spans)
     end = max(max(s.end_time_ns, s.start_time_ns) for s in spans)
     total = max(end - start, 1)
-    counts: dict[str, int] = {}
-    root = trace.info.root_span_id
-    for a in trace.assessments:
-        if a.valid:
-            target = a.span_id or root or ""
-            counts[target] = counts.get(target, 0) + 1
+    by_span = assessments_by_span(trace)
     rows: list[TreeRow] = []
     stack: list[tuple[Span, int, list[str]]] = [
         (s, 0, []) for s in reversed(children.get(None, []))
@@ -183,8 +209,9 @@ def span_tree(trace: Trace) -> list[TreeRow]:
                 offset_pct=100.0 * (span.start_time_ns - start) / total,
                 width_pct=max(100.0 * (span.end_time_ns - span.start_time_ns) / total, 0.5),
                 children=len(kids),
-                assessments=counts.get(span.span_id, 0),
+                assessments=len(by_span.get(span.span_id, [])),
                 ancestors=ancestors,
+                chips=sorted(by_span.get(span.span_id, []), key=lambda a: a.name),
             )
         )
         for kid in reversed(kids):

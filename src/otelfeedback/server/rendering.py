@@ -18,7 +18,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import Response
 
-from otelfeedback.server import content, present
+from otelfeedback.server import content, present, span_facts, traces_table
 from otelfeedback.server.context import get_context
 from otelfeedback.server.forms import reviewer_of
 from otelfeedback.server.security import CSRF_COOKIE, new_csrf_token
@@ -71,6 +71,13 @@ def environment() -> jinja2.Environment:
         is_structured=content.is_structured,
         pretty=content.pretty,
         query=_query,
+        chip_title=present.chip_title,
+        assessments_of=present.assessments_of,
+        money=span_facts.money,
+        format_number=span_facts.format_number,
+        assessment_condition=traces_table.assessment_condition,
+        tag_condition=traces_table.tag_condition,
+        trace_condition=traces_table.trace_condition,
     )
     env.filters["compact_json"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     return env

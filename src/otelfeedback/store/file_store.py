@@ -265,6 +265,12 @@ class FileStore(FileRecords):
             finally:
                 conn.execute("COMMIT")
 
+    def first_errors(self, trace_ids: list[str]) -> dict[str, str]:
+        """For each of ``trace_ids`` with a failed span (the root or any other): what went
+        wrong in the earliest one (its status message, else its first exception)."""
+        with self._lock:
+            return stats.first_errors(self._read(), list(trace_ids))
+
     def get_assessment(self, trace_id: str, assessment_id: str) -> Feedback | Expectation:
         with self._lock:
             row = (

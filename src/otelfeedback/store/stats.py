@@ -7,6 +7,7 @@ of thumbs-down among boolean feedback, and the same per time bucket for the smal
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from dataclasses import dataclass, field
@@ -135,3 +136,36 @@ def compute(
         bucket.p95_ms = percentile(sorted(values), 0.95)
     stats.buckets = slices
     return stats
+
+
+def _error_text(data: str, name: str) -> str:
+    """What went wrong in a failed span: its status message, else its first exception
+    event (``Type: message``), else its name."""
+    fields = json.loads(data)
+    message = fields.get("status_message")
+    if isinstance(message, str) and message.strip():
+        return message.strip()
+    for event in fields.get("events") or []:
+        if event[0] == "exception":
+            attrs = event[2] or {}
+            kind = attrs.get("exception.type") or "Exception"
+            text = attrs.get("exception.message")
+            return f"{kind}: {text}" if text else str(kind)
+    return f"{name} failed"
+
+
+def first_errors(conn: sqlite3.Connection, trace_ids: list[str]) -> dict[str, str]:
+    """For each of these traces with a failed span (the root or any other), what went
+    wrong in the earliest one."""
+    if not trace_ids:
+        return {}
+    marks = ", ".join("?" * len(trace_ids))
+    found: dict[str, str] = {}
+    for trace_id, name, data in conn.execute(
+        "SELECT t.trace_id, s.name, s.data FROM traces t JOIN spans s ON s.tid = t.id "
+        f"WHERE t.trace_id IN ({marks}) AND s.status = 'ERROR' ORDER BY s.start_ns",
+        trace_ids,
+    ):
+        if trace_id not in found:
+            found[trace_id] = _error_text(data, name)
+    return found
