@@ -63,6 +63,11 @@ class Realistic:
     thumbs_down: set[str] = field(default_factory=set)
     llm_span: dict[str, str] = field(default_factory=dict)  # trace id -> its first LLM span
     sessions: dict[str, str] = field(default_factory=dict)
+    questions: dict[str, str] = field(default_factory=dict)
+
+    def asking(self, text: str) -> set[str]:
+        """The traces whose question contains ``text``."""
+        return {t for t, q in self.questions.items() if text in q}
 
 
 def _question(n: int) -> str:
@@ -226,6 +231,7 @@ def seed_realistic(path: Path, count: int = 200) -> Realistic:
         seeded.trace_ids.append(trace_id)
         seeded.llm_span[trace_id] = sid(n * 10 + 2)
         seeded.sessions[trace_id] = f"session-{n % 30}"
+        seeded.questions[trace_id] = question
         if n % 10 == 7:
             seeded.failed.add(trace_id)
         if question == TOKYO:

@@ -138,9 +138,9 @@ def compute(
     return stats
 
 
-def _error_text(data: str, name: str) -> str:
+def _error_text(data: str) -> str | None:
     """What went wrong in a failed span: its status message, else its first exception
-    event (``Type: message``), else its name."""
+    event (``Type: message``), else None."""
     fields = json.loads(data)
     message = fields.get("status_message")
     if isinstance(message, str) and message.strip():
@@ -151,21 +151,28 @@ def _error_text(data: str, name: str) -> str:
             kind = attrs.get("exception.type") or "Exception"
             text = attrs.get("exception.message")
             return f"{kind}: {text}" if text else str(kind)
-    return f"{name} failed"
+    return None
 
 
 def first_errors(conn: sqlite3.Connection, trace_ids: list[str]) -> dict[str, str]:
     """For each of these traces with a failed span (the root or any other), what went
-    wrong in the earliest one."""
+    wrong: the earliest failed span that says why (status message or exception), else
+    "<name> failed" for the earliest failed span."""
     if not trace_ids:
         return {}
     marks = ", ".join("?" * len(trace_ids))
     found: dict[str, str] = {}
+    fallback: dict[str, str] = {}
     for trace_id, name, data in conn.execute(
         "SELECT t.trace_id, s.name, s.data FROM traces t JOIN spans s ON s.tid = t.id "
         f"WHERE t.trace_id IN ({marks}) AND s.status = 'ERROR' ORDER BY s.start_ns",
         trace_ids,
     ):
-        if trace_id not in found:
-            found[trace_id] = _error_text(data, name)
-    return found
+        if trace_id in found:
+            continue
+        text = _error_text(data)
+        if text is not None:
+            found[trace_id] = text
+        else:
+            fallback.setdefault(trace_id, f"{name} failed")
+    return {**fallback, **found}

@@ -148,14 +148,14 @@
       if (name) name.focus();
     }
   }
-  var jump = document.getElementById("jump-to-add");
-  if (jump) {
+  document.querySelectorAll("#jump-to-add, .js-open-add").forEach(function (jump) {
     jump.addEventListener("click", function (event) {
+      if (!document.getElementById("add-assessment")) return;
       event.preventDefault();
       openAddForm(true);
       document.getElementById("add-assessment").scrollIntoView({ block: "nearest" });
     });
-  }
+  });
   if (window.location.hash === "#add-assessment") openAddForm(true);
   if (window.location.hash === "#assessments") {
     var panel = document.getElementById("assessments");
@@ -165,7 +165,7 @@
     }
   }
 
-  // Keyboard: j / k = next / previous trace on a trace page; "/" = the search box.
+  // Keyboard: j / k = next / previous trace, a = add feedback (trace page); "/" = search.
   document.addEventListener("keydown", function (event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target;
@@ -174,6 +174,12 @@
     if (event.key === "j") go = document.getElementById("next-trace");
     if (event.key === "k") go = document.getElementById("prev-trace");
     if (go) { window.location.href = go.getAttribute("href"); return; }
+    if (event.key === "a" && document.getElementById("add-assessment")) {
+      event.preventDefault();
+      openAddForm(true);
+      document.getElementById("add-assessment").scrollIntoView({ block: "nearest" });
+      return;
+    }
     if (event.key === "/") {
       var box = document.getElementById("q");
       if (box) { event.preventDefault(); box.focus(); box.select(); }
