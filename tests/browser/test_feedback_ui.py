@@ -55,6 +55,10 @@ def test_adding_accuracy_score_on_a_span_adds_a_column(
     form.locator('select[name="value_type"]').select_option("number")
     assert not form.locator('input[name="value_bool"]').first.is_visible()
     form.locator('textarea[name="value"]').fill("0.8")
+    # the Value box is a form field, not a grey value chip capped at 260 px
+    value_box = form.locator('div.field:has(textarea[name="value"])')
+    assert value_box.bounding_box()["width"] > 270
+    assert value_box.evaluate("e => getComputedStyle(e).backgroundColor") == "rgba(0, 0, 0, 0)"
     form.locator('textarea[name="rationale"]').fill("Right facts, but thin")
     form.locator('input[name="reviewer"]').fill("dev@example.com")
     shot(page, "add-form")

@@ -69,7 +69,7 @@ def http_error(exc: Exception) -> HTTPError:
             argument = exc.argument if isinstance(exc, InvalidArgumentError) else None
             if isinstance(exc, FilterSyntaxError):
                 argument = "filter"
-            message = str(exc).strip("'\"") if isinstance(exc, NotFoundError) else str(exc)
+            message = str(exc)  # (quotes are the message's own: "... on trace 'abc'")
             error = HTTPError(status, code, message, argument)
             if isinstance(exc, ConflictError):
                 error.details = {

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from otelfeedback.assessments.entities import AssessmentSource
+from otelfeedback.assessments.validation import MAX_NAME_LENGTH, MAX_RATIONALE_LENGTH
 from otelfeedback.errors import OtelFeedbackError
 from otelfeedback.semconv import AssessmentSourceType
 from otelfeedback.server._http import HTTPError, parse_json
@@ -139,7 +140,9 @@ def parse_new_assessment(form: dict[str, str]) -> NewAssessment:
     name = form.get("name", "").strip()
     if not name:
         raise _invalid("name", "Name: give the assessment a name, e.g. accuracy_score")
-    rationale = form.get("rationale", "").strip() or None
+    if len(name) > MAX_NAME_LENGTH:
+        raise _invalid("name", f"Name: at most {MAX_NAME_LENGTH} characters ({len(name)} given)")
+    rationale = _rationale(form)
     if kind == "expectation" and rationale:
         raise _invalid("rationale", "Rationale: an expectation has no rationale")
     return NewAssessment(
@@ -159,5 +162,15 @@ class Edit:
     reviewer: str
 
 
+def _rationale(form: dict[str, str]) -> str | None:
+    rationale = form.get("rationale", "").strip() or None
+    if rationale is not None and len(rationale) > MAX_RATIONALE_LENGTH:
+        raise _invalid(
+            "rationale",
+            f"Rationale: at most {MAX_RATIONALE_LENGTH:,} characters ({len(rationale):,} given)",
+        )
+    return rationale
+
+
 def parse_edit(form: dict[str, str]) -> Edit:
-    return Edit(parse_value(form), form.get("rationale", "").strip() or None, _reviewer(form))
+    return Edit(parse_value(form), _rationale(form), _reviewer(form))
