@@ -10,8 +10,10 @@
 2. Pages: a store of ``--traces`` traces (``bench/store.py``'s generator: 5 spans each, 20%
    with thumbs feedback), served by a fresh server; the first request (which builds the
    index) is timed apart, then p50/p95 of the traces page (plain, filtered by feedback,
-   sorted by latency), its JSON twin and the trace page, measured as request latency over
-   loopback.
+   sorted by latency, a later page, searched for a common word, a rare one and two
+   non-ASCII characters; each with its summary strip), its JSON twin and the trace page
+   (alone and opened from a sorted list, which finds its previous / next), measured as
+   request latency over loopback. ``--pages-only`` skips part 1.
 
 Targets: >= 10,000 spans/s ingested; p95 page time <= 300 ms.
 """
@@ -187,12 +189,23 @@ def bench_pages(traces: int, rounds: int) -> None:
             print(f"  first request (builds the index): {first / 1000:.1f} s")
             rng = random.Random(3)
             feedback = urllib.parse.quote("feedback.user_feedback = 'false'")
+            rare = urllib.parse.quote(f"#{traces // 3}")  # one question (and its prefixes)
+            listed = urllib.parse.quote("i=5&list=" + urllib.parse.quote("sort=latency"))
+            # every traces page includes the summary strip (count, p50/p95, error rate,
+            # thumbs-down share and their per-slice charts) over the whole selection
             pages = {
                 "traces page": lambda: url + "/traces",
                 "traces page, feedback filter": lambda: url + f"/traces?filter={feedback}",
                 "traces page, sorted by latency": lambda: url + "/traces?sort=latency",
+                "traces page, page 20": lambda: url + "/traces?page=20",
                 "traces page, JSON twin": lambda: url + "/traces?format=json",
+                "traces page, common word": lambda: url + "/traces?q=refund",
+                "traces page, rare word": lambda: url + f"/traces?q={rare}",
+                "traces page, 2 non-ASCII chars": lambda: url + "/traces?q=%E6%9D%B1%E4%BA%AC",
                 "trace page": lambda: url + f"/traces/{rng.choice(ids)}",
+                "trace page, from the list": lambda: (
+                    url + f"/traces/{rng.choice(ids)}?{urllib.parse.unquote(listed)}"
+                ),
             }
             for name, make_url in pages.items():
                 samples = [timed_get(make_url()) for _ in range(rounds)]
@@ -209,13 +222,15 @@ def main() -> int:
     parser.add_argument("--exporters", type=int, default=4)
     parser.add_argument("--batches", type=int, default=40, help="batches per exporter")
     parser.add_argument("--rounds", type=int, default=30, help="requests per page kind")
+    parser.add_argument("--pages-only", action="store_true", help="skip the ingestion part")
     args = parser.parse_args()
     print(
         f"otelfeedback server benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} cpus)"
     )
-    print(f"ingestion: {args.exporters} exporters x {args.batches} batches x {BATCH} spans")
-    rate = bench_ingestion(args.exporters, args.batches)
-    print(f"  {rate:,.0f} spans/s   [{'ok' if rate >= 10_000 else 'SLOW'}; target >= 10,000]")
+    if not args.pages_only:
+        print(f"ingestion: {args.exporters} exporters x {args.batches} batches x {BATCH} spans")
+        rate = bench_ingestion(args.exporters, args.batches)
+        print(f"  {rate:,.0f} spans/s   [{'ok' if rate >= 10_000 else 'SLOW'}; target >= 10,000]")
     print(f"pages with {args.traces:,} traces in the store ({args.rounds} requests each):")
     bench_pages(args.traces, args.rounds)
     return 0

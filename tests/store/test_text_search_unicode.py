@@ -79,3 +79,24 @@ def test_the_unicode_matcher_treats_wildcards_and_escapes_like_like() -> None:
     assert not dialect.unicode_ilike("Abxc", "a%\\_C")
     assert dialect.unicode_ilike("line one\nLINE TWO", "%two")
     assert not dialect.unicode_ilike(None, "%")
+
+
+def test_a_common_short_pattern_walks_and_still_finds_everything(
+    store: FileStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dialect, "TEXT_PROBE_ROWS", 1)
+    assert found(store, "%東京%") == {1, 2}
+    assert found(store, "%a%b%") == {8}
+
+
+def test_a_walked_search_is_summarised_over_its_newest_matches(
+    store: FileStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from otelfeedback.store import stats
+
+    monkeypatch.setattr(dialect, "TEXT_PROBE_ROWS", 1)
+    monkeypatch.setattr(stats, "SAMPLE", 2)
+    summary = store.trace_stats("trace.text ILIKE '%o%'")
+    assert summary.sampled and summary.count == 2
+    exact = store.trace_stats("trace.text ILIKE '%東京の%'")  # the index answers: exact
+    assert not exact.sampled and exact.count == 1

@@ -82,9 +82,9 @@ def strip(stats: TraceStats) -> list[Card]:
     b = stats.buckets
     counts = [float(x.count) for x in b]
     volume_titles = [f"{_when(x)}: {x.count} traces, {x.errors} failed" for x in b]
-    latency = [x.p95_ms for x in b]
+    latency = [x.mean_ms for x in b]
     latency_titles = [
-        f"{_when(x)}: p95 {present.duration(x.p95_ms)}" if x.count else f"{_when(x)}: none"
+        f"{_when(x)}: mean {present.duration(x.mean_ms)}" if x.count else f"{_when(x)}: none"
         for x in b
     ]
     error_rates = [x.errors / x.count if x.count else None for x in b]
@@ -102,8 +102,9 @@ def strip(stats: TraceStats) -> list[Card]:
         Card(
             "volume",
             "Traces",
-            f"{stats.count:,}",
-            f"{stats.errors:,} failed" if stats.errors else "none failed",
+            f"{stats.count:,}+" if stats.sampled else f"{stats.count:,}",
+            (f"newest {stats.count:,} summarised · " if stats.sampled else "")
+            + (f"{stats.errors:,} failed" if stats.errors else "none failed"),
             _bars(b, counts, "bar-volume", volume_titles, under=[float(x.errors) for x in b]),
             "Traces per time slice; failed ones in red",
         ),
@@ -111,9 +112,9 @@ def strip(stats: TraceStats) -> list[Card]:
             "latency",
             "Latency p50 / p95",
             f"{present.duration(stats.p50_ms)} / {present.duration(stats.p95_ms)}",
-            "95th percentile per slice",
+            "mean per slice below",
             _bars(b, latency, "bar-latency", latency_titles),
-            "p95 latency per time slice",
+            "Mean latency per time slice",
         ),
         Card(
             "errors",

@@ -180,7 +180,8 @@ def table_model(ctx: ServerContext, request: Request, state: ListState) -> dict[
             error, error_argument = str(exc), "page_token"
     errors = ctx.store.first_errors([t.info.trace_id for t in traces]) if traces else {}
     total = stats.count if stats is not None else None
-    pages = max(1, -(-total // state.size)) if total else 1
+    sampled = bool(stats is not None and stats.sampled)
+    pages = max(1, -(-total // state.size)) if total and not sampled else None
     return {
         "state": state,
         "search": search,
@@ -193,6 +194,7 @@ def table_model(ctx: ServerContext, request: Request, state: ListState) -> dict[
         "assessment_columns": [c for c in shown if c.kind],
         "next_page_token": token,
         "total": total,
+        "sampled": sampled,
         "pages": pages,
         "stats": stats,
         "summary": summary_view.strip(stats) if stats is not None and stats.count else None,
@@ -218,6 +220,7 @@ def table_json(model: dict[str, Any]) -> dict[str, Any]:
             for c in model["all_columns"]
         ],
         "total": model["total"],
+        "total_is_lower_bound": model["sampled"],
         "page": model["state"].page,
         "summary": stats.to_dict() if stats is not None else None,
     }

@@ -124,7 +124,7 @@ def _store_spans(conn: sqlite3.Connection, fresh: dict[str, dict[str, SpanRecord
         if texts:
             # Each distinct input/output once per trace and chunk (a root's input is often
             # its LLM span's input too).
-            out.texts.append((tid, "\n".join(texts)))
+            out.texts.append((tid, "\n".join(texts) + r.TEXT_END))
         summaries.sort(key=_start_ns)
         summaries = _with_root_previews(conn, summaries, chunk_spans)
         row, tags, metadata = r.trace_row(trace_id, summaries)

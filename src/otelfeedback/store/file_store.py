@@ -248,7 +248,9 @@ class FileStore(FileRecords):
     ) -> stats.TraceStats:
         """Aggregates over the traces ``filter_string`` selects (the search grammar): count,
         errors, latency p50/p95, thumbs up/down among boolean feedback, and the same per
-        time bucket of ``[start_ms, end_ms)`` (default: the first to the last trace).
+        time bucket of ``[start_ms, end_ms)`` (default: the first to the last trace). A
+        full-text condition the index cannot narrow is summarised over its newest
+        ``stats.SAMPLE`` matches (``sampled``).
 
         Raises:
             FilterSyntaxError: the filter does not parse.
@@ -258,9 +260,16 @@ class FileStore(FileRecords):
             conn = self._read()
             conn.execute("BEGIN")
             try:
-                where, params = compile_filter(tree, SQLiteDialect(conn))
+                dialect = SQLiteDialect(conn, aggregate=True)
+                where, params = compile_filter(tree, dialect)
                 return stats.compute(
-                    conn, where, params, start_ms=start_ms, end_ms=end_ms, buckets=buckets
+                    conn,
+                    where,
+                    params,
+                    start_ms=start_ms,
+                    end_ms=end_ms,
+                    buckets=buckets,
+                    sample=stats.SAMPLE if dialect.walked else None,
                 )
             finally:
                 conn.execute("COMMIT")

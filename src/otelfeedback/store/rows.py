@@ -19,6 +19,9 @@ MAX_ATTR_TEXT = 512
 #: Characters of each input / output value covered by full-text search.
 MAX_TEXT_CHARS = 4096
 PREVIEW_CHARS = 1000
+#: Appended to every full-text body, so that each occurrence of a one- or two-character
+#: pattern begins a trigram of the index (see ``SQLiteDialect._short_pattern``).
+TEXT_END = "\n\n"
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
 #: Not indexed as span attributes: searched as text, as tags / metadata, or by ``span.type``.
 _NOT_FILTERABLE = frozenset(

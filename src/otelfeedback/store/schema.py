@@ -184,8 +184,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         # Request / response previews read from the conversation (the last user message,
         # the answer: ``_internal/chat.py``) instead of the first characters of the raw
         # input and output: the traces table's one-line rows. Derived data: rebuilt.
+        # With them: every text ends with two newlines (``rows.TEXT_END``) and the trigram
+        # index's terms are readable (``trace_fts_terms``), so a one- or two-character
+        # pattern finds its candidates from the terms that start with it; and the start
+        # index also holds status and latency, and the ratings (yes/no feedback) have their
+        # own index, so the traces page's summary reads indexes only.
         "0007_conversation_previews",
-        (),
+        (
+            "CREATE VIRTUAL TABLE trace_fts_terms USING fts5vocab(trace_fts, 'instance')",
+            "DROP INDEX IF EXISTS traces_start",
+            "CREATE INDEX traces_start ON traces (start_ms, status, execution_time_ms)",
+            "CREATE INDEX assessments_ratings ON assessments (kind, valid, value_text, "
+            "create_time_ms, trace_id)",
+        ),
         reindex=True,
     ),
 )

@@ -15,6 +15,8 @@ from typing import Any
 
 #: Buckets of the summary charts.
 DEFAULT_BUCKETS = 24
+#: Newest matches summarised when counting all would read every trace's text.
+SAMPLE = 2000
 
 
 @dataclass
@@ -25,7 +27,7 @@ class Bucket:
     end_ms: int
     count: int = 0
     errors: int = 0
-    p95_ms: float | None = None
+    mean_ms: float | None = None
     thumbs_up: int = 0
     thumbs_down: int = 0
 
@@ -35,7 +37,9 @@ class TraceStats:
     """What ``FileStore.trace_stats`` returns. Rates are ``None`` when nothing was counted.
 
     ``thumbs_up`` / ``thumbs_down`` count valid feedback whose value is ``true`` / ``false``
-    (any name), so ``thumbs_down_share`` is the share of negative ratings."""
+    (any name), so ``thumbs_down_share`` is the share of negative ratings. ``sampled`` says
+    the figures cover only the newest ``count`` matching traces (a full-text search the
+    index could not narrow: counting every match would read every trace's text)."""
 
     count: int
     errors: int
@@ -46,6 +50,7 @@ class TraceStats:
     start_ms: int | None
     end_ms: int | None
     buckets: list[Bucket] = field(default_factory=list)
+    sampled: bool = False
 
     @property
     def error_rate(self) -> float | None:
@@ -59,6 +64,7 @@ class TraceStats:
     def to_dict(self) -> dict[str, Any]:
         return {
             "count": self.count,
+            "sampled": self.sampled,
             "errors": self.errors,
             "error_rate": self.error_rate,
             "p50_ms": self.p50_ms,
@@ -72,12 +78,22 @@ class TraceStats:
         }
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float | None:
-    """The nearest-rank percentile of already sorted values (None for none)."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(fraction * len(sorted_values)))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
+def _walk_percentiles(conn: sqlite3.Connection, count: int) -> tuple[float | None, float | None]:
+    """Nearest-rank p50 and p95 of every trace's latency: an ordered walk of the latency
+    index, no sort."""
+    found: list[float | None] = []
+    for fraction in (0.5, 0.95):
+        rank = max(1, math.ceil(fraction * count))
+        row = conn.execute(
+            "SELECT execution_time_ms FROM traces ORDER BY execution_time_ms LIMIT 1 OFFSET ?",
+            [rank - 1],
+        ).fetchone()
+        found.append(None if row is None or not count else float(row[0]))
+    return found[0], found[1]
+
+
+#: The compiled form of "no filter".
+ALL = "1=1"
 
 
 def compute(
@@ -88,53 +104,90 @@ def compute(
     start_ms: int | None = None,
     end_ms: int | None = None,
     buckets: int = DEFAULT_BUCKETS,
+    sample: int | None = None,
 ) -> TraceStats:
-    """The aggregates of ``SELECT ... FROM traces t WHERE {where}``; buckets split
-    ``[start_ms, end_ms)`` (by default the span of the matching traces)."""
-    rows = conn.execute(
-        f"SELECT t.start_ms, t.execution_time_ms, t.status = 'ERROR' FROM traces t WHERE {where}",
-        params,
-    ).fetchall()
-    ratings = conn.execute(
-        "SELECT t.start_ms, a.value_text FROM assessments a JOIN traces t "
-        "ON t.trace_id = a.trace_id WHERE a.kind = 'feedback' AND a.valid = 1 "
-        f"AND a.value_text IN ('true', 'false') AND {where}",
-        params,
-    ).fetchall()
-    durations = sorted(r[1] for r in rows)
-    errors = sum(1 for r in rows if r[2])
-    ups = sum(1 for r in ratings if r[1] == "true")
-    first = start_ms if start_ms is not None else min((r[0] for r in rows), default=None)
-    last = end_ms if end_ms is not None else max((r[0] for r in rows), default=None)
-    stats = TraceStats(
-        count=len(rows),
-        errors=errors,
-        p50_ms=percentile(durations, 0.5),
-        p95_ms=percentile(durations, 0.95),
-        thumbs_up=ups,
-        thumbs_down=len(ratings) - ups,
-        start_ms=first,
-        end_ms=last,
-    )
-    if first is None or last is None or buckets < 1:
+    """The aggregates of ``SELECT ... FROM traces t WHERE {where}``. Slices split
+    ``[start_ms, end_ms)``, by default the time span of the whole store (two index seeks),
+    so that the charts of a filtered selection show where in time its traces fall. With
+    ``sample``, only the newest ``sample`` matching traces are counted (``sampled`` is set
+    when there may be more).
+
+    One ``GROUP BY`` per slice over the ``traces_start`` index (start, status, latency: an
+    index-only scan for an unfiltered selection) gives the counts, failures and mean
+    latency; percentiles come from the latencies; ratings are yes/no feedback on the
+    selected traces, sliced by when they were given (``create_time_ms``)."""
+    if sample is not None:
+        where = (
+            f"t.id IN (SELECT t.id FROM traces t WHERE {where} "
+            f"ORDER BY t.start_ms DESC LIMIT {int(sample)})"
+        )
+    first = start_ms
+    if first is None:
+        first = conn.execute("SELECT min(start_ms) FROM traces").fetchone()[0]
+    last = end_ms
+    if last is None:
+        last = conn.execute("SELECT max(start_ms) FROM traces").fetchone()[0]
+    stats = TraceStats(0, 0, None, None, 0, 0, first, last)
+    if first is None or last is None:
         return stats
-    width = max(1, math.ceil((last + 1 - first) / buckets))
-    slices = [Bucket(first + i * width, first + (i + 1) * width) for i in range(buckets)]
-    latencies: list[list[float]] = [[] for _ in slices]
-    for start, duration, failed in rows:
-        index = min(buckets - 1, max(0, (start - first) // width))
-        slices[index].count += 1
-        slices[index].errors += 1 if failed else 0
-        latencies[index].append(duration)
-    for start, value in ratings:
-        index = min(buckets - 1, max(0, (start - first) // width))
+    slices_count = max(1, buckets)
+    width = max(1, math.ceil((last + 1 - first) / slices_count))
+    slices = [Bucket(first + i * width, first + (i + 1) * width) for i in range(slices_count)]
+
+    def slot(raw: int) -> Bucket:
+        return slices[min(slices_count - 1, max(0, raw))]
+
+    if where == ALL:  # per slice, a range of the start index (start, status, latency)
+        for bucket in slices:
+            n, failed, mean = conn.execute(
+                "SELECT count(*), coalesce(sum(status = 'ERROR'), 0), avg(execution_time_ms) "
+                "FROM traces WHERE start_ms >= ? AND start_ms < ?",
+                [bucket.start_ms, bucket.end_ms],
+            ).fetchone()
+            bucket.count, bucket.errors, bucket.mean_ms = n, failed, mean
+            stats.count += n
+            stats.errors += failed
+        stats.p50_ms, stats.p95_ms = _walk_percentiles(conn, stats.count)
+    else:  # one pass over the selection (the start index covers a time range)
+        durations: list[float] = []
+        sums: dict[int, float] = {}
+        for start, failed, duration in conn.execute(
+            "SELECT t.start_ms, t.status = 'ERROR', t.execution_time_ms FROM traces t "
+            f"WHERE {where}",
+            params,
+        ):
+            bucket = slot((start - first) // width)
+            bucket.count += 1
+            bucket.errors += failed
+            sums[id(bucket)] = sums.get(id(bucket), 0.0) + duration
+            bucket.mean_ms = sums[id(bucket)] / bucket.count
+            durations.append(duration)
+        durations.sort()
+        stats.count, stats.errors = len(durations), sum(x.errors for x in slices)
+        if durations:
+            stats.p50_ms, stats.p95_ms = (
+                float(durations[max(1, math.ceil(f * len(durations))) - 1]) for f in (0.5, 0.95)
+            )
+    if sample is not None:
+        stats.sampled = stats.count >= sample
+    selected = (
+        "" if where == ALL else f"AND a.trace_id IN (SELECT t.trace_id FROM traces t WHERE {where})"
+    )
+    for index, value, n in conn.execute(
+        "SELECT (coalesce(a.create_time_ms, 0) - ?) / ?, a.value_text, count(*) "
+        "FROM assessments a WHERE a.kind = 'feedback' AND a.valid = 1 "
+        f"AND a.value_text IN ('true', 'false') {selected} GROUP BY 1, 2",
+        [first, width, *([] if where == ALL else params)],
+    ):
+        bucket = slot(index)
         if value == "true":
-            slices[index].thumbs_up += 1
+            bucket.thumbs_up += n
+            stats.thumbs_up += n
         else:
-            slices[index].thumbs_down += 1
-    for bucket, values in zip(slices, latencies, strict=True):
-        bucket.p95_ms = percentile(sorted(values), 0.95)
-    stats.buckets = slices
+            bucket.thumbs_down += n
+            stats.thumbs_down += n
+    if buckets >= 1:
+        stats.buckets = slices
     return stats
 
 

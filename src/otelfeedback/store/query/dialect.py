@@ -97,8 +97,14 @@ class SQLiteDialect:
 
     placeholder = "?"
 
-    def __init__(self, conn: sqlite3.Connection | None = None) -> None:
+    def __init__(self, conn: sqlite3.Connection | None = None, *, aggregate: bool = False) -> None:
         self.conn = conn
+        #: For a query that reads every match (an aggregate, not a page): sets of traces
+        #: always drive it (see ``membership``).
+        self.aggregate = aggregate
+        #: Set when a full-text condition walks the traces (the index could not narrow
+        #: it): counting all its matches would read every trace's text.
+        self.walked = False
 
     def like(self, column: str, *, case_insensitive: bool) -> str:
         if case_insensitive:
@@ -116,7 +122,7 @@ class SQLiteDialect:
         100,000 traces: 6,000 lookups to show 100). The ``+`` keeps it from using the set
         to drive: it walks the traces in the requested order and tests membership, stopping
         after a page. The set's size is probed first, up to ``SET_PROBE_ROWS``."""
-        if self.conn is None:
+        if self.conn is None or self.aggregate:
             return f"{column} IN ({subquery})"
         (count,) = self.conn.execute(
             f"SELECT count(*) FROM ({subquery} LIMIT ?)", [*params, SET_PROBE_ROWS]
@@ -148,8 +154,8 @@ class SQLiteDialect:
             sql, params = text_match(pattern)
             return f"t.id IN (SELECT x.tid FROM trace_text x WHERE {sql})", params
         trigrams = _trigram_query(pattern)
-        if trigrams is None:  # no run of three literal characters: the index cannot help
-            return self._walk(pattern)
+        if trigrams is None:  # no run of three literal characters: no trigram to look up
+            return self._short_pattern(pattern)
         if pattern.isascii():
             relaxed = _relaxed_like(pattern)
             index_sql = (
@@ -176,8 +182,43 @@ class SQLiteDialect:
             return "t.id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(set(found)))]
         return self._walk(pattern)
 
+    def _short_pattern(self, pattern: str) -> tuple[str, list[Any]]:
+        """A pattern whose longest literal run has one or two characters (``%東京%``).
+
+        Every text ends with ``TEXT_END`` (two characters), so each occurrence of the run
+        starts some trigram: the texts holding a trigram that starts with the run (a range
+        of the index's terms, read through ``trace_fts_terms``) are the candidates, checked
+        one by one. A run so common that ``TEXT_PROBE_ROWS`` texts hold it is walked."""
+        assert self.conn is not None
+        runs = _literal_runs(pattern)
+        if not runs:  # only wildcards
+            return self._walk(pattern)
+        run = max(runs, key=len).lower()  # the index folds case like lower()
+        docs = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT DISTINCT doc FROM trace_fts_terms WHERE term >= ? AND term < ? LIMIT ?",
+                [run, run + "\U0010ffff", TEXT_PROBE_ROWS],
+            )
+        ]
+        if len(docs) >= TEXT_PROBE_ROWS:
+            return self._walk(pattern)
+        if any(not c.isascii() for c in pattern):
+            install_ilike(self.conn)
+        check, check_params = text_match(pattern)
+        found = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT x.tid FROM trace_text x WHERE x.id IN (SELECT value FROM json_each(?)) "
+                f"AND {check}",
+                [json.dumps(docs), *check_params],
+            )
+        ]
+        return "t.id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(set(found)))]
+
     def _walk(self, pattern: str) -> tuple[str, list[Any]]:
         """Check each trace's text in the requested order (stops when the page is full)."""
+        self.walked = True
         if self.conn is not None:
             install_ilike(self.conn)
         sql, params = text_match(pattern)
@@ -216,10 +257,15 @@ def install_ilike(conn: sqlite3.Connection) -> None:
     conn.create_function(ILIKE_FUNCTION, 2, unicode_ilike, deterministic=True)
 
 
+def _has_case_beyond_ascii(pattern: str) -> bool:
+    return any(not c.isascii() and c.lower() != c.upper() for c in pattern)
+
+
 def text_match(pattern: str) -> tuple[str, list[Any]]:
     """A condition on ``x.body`` (``trace_text``): ``x.body`` matches ``pattern``
-    case-insensitively; the Unicode-folding function for a non-ASCII pattern."""
-    if pattern.isascii():
+    case-insensitively. SQLite's LIKE (fast, folds ASCII letters) unless the pattern has
+    letters beyond ASCII that have case: then the Unicode-folding function."""
+    if not _has_case_beyond_ascii(pattern):
         return "x.body LIKE ? ESCAPE '\\'", [pattern]
     return f"{ILIKE_FUNCTION}(x.body, ?)", [pattern]
 
