@@ -304,8 +304,14 @@ def test_keyboard_alone_from_the_table_to_a_saved_feedback(
     assert page.evaluate("document.activeElement.textContent") == "Skip to the traces"
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
+    if page.evaluate("document.activeElement.matches('.js-select-row')"):
+        page.keyboard.press("ArrowDown")  # the selection boxes move by row too
+        assert page.evaluate("document.activeElement.value") == real.trace_ids[1]
+        page.keyboard.press("ArrowUp")
+        page.keyboard.press("Tab")  # past the box to the trace's link
     focused = page.evaluate("document.activeElement.closest('tr')?.dataset.traceId")
     assert focused == real.trace_ids[0]
+    assert page.evaluate("document.activeElement.matches('a.trace-link')")
     page.keyboard.press("ArrowDown")
     with page.expect_navigation():
         page.keyboard.press("Enter")

@@ -164,6 +164,12 @@ QUERIES = [
     Case("GET", "/traces?format=json&page=" + q("²"), 400, code="INVALID_ARGUMENT"),
     Case("GET", "/traces?format=json&filter=" + q("((("), 400, code=FILTER_ERROR),
     Case("GET", "/traces/zz", 400),
+    Case("GET", "/traces?range=2y", 400),
+    Case("GET", "/traces?format=json&range=2y", 400, code="INVALID_ARGUMENT"),
+    # a form's address reopened with GET: a malformed id is a 400 (a good one redirects)
+    Case("GET", "/traces/zz/assessments", 400),
+    Case("GET", f"/traces/{UNKNOWN_TRACE}/assessments/zz/edit", 400),
+    Case("GET", "/traces/zz/assessments/a-" + "0" * 32 + "/delete", 400),
     Case("GET", "/traces/%00", 400),
     Case("GET", f"/traces/{UNKNOWN_TRACE}", 404),
     Case("GET", "/traces/zz?format=json", 400, code="INVALID_ARGUMENT"),

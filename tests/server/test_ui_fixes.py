@@ -84,8 +84,17 @@ def test_api_404_messages_keep_their_quotes(server: LiveServer, seeded: Seeded) 
     assert message.endswith(f"'{seeded.trace_id}'")
 
 
-def test_an_unset_span_status_reads_like_its_traces(server: LiveServer, seeded: Seeded) -> None:
-    html = get(server.url + f"/traces/{seeded.trace_id}?span={seeded.retriever_span_id}").text
+def test_an_unset_span_status_reads_like_its_traces(tmp_path: Path) -> None:
+    from otelfeedback.server import create_app
+    from tests.store.otlp_fixtures import append, line, sid, span, tid
+
+    # spans as another SDK writes them: no status set (OTel's default, "no error")
+    append(tmp_path, line([span(tid(1), sid(1), "root"), span(tid(1), sid(2), "child", sid(1))]))
+    live = LiveServer(create_app(tmp_path))
+    try:
+        html = get(live.url + f"/traces/{tid(1)}?span={sid(2)}").text
+    finally:
+        live.close()
     assert "Unset" not in html
     assert 'title="No error recorded (the span\'s status is unset)">✓ OK' in html
 

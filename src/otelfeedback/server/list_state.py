@@ -36,7 +36,8 @@ RANGES: dict[str, tuple[str, int | None]] = {
     "7d": ("Last 7 days", 7 * 86_400_000),
     "30d": ("Last 30 days", 30 * 86_400_000),
 }
-#: The query parameters that make up a list state (``list=`` carries them to a trace).
+#: The query parameters that make up a list state (``list=`` carries them to a trace);
+#: ``filter=`` is also read (the grammar only, as in the API) and written back as ``q=``.
 KEYS = ("q", "range", "sort", "dir", "page", "max_results", "run_id")
 
 
@@ -66,6 +67,7 @@ class ListState:
     page: int = 1
     size: int = PAGE_SIZE
     run_id: str = ""  # only the traces of this run (an evaluation run, a labeling session)
+    grammar_only: bool = False  # ``filter=`` (the grammar) rather than ``q=`` (the box)
     now_ms: int = 0
 
     @classmethod
@@ -85,8 +87,9 @@ class ListState:
         if span not in RANGES:
             raise _bad("range", f"expected one of {', '.join(RANGES)}, got {span[:40]!r}")
         q = params.get("q")
-        if q is None:
-            q = params.get("filter", "")  # the parameter's older name
+        grammar_only = q is None and params.get("filter") is not None
+        if q is None:  # ``filter=``: the grammar only, as in the API
+            q = params.get("filter", "")
         return cls(
             q=q.strip(),
             range=span,
@@ -95,6 +98,7 @@ class ListState:
             page=_positive(params.get("page"), "page", 1, MAX_PAGE_NUMBER),
             size=_positive(params.get("max_results"), "max_results", PAGE_SIZE, MAX_PAGE_SIZE),
             run_id=(params.get("run_id") or "").strip(),
+            grammar_only=grammar_only,
             now_ms=now_ms if now_ms is not None else int(time.time() * 1000),
         )
 
@@ -112,7 +116,7 @@ class ListState:
     # -- what to ask the store -------------------------------------------------------------
     @property
     def search(self) -> Search:
-        return read_search(self.q)
+        return read_search(self.q, self.grammar_only)
 
     @property
     def since_ms(self) -> int | None:

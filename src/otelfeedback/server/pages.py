@@ -102,8 +102,11 @@ async def trace_page(request: Request) -> Response:
 
 async def form_url(request: Request) -> Response:
     """A form's address opened with GET (the URL a rejected form leaves in the address
-    bar, reopened or bookmarked): go to the trace."""
-    return RedirectResponse(trace_url(request.path_params["trace_id"]), 303)
+    bar, reopened or bookmarked): go to the trace. Malformed ids are a 400 as on a post."""
+    trace_id = v.check_trace_id(request.path_params["trace_id"])
+    if "aid" in request.path_params:
+        v.check_assessment_id(request.path_params["aid"])
+    return RedirectResponse(trace_url(trace_id), 303)
 
 
 def trace_url(

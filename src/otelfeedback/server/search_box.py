@@ -54,7 +54,10 @@ def _known_field(name: str) -> bool:
 
 
 def looks_like_filter(text: str) -> bool:
-    """Whether ``text`` starts like a filter: a known field, then an operator."""
+    """Whether ``text`` starts like a filter: an opening parenthesis, or a known field
+    followed by an operator."""
+    if text.lstrip().startswith("("):
+        return True
     match = _FIELD.match(text)
     if not match or not _known_field(match.group(1)):
         return False
@@ -74,15 +77,16 @@ def words_filter(words: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=128)
-def read_search(text: str) -> Search:
-    """How the box's ``text`` is searched (see the module docstring)."""
+def read_search(text: str, grammar_only: bool = False) -> Search:
+    """How the box's ``text`` is searched (see the module docstring); with
+    ``grammar_only`` (the ``filter=`` parameter) it is always a filter."""
     text = text.strip()
     if not text:
         return Search(text, "empty", None)
     try:
         parse_filter(text)
     except FilterSyntaxError as exc:
-        if looks_like_filter(text):
+        if grammar_only or looks_like_filter(text):
             return Search(text, "filter", None, error=str(exc), position=exc.position)
     else:
         return Search(text, "filter", text)

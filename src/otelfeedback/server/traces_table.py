@@ -171,6 +171,7 @@ def table_model(ctx: ServerContext, request: Request, state: ListState) -> dict[
                 store_filter,
                 start_ms=since,
                 end_ms=state.now_ms if since else None,
+                run_id=state.run,
             )
         except FilterSyntaxError as exc:
             error, error_argument = str(exc), "filter"

@@ -199,12 +199,7 @@ class FileStore(FileRecords):
             try:
                 where, params = compile_filter(tree, SQLiteDialect(conn))
                 if run_id is not None:
-                    where += (
-                        " AND (t.id IN (SELECT tid FROM trace_metadata WHERE key = ? AND "
-                        "value_text = ?) OR t.trace_id IN (SELECT trace_id FROM assessments "
-                        "WHERE json_extract(data, '$.metadata.\"' || ? || '\"') = ?))"
-                    )
-                    params += [RUN_ID, run_id, RUN_ID, run_id]
+                    where, params = _with_run(where, params, run_id)
                 sql = (
                     f"SELECT t.id FROM traces t WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?"
                 )
@@ -245,12 +240,14 @@ class FileStore(FileRecords):
         start_ms: int | None = None,
         end_ms: int | None = None,
         buckets: int = stats.DEFAULT_BUCKETS,
+        run_id: str | None = None,
     ) -> stats.TraceStats:
         """Aggregates over the traces ``filter_string`` selects (the search grammar): count,
         errors, latency p50/p95, thumbs up/down among boolean feedback, and the same per
         time bucket of ``[start_ms, end_ms)`` (default: the first to the last trace). A
         full-text condition the index cannot narrow is summarised over its newest
-        ``stats.SAMPLE`` matches (``sampled``).
+        ``stats.SAMPLE`` matches (``sampled``). ``run_id`` keeps the traces of one run, as
+        in ``search_traces``.
 
         Raises:
             FilterSyntaxError: the filter does not parse.
@@ -262,6 +259,8 @@ class FileStore(FileRecords):
             try:
                 dialect = SQLiteDialect(conn, aggregate=True)
                 where, params = compile_filter(tree, dialect)
+                if run_id is not None:
+                    where, params = _with_run(where, params, run_id)
                 return stats.compute(
                     conn,
                     where,
@@ -437,6 +436,17 @@ def _retry_while_locked(conn: sqlite3.Connection, sql: str, seconds: float = 60.
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
+
+
+def _with_run(where: str, params: list[Any], run_id: str) -> tuple[str, list[Any]]:
+    """``where`` narrowed to the traces of a run: their metadata ``otelfeedback.run_id``, or
+    one of their assessments' metadata, equals ``run_id``."""
+    return (
+        f"({where}) AND (t.id IN (SELECT tid FROM trace_metadata WHERE key = ? AND "
+        "value_text = ?) OR t.trace_id IN (SELECT trace_id FROM assessments "
+        "WHERE json_extract(data, '$.metadata.\"' || ? || '\"') = ?))",
+        [*params, RUN_ID, run_id, RUN_ID, run_id],
+    )
 
 
 def _fingerprint(filter_string: str | None, orders: Sequence[Any], run_id: str | None) -> str:

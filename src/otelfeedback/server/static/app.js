@@ -186,16 +186,20 @@
     }
   });
 
-  // Traces table: Up / Down move between the traces' links.
+  // Traces table: Up / Down move to the row above or below (link to link, box to box).
   var table = document.getElementById("traces-table");
   if (table) {
     table.addEventListener("keydown", function (event) {
       if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
-      var links = Array.prototype.slice.call(table.querySelectorAll("a.trace-link"));
-      var at = links.indexOf(document.activeElement);
-      if (at < 0) return;
-      var next = links[at + (event.key === "ArrowDown" ? 1 : -1)];
-      if (next) { event.preventDefault(); next.focus(); }
+      var kinds = ["a.trace-link", "input.js-select-row"];
+      for (var k = 0; k < kinds.length; k++) {
+        var items = Array.prototype.slice.call(table.querySelectorAll(kinds[k]));
+        var at = items.indexOf(document.activeElement);
+        if (at < 0) continue;
+        var next = items[at + (event.key === "ArrowDown" ? 1 : -1)];
+        if (next) { event.preventDefault(); next.focus(); }
+        return;
+      }
     });
   }
 
