@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from otelfeedback._internal.safety import log_internal_error
+from otelfeedback.export.encodable import encodable_spans
 
 logger = logging.getLogger("otelfeedback")
 
@@ -120,7 +121,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         # An instrumented HTTP client in the app must not trace our own exports.
         token = context.attach(context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
         try:
-            result = self.exporter.export(batch)
+            result = self.exporter.export(encodable_spans(batch))
         except Exception:
             self.failed_spans += len(batch)
             log_internal_error(f"exporter {type(self.exporter).__name__} raised")

@@ -180,6 +180,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DELETE FROM record_segments",
         ),
     ),
+    Migration(
+        # Lines the indexer could not take, even repaired (``store/indexer.py``): reported
+        # by ``FileStore.index_status()`` until the next rebuild.
+        "0007_skipped_lines",
+        (
+            "CREATE TABLE skipped_lines (segment TEXT NOT NULL, line INTEGER NOT NULL, "
+            "reason TEXT NOT NULL, time REAL NOT NULL, PRIMARY KEY (segment, line))",
+        ),
+    ),
 )
 
 #: Statements that empty the derived data (the next ``update`` reads everything again).
@@ -196,6 +205,7 @@ CLEAR_STATEMENTS = (
     "DELETE FROM assessments",
     "DELETE FROM record_segments",
     "DELETE FROM records",
+    "DELETE FROM skipped_lines",
 )
 
 
