@@ -16,12 +16,12 @@ _INFO_COLUMNS = (
     "output_tokens, span_count"
 )
 #: Trace keys looked up per statement.
-_BATCH = 5000
+_BATCH = 500
 
 
 def load_traces(conn: sqlite3.Connection, tids: list[int], *, include_spans: bool) -> list[Trace]:
     """The traces with these integer keys, in this order. Looked up ``_BATCH`` keys at a
-    time: SQLite limits the variables of one statement (32,766 by default)."""
+    time: SQLite limits the variables of one statement (999 in builds before 3.32)."""
     infos: dict[int, tuple[Any, ...]] = {}
     spans: dict[int, list[Span]] = defaultdict(list)
     assessments: dict[str, list[Any]] = defaultdict(list)
