@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -40,12 +41,16 @@ from otelfeedback.server.limits import DEFAULT_MAX_API_BODY_BYTES, BodyLimitMidd
 from otelfeedback.server.otlp import OTLPReceiver
 from otelfeedback.server.security import SecurityMiddleware, SecurityPolicy, host_name
 from otelfeedback.server.writes import AssessmentWriter
+from otelfeedback.store.background import BackgroundIndexer
 from otelfeedback.store.file_store import FileStore
 
 #: Largest OTLP request body accepted, before and after gzip (the Collector's default
 #: batch is far smaller).
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 OTLP_PATH = "/v1/traces"
+#: Seconds a request may spend indexing new lines before it answers with what is indexed
+#: (a background thread indexes the rest): pages stay fast while spans pour in.
+DEFAULT_INDEX_BUDGET = 0.1
 
 
 def create_app(
@@ -56,6 +61,7 @@ def create_app(
     public_hosts: Iterable[str] = (),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_api_body_bytes: int = DEFAULT_MAX_API_BODY_BYTES,
+    background_indexing: bool = True,
 ) -> Starlette:
     """The otelfeedback server as an ASGI app over ``store`` (a file store or its directory).
 
@@ -71,6 +77,10 @@ def create_app(
             after gzip, or a ``POST /api/records`` body.
         max_api_body_bytes: the largest request body of the assessment API and the forms
             (413 above).
+        background_indexing: index new lines from a background thread while the app runs
+            (its lifespan), so that requests spend at most ``DEFAULT_INDEX_BUDGET`` seconds
+            catching up (a directory's store gets that budget; a ``FileStore`` passed in
+            keeps its own ``index_budget``).
 
     Raises:
         ConfigurationError: ``store`` is a URL, the token is empty, or public host names
@@ -82,7 +92,7 @@ def create_app(
             raise ConfigurationError(
                 f"store={text!r}: the server serves a file store directory, not a URL"
             )
-        store = FileStore(Path(text).expanduser())
+        store = FileStore(Path(text).expanduser(), index_budget=DEFAULT_INDEX_BUDGET)
     if token is not None and not token.strip():
         raise ConfigurationError("token: must not be empty")
     policy = SecurityPolicy(
@@ -118,6 +128,18 @@ def create_app(
         *pages_datasets.routes,
         Route("/static/{version}/{name}", rendering.static, methods=["GET"]),
     ]
+    background = BackgroundIndexer(store.path) if background_indexing else None
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if background is not None:
+            background.start()
+        try:
+            yield
+        finally:
+            if background is not None:
+                background.stop()
+
     app = Starlette(
         routes=routes,
         middleware=[
@@ -130,6 +152,7 @@ def create_app(
             ),
         ],
         exception_handlers={**EXCEPTION_HANDLERS, FormRejected: pages.form_rejected},
+        lifespan=lifespan,
     )
     app.state.otelfeedback = context
     return app

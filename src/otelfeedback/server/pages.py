@@ -91,6 +91,7 @@ def _traces_model(ctx: ServerContext, request: Request) -> dict[str, Any]:
         "base_query": base,
         "store_path": str(ctx.store.path),
         "selection_actions": selection.actions(ctx),
+        "index": ctx.store.index_status(),
     }
 
 
@@ -105,6 +106,7 @@ async def traces_page(request: Request) -> Response:
                 "columns": [{"kind": c.kind, "name": c.name} for c in model["columns"]],
                 "traces": [t.info.to_dict() for t in model["traces"]],
                 "next_page_token": model["next_page_token"],
+                "index": model["index"].to_dict(),
             },
             400 if model["filter_error"] else 200,
         )

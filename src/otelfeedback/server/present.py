@@ -107,6 +107,16 @@ def duration(ms: float | None) -> str:
     return f"{ms:.1f} ms"
 
 
+def size(count: int) -> str:
+    """A byte count for people: ``"830 B"``, ``"12.4 MB"``."""
+    value = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
 def _moment(ms: int) -> datetime.datetime | None:
     """The UTC time of ``ms``; None past the calendar's range (year 9999)."""
     try:
