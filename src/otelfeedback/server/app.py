@@ -50,7 +50,7 @@ DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 OTLP_PATH = "/v1/traces"
 #: Seconds a request may spend indexing new lines before it answers with what is indexed
 #: (a background thread indexes the rest): pages stay fast while spans pour in.
-DEFAULT_INDEX_BUDGET = 0.1
+DEFAULT_INDEX_BUDGET = 1.0
 
 
 def create_app(

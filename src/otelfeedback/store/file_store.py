@@ -32,6 +32,9 @@ from otelfeedback.store.paging import PagedList, decode_token, encode_token, que
 from otelfeedback.store.query import SQLiteDialect, compile_filter, parse_filter, parse_order_by
 
 INDEX_FILE = "index.sqlite"
+#: With an ``index_budget``, the largest backlog (bytes) a read waits for: about what an
+#: app sends in a few seconds (its own writes); a larger one is the background's.
+READ_BACKLOG = 2 * 1024 * 1024
 TRACES_DIR = "traces"
 _T = TypeVar("_T")
 
@@ -50,9 +53,14 @@ class FileStore(FileRecords):
 
     Args:
         path: the store directory.
-        index_budget: how long (seconds) a read may spend indexing before it answers with
-            what is indexed; ``None`` (the default) indexes every line present when the read
-            starts.
+        index_budget: ``None`` (the default): each read first indexes every line present
+            when it starts. A number of seconds: a read brings in a small backlog (at most
+            ``READ_BACKLOG`` bytes: what was just sent) within that time, waiting for
+            another writer of the index if needed, and leaves a larger one to a
+            ``BackgroundIndexer``, answering at once with what is indexed. The server does
+            this, so its pages answer on time while spans pour in; ``index_status()`` says
+            how far behind the index is. Without a background indexer, a budget leaves a
+            large backlog unindexed until a read without one (or ``update_index()``).
     """
 
     def __init__(self, path: str | Path, *, index_budget: float | None = None) -> None:
@@ -153,7 +161,9 @@ class FileStore(FileRecords):
                         return read(self._empty_index())
                     conn = self._connect()
                     if index:
-                        indexer.update(conn, self.traces_dir, self.index_budget)
+                        indexer.update(
+                            conn, self.traces_dir, self.index_budget, wait_below=READ_BACKLOG
+                        )
                     conn.execute("BEGIN")
                     try:
                         result = read(conn)

@@ -70,19 +70,34 @@ def pending(conn: sqlite3.Connection, traces_dir: Path) -> list[tuple[Path, int]
     return result
 
 
-def update(conn: sqlite3.Connection, traces_dir: Path, budget: float | None = None) -> IndexStats:
+def update(
+    conn: sqlite3.Connection,
+    traces_dir: Path,
+    budget: float | None = None,
+    *,
+    wait_below: int | None = None,
+) -> IndexStats:
     """Index the complete lines present when the call starts; lines appended meanwhile wait
     for the next call, so a read never chases a store that is still growing.
 
     Without a ``budget`` everything pending is indexed (a large backlog on an empty index
     as a bulk load: see ``store/bulk.py``), waiting for another writer of the index if
     needed. With a ``budget`` (seconds) the call returns once it is spent, and at once if
-    another thread or process is writing the index: ``complete`` is then False and the rest
-    is left to later calls (or to a ``BackgroundIndexer``)."""
+    another thread or process is writing the index (a ``BackgroundIndexer``'s rounds).
+    With ``wait_below`` too (a read's catch-up), a backlog of at most that many bytes is
+    brought in within the budget, waiting for another writer if needed, and a larger one is
+    left alone: indexing even one more line of it (512 spans decode in tens of ms) would
+    cost the read its answer time, and a ``BackgroundIndexer`` takes it. ``complete`` says
+    whether every line present at the start was indexed."""
     stats = IndexStats()
     todo = pending(conn, traces_dir)
     if budget is not None:
-        _update_within(conn, todo, time.monotonic() + budget, stats)
+        if wait_below is None:
+            _update_within(conn, todo, time.monotonic() + budget, stats, wait=False)
+        elif _backlog(conn, todo) <= wait_below:
+            _update_within(conn, todo, time.monotonic() + budget, stats, wait=True)
+        else:
+            stats.complete = False  # a large backlog: the background indexer's
         return stats
     bulk.restore_indexes(conn)
     deferred = bulk.is_bulk(conn, todo) and bulk.defer_indexes(conn)
@@ -96,10 +111,22 @@ def update(conn: sqlite3.Connection, traces_dir: Path, budget: float | None = No
     return stats
 
 
+def _backlog(conn: sqlite3.Connection, todo: list[tuple[Path, int]]) -> int:
+    offsets = dict(conn.execute("SELECT name, offset FROM segments").fetchall())
+    return sum(size - offsets.get(path.name, 0) for path, size in todo)
+
+
 def _update_within(
-    conn: sqlite3.Connection, todo: list[tuple[Path, int]], deadline: float, stats: IndexStats
+    conn: sqlite3.Connection,
+    todo: list[tuple[Path, int]],
+    deadline: float,
+    stats: IndexStats,
+    *,
+    wait: bool,
 ) -> None:
-    conn.execute("PRAGMA busy_timeout = 0")  # another writer at work: do not wait for it
+    """Index ``todo`` until ``deadline``. Another writer holding the index is waited for
+    (polling, so the deadline holds) when ``wait``, else the call gives up at once."""
+    conn.execute("PRAGMA busy_timeout = 0")
     try:
         for path, size in todo:
             while True:
@@ -113,8 +140,11 @@ def _update_within(
                 except sqlite3.OperationalError as exc:
                     if not _is_busy(exc):
                         raise
-                    stats.complete = False
-                    return
+                    if not wait:
+                        stats.complete = False
+                        return
+                    time.sleep(min(0.01, max(0.0, deadline - now)))
+                    continue
                 if not more:
                     break
     finally:
