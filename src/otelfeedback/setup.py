@@ -49,7 +49,8 @@ class Configuration:
     judge_model: str | None = None
 
     def stats(self) -> dict[str, dict[str, Any]]:
-        """Export counters per exporter: queued, exported, dropped, failed."""
+        """Export counters per exporter: queued, in_flight (the batch being exported or
+        retried now), exported, dropped, failed."""
         return {type(p.exporter).__name__: p.stats() for p in self.processors}
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -99,6 +100,7 @@ def _processor(exporter: SpanExporter, settings: Mapping[str, int]) -> BoundedBa
         max_batch_size=settings["export_batch_size"],
         schedule_delay_ms=settings["export_delay_ms"],
         export_timeout_ms=settings["export_timeout_ms"],
+        shutdown_timeout_ms=settings["shutdown_timeout_ms"],
     )
 
 
@@ -123,6 +125,7 @@ def configure(
     export_batch_size: int | None = None,
     export_delay_ms: int | None = None,
     export_timeout_ms: int | None = None,
+    shutdown_timeout_ms: int | None = None,
     file_max_bytes: int | None = None,
     judge_model: str | None = None,
 ) -> Configuration:
@@ -159,7 +162,7 @@ def configure(
         id_generator: a custom id generator (e.g. deterministic ids in tests).
         set_global: also make our provider the global OTel provider.
         export_queue_size, export_batch_size, export_delay_ms, export_timeout_ms,
-        file_max_bytes: export tuning; see docs/configuration.md.
+        shutdown_timeout_ms, file_max_bytes: export tuning; see docs/configuration.md.
         judge_model: the default model of the LLM judges, e.g. ``"openai:/gpt-4o-mini"``
             (see docs/evaluation.md).
 
@@ -174,6 +177,7 @@ def configure(
         "export_batch_size": config.resolve("export_batch_size", export_batch_size),
         "export_delay_ms": config.resolve("export_delay_ms", export_delay_ms),
         "export_timeout_ms": config.resolve("export_timeout_ms", export_timeout_ms),
+        "shutdown_timeout_ms": config.resolve("shutdown_timeout_ms", shutdown_timeout_ms),
     }
     if judge_model is not None and (not isinstance(judge_model, str) or not judge_model.strip()):
         raise ConfigurationError(
@@ -265,13 +269,13 @@ def _bridge(bridge: str | None, otlp: OTLPSettings | None) -> SpanExporter | Non
 
 
 def _replace(new: Configuration | None, state: _state.TracingState | None) -> None:
-    """Make ``new`` active, then flush (5 s at most) and shut down the previous one."""
+    """Make ``new`` active, then shut the previous one down: it exports what it holds
+    within ``shutdown_timeout_ms`` per exporter (a dead backend does not hold us longer)."""
     global _active
     with _lock:
         old, _active = _active, new
         _state.install(state)
     if old is not None:
-        old.flush(5)
         old.shutdown()
 
 

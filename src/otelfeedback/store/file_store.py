@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from otelfeedback import config
+from otelfeedback._internal import forks
 from otelfeedback._internal.otlp_json.segments import SegmentWriter
 from otelfeedback.assessments.entities import Expectation, Feedback, assessment_from_dict
 from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.errors import InvalidArgumentError, NotFoundError
 from otelfeedback.semconv import RUN_ID
-from otelfeedback.store import indexer, record_index
+from otelfeedback.store import index_db, indexer, record_index
 from otelfeedback.store.base import WRITER_SERVICE_NAME
 from otelfeedback.store.carriers import carrier_line
 from otelfeedback.store.entities import Trace
@@ -73,6 +74,7 @@ class FileStore(FileRecords):
         self._writer: SegmentWriter | None = None
         self._empty: sqlite3.Connection | None = None
         self._records_writer: SegmentWriter | None = None
+        forks.register(self)
 
     @property
     def _conn(self) -> sqlite3.Connection | None:  # type: ignore[override]
@@ -114,6 +116,19 @@ class FileStore(FileRecords):
     ) -> None:
         """Append ``record``'s carrier span to the segments (see ``TraceStore``)."""
         self.segment_writer().append(carrier_line(record, target, service_name))
+
+    # -- fork (``_internal/forks.py``) -----------------------------------------------------
+    def _before_fork(self) -> None:
+        pass  # a read may hold the lock for long (indexing): the child takes a new one
+
+    def _after_fork_in_parent(self) -> None:
+        pass
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.RLock()  # the index connection and writers reset themselves
+        if self._empty is not None:
+            index_db.INHERITED_CONNECTIONS.append(self._empty)
+            self._empty = None
 
     def __enter__(self) -> FileStore:
         return self

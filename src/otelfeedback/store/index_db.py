@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from otelfeedback._internal import forks
 from otelfeedback.store import indexer, schema
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
+#: Connections a forked child inherited: never used, never closed (``_after_fork_in_child``).
+INHERITED_CONNECTIONS: list[sqlite3.Connection] = []
 #: Page size of a new index (bytes); an existing index keeps its own.
 INDEX_PAGE_SIZE = 8192
 
@@ -38,6 +41,7 @@ class IndexDatabase:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._identity: tuple[int, int] | None = None
+        forks.register(self)
 
     def connection(self) -> sqlite3.Connection:
         """The open connection, (re)opening the index when needed.
@@ -69,6 +73,20 @@ class IndexDatabase:
                 conn.close()
             except sqlite3.Error:
                 pass
+
+    # -- fork (``_internal/forks.py``): a connection must not cross a fork (SQLite) --------
+    def _before_fork(self) -> None:
+        pass
+
+    def _after_fork_in_parent(self) -> None:
+        pass
+
+    def _after_fork_in_child(self) -> None:
+        if self._conn is not None:
+            # Closing it here could release the parent's locks on the database: keep the
+            # object alive, unused, and open a connection of the child's own on demand.
+            INHERITED_CONNECTIONS.append(self._conn)
+            self._conn, self._identity = None, None
 
 
 def _retry_while_locked(conn: sqlite3.Connection, sql: str, seconds: float = 60.0) -> None:
