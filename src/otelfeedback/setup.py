@@ -17,7 +17,7 @@ from typing import Any
 
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
@@ -28,6 +28,7 @@ from otelfeedback.export.batch import BoundedBatchSpanProcessor
 from otelfeedback.export.console import ConsoleSpanExporter
 from otelfeedback.export.file_store import FileStoreSpanExporter
 from otelfeedback.export.otlp import OTLPSettings, build_otlp_exporter, otlp_settings
+from otelfeedback.semconv import ASSESSMENT_CARRIER_SPAN_NAME
 from otelfeedback.tracing import _state
 
 _lock = threading.RLock()
@@ -93,9 +94,17 @@ def _store_location(store: str | os.PathLike[str] | None) -> tuple[Path | None, 
     return Path(text).expanduser().resolve(), None
 
 
+def _is_assessment_carrier(span: ReadableSpan) -> bool:
+    return span.name == ASSESSMENT_CARRIER_SPAN_NAME
+
+
 def _processor(exporter: SpanExporter, settings: Mapping[str, int]) -> BoundedBatchSpanProcessor:
+    # An assessment asks for durability: a local store writes its carrier before the
+    # assessment function returns (and it raises StoreWriteError if it cannot).
+    local = isinstance(exporter, FileStoreSpanExporter)
     return BoundedBatchSpanProcessor(
         exporter,
+        write_through=_is_assessment_carrier if local else None,
         max_queue_size=settings["export_queue_size"],
         max_batch_size=settings["export_batch_size"],
         schedule_delay_ms=settings["export_delay_ms"],

@@ -15,6 +15,7 @@ import collections
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context
@@ -28,6 +29,8 @@ from otelfeedback.export import fork_support
 from otelfeedback.export.encodable import encodable_spans
 
 logger = logging.getLogger("otelfeedback")
+#: How many ids of dropped or failed spans a processor remembers (``was_lost``).
+LOST_MEMORY = 8192
 
 
 class BoundedBatchSpanProcessor(SpanProcessor):
@@ -35,7 +38,9 @@ class BoundedBatchSpanProcessor(SpanProcessor):
 
     ``on_end`` only appends to a bounded deque: when the queue is full the span is dropped
     and counted (``dropped_spans``), never waited on. Export failures are logged, counted
-    (``failed_spans``) and never raised.
+    (``failed_spans``) and never raised. A span ``write_through`` selects (an assessment's
+    carrier, for a local store) is exported at once in the caller's thread instead, and
+    ``was_lost`` tells the caller whether it was written.
     """
 
     def __init__(
@@ -46,8 +51,10 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         schedule_delay_ms: int = 500,
         export_timeout_ms: int = 10000,
         shutdown_timeout_ms: int = 3000,
+        write_through: Callable[[ReadableSpan], bool] | None = None,
     ) -> None:
         self.exporter = exporter
+        self.write_through = write_through
         self.max_queue_size = max(1, max_queue_size)
         self.max_batch_size = max(1, min(max_batch_size, self.max_queue_size))
         self.schedule_delay = max(0, schedule_delay_ms) / 1000
@@ -65,6 +72,8 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         self.exported_spans = 0
         self.failed_spans = 0
         self._in_flight = 0  # spans of the batch the exporter has now (retrying, maybe)
+        #: Ids of the latest spans dropped or failed (``was_lost``).
+        self._lost: collections.deque[int] = collections.deque(maxlen=LOST_MEMORY)
         self._queue: collections.deque[ReadableSpan] = collections.deque()
         self._cond = threading.Condition(threading.Lock())
         self._flush_requests: list[threading.Event] = []
@@ -77,13 +86,22 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         pass
 
     def on_end(self, span: ReadableSpan) -> None:
-        if self._shutdown or not span.context or not span.context.trace_flags.sampled:
+        if not span.context or not span.context.trace_flags.sampled:
+            return
+        if self.write_through is not None and self.write_through(span):
+            if self._shutdown:
+                self._lost.append(span.context.span_id)
+            else:
+                self._export([span], in_flight=False)
+            return
+        if self._shutdown:
             return
         if self._worker is None or self._pid != os.getpid():
             self._start_worker()
         queue = self._queue
         if len(queue) >= self.max_queue_size:
             self.dropped_spans += 1
+            self._lost.append(span.context.span_id)
             warn_limited(
                 "otelfeedback: export queue of %s full (%d spans); dropping spans until it "
                 "catches up",
@@ -135,23 +153,35 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             if not everything and len(self._queue) < self.max_batch_size:
                 return
 
-    def _export(self, batch: list[ReadableSpan]) -> None:
+    def _export(self, batch: list[ReadableSpan], *, in_flight: bool = True) -> None:
         # An instrumented HTTP client in the app must not trace our own exports.
         token = context.attach(context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
-        self._in_flight = len(batch)
+        if in_flight:
+            self._in_flight = len(batch)
         try:
             result = self.exporter.export(encodable_spans(batch))
         except Exception:
-            self.failed_spans += len(batch)
+            self._failed(batch)
             log_internal_error(f"exporter {type(self.exporter).__name__} raised")
             return
         finally:
-            self._in_flight = 0
+            if in_flight:
+                self._in_flight = 0
             context.detach(token)
         if getattr(result, "name", "SUCCESS") == "SUCCESS":
             self.exported_spans += len(batch)
         else:
-            self.failed_spans += len(batch)
+            self._failed(batch)
+
+    def _failed(self, batch: list[ReadableSpan]) -> None:
+        self.failed_spans += len(batch)
+        self._lost.extend(span.context.span_id for span in batch if span.context)
+
+    def was_lost(self, span_id: int) -> bool:
+        """Whether the span with this id was dropped or failed to export, among the latest
+        ``LOST_MEMORY`` such spans. After ``force_flush`` returned True, a span that ended
+        before it was either exported or is reported here."""
+        return span_id in self._lost
 
     # -- flush and shutdown --------------------------------------------------------------
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -196,6 +226,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             log_internal_error("exporter shutdown failed")
         left = len(self._queue)
         if left:
+            self._lost.extend(span.context.span_id for span in self._queue if span.context)
             self._queue.clear()
             self.dropped_spans += left
             warn_limited(

@@ -20,7 +20,7 @@ from otelfeedback._internal.otlp_json.segments import SegmentWriter
 from otelfeedback.assessments.entities import Expectation, Feedback, assessment_from_dict
 from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
-from otelfeedback.errors import InvalidArgumentError, NotFoundError
+from otelfeedback.errors import InvalidArgumentError, NotFoundError, StoreWriteError
 from otelfeedback.semconv import RUN_ID
 from otelfeedback.store import index_db, indexer, record_index
 from otelfeedback.store.base import WRITER_SERVICE_NAME
@@ -114,8 +114,19 @@ class FileStore(FileRecords):
         *,
         service_name: str = WRITER_SERVICE_NAME,
     ) -> None:
-        """Append ``record``'s carrier span to the segments (see ``TraceStore``)."""
-        self.segment_writer().append(carrier_line(record, target, service_name))
+        """Append ``record``'s carrier span to the segments (see ``TraceStore``).
+
+        Raises:
+            StoreWriteError: the line could not be written (a full disk, a read-only store).
+        """
+        line = carrier_line(record, target, service_name)
+        try:
+            self.segment_writer().append(line)
+        except OSError as exc:
+            raise StoreWriteError(
+                f"the record could not be written to the store at {self.path}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
 
     # -- fork (``_internal/forks.py``) -----------------------------------------------------
     def _before_fork(self) -> None:
@@ -263,7 +274,7 @@ class FileStore(FileRecords):
         return assessment_from_dict(json.loads(row[0]))
 
     def find_root_span_id(self, trace_id: str) -> str | None:
-        row = self._fetchone("SELECT root_span_id FROM traces WHERE trace_id = ?", (trace_id,))
+        row = self._lookup("SELECT root_span_id FROM traces WHERE trace_id = ?", (trace_id,))
         return None if row is None else str(row[0])
 
     def assessment_names(self) -> list[tuple[str, str]]:
@@ -290,7 +301,7 @@ class FileStore(FileRecords):
         return self._reading(read)
 
     def has_span(self, trace_id: str, span_id: str) -> bool:
-        row = self._fetchone(
+        row = self._lookup(
             "SELECT 1 FROM traces t JOIN spans s ON s.tid = t.id "
             "WHERE t.trace_id = ? AND s.span_id = ?",
             (trace_id, span_id),
@@ -318,6 +329,13 @@ class FileStore(FileRecords):
 
     def _fetchone(self, sql: str, params: tuple[Any, ...]) -> Any:
         return self._reading(lambda conn: conn.execute(sql, params).fetchone())
+
+    def _lookup(self, sql: str, params: tuple[Any, ...]) -> Any:
+        """``_fetchone`` for a fact that stays true once indexed (a span exists, a trace's
+        root): answered from the index as it is when found there, so that writing an
+        assessment does not first index the lines written since (its own last record)."""
+        found = self._reading(lambda conn: conn.execute(sql, params).fetchone(), index=False)
+        return found if found is not None else self._fetchone(sql, params)
 
 
 def _with_records(

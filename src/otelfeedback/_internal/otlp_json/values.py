@@ -103,19 +103,29 @@ def encodable(value: Any) -> Any:
     return value
 
 
+def _fine(value: Any) -> bool:
+    """Whether OTLP carries ``value`` as it is (the common types checked inline)."""
+    kind = type(value)
+    if kind is str:
+        return value.isascii() or _SURROGATE.search(value) is None
+    if kind is int:
+        return INT64_MIN <= value <= INT64_MAX
+    if kind is float or kind is bool:
+        return True
+    return encodable(value) is value
+
+
 def encodable_attributes(attributes: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """``attributes`` with keys and values made encodable; the same object when nothing
     changes (the usual case allocates nothing)."""
     if not attributes:
         return attributes
-    out: dict[str, Any] | None = None
-    for index, (key, value) in enumerate(attributes.items()):
-        new_key, new_value = encodable(key), encodable(value)
-        if out is None and (new_key is not key or new_value is not value):
-            out = dict(list(attributes.items())[:index])
-        if out is not None:
-            out[new_key] = new_value
-    return attributes if out is None else out
+    for key, value in attributes.items():
+        if not (_fine(key) and _fine(value)):
+            break
+    else:
+        return attributes
+    return {encodable(key): encodable(value) for key, value in attributes.items()}
 
 
 def double_json(value: float) -> float | str:
