@@ -109,7 +109,7 @@ def _fine(value: Any) -> bool:
     if kind is str:
         return value.isascii() or _SURROGATE.search(value) is None
     if kind is int:
-        return INT64_MIN <= value <= INT64_MAX
+        return bool(INT64_MIN <= value <= INT64_MAX)
     if kind is float or kind is bool:
         return True
     return encodable(value) is value
