@@ -128,6 +128,65 @@ def encodable_attributes(attributes: Mapping[str, Any] | None) -> Mapping[str, A
     return {encodable(key): encodable(value) for key, value in attributes.items()}
 
 
+_TIME_KEYS = frozenset(
+    {
+        "startTimeUnixNano",
+        "endTimeUnixNano",
+        "timeUnixNano",
+        "start_time_unix_nano",
+        "end_time_unix_nano",
+        "time_unix_nano",
+    }
+)
+_INT_KEYS = ("intValue", "int_value")
+
+
+def encodable_otlp_json(node: Any) -> Any:
+    """Decoded OTLP/JSON made acceptable under the rule: strings lose lone surrogates, an
+    ``intValue`` past 64 bits becomes a ``stringValue`` of its text, times are clamped to
+    ``[0, 2**64 - 1]``. Parts that need nothing are shared, not copied."""
+    if isinstance(node, str):
+        return safe_text(node)
+    if isinstance(node, list):
+        items = [encodable_otlp_json(item) for item in node]
+        return node if all(a is b for a, b in zip(items, node)) else items
+    if not isinstance(node, dict):
+        return node
+    for key in _INT_KEYS:
+        if key in node and len(node) == 1:
+            number = _json_int(node[key])
+            if number is not None and not is_int64(number):
+                return {"stringValue": int_text(number)}
+    out: dict[str, Any] = {}
+    changed = False
+    for key, value in node.items():
+        new_key = safe_text(key) if isinstance(key, str) else key
+        if key in _TIME_KEYS:
+            number = _json_int(value)
+            new_value = value if number is None else _clamped_text(value, number)
+        else:
+            new_value = encodable_otlp_json(value)
+        changed = changed or new_key is not key or new_value is not value
+        out[new_key] = new_value
+    return out if changed else node
+
+
+def _json_int(raw: Any) -> int | None:
+    if type(raw) is int:
+        return raw
+    if type(raw) is str:
+        try:
+            return int(raw)
+        except ValueError:
+            return None
+    return None
+
+
+def _clamped_text(raw: Any, number: int) -> Any:
+    clamped = clamp_time(number)
+    return raw if clamped == number else str(clamped)
+
+
 def double_json(value: float) -> float | str:
     """A double as OTLP/JSON writes it: non-finite values as ``"NaN"``, ``"Infinity"``,
     ``"-Infinity"`` (JSON has no literal for them)."""
