@@ -82,7 +82,12 @@ class BackgroundIndexer:
                         if not restored:  # indexes an interrupted bulk load left out
                             bulk.restore_indexes(conn)
                             restored = True
-                        lines = indexer.update(conn, traces_dir, ROUND_SECONDS).lines
+                        if bulk.is_bulk(conn, indexer.pending(conn, traces_dir)):
+                            # A first build of a large store: one bulk load (``bulk.py``),
+                            # not interruptible, at the speed of ``store reindex``.
+                            lines = indexer.update(conn, traces_dir).lines
+                        else:
+                            lines = indexer.update(conn, traces_dir, ROUND_SECONDS).lines
                     except Exception as exc:  # a full disk, a deleted store: retry later
                         self._warn(exc)
                         db.close()
