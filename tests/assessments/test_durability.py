@@ -115,6 +115,6 @@ def test_otlp_destinations_count_failures_and_never_raise(
     config = otelfeedback.configure(store="", otlp_endpoint=dead, export_timeout_ms=1000)
     log_feedback("ab" * 16, "user_feedback", True, span_id="cd" * 8)  # returns
     otelfeedback.flush(5)
-    stats = config.stats()["OTLPSpanExporter"]
+    stats = config.stats()["OTLPHttpSpanExporter"]
     assert stats["failed"] + stats["dropped"] == 1 and stats["exported"] == 0
     json.dumps(stats)

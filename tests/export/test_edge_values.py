@@ -79,7 +79,7 @@ def test_a_bad_value_loses_no_span_of_its_otlp_batch(otlp_http) -> None:  # type
     assert otelfeedback.flush(10)
     spans = otlp_http.wait_for(101)
     assert len(spans) == 101
-    stats = config.stats()["OTLPSpanExporter"]
+    stats = config.stats()["OTLPHttpSpanExporter"]
     assert stats["exported"] == 101 and stats["failed"] == 0
     bad = next(s for s in spans if s.name == "bad \ufffd name")
     assert bad.attributes["big"] == str(2**63)

@@ -218,18 +218,18 @@ def test_stats_count_the_batch_being_retried_and_what_shutdown_dropped(monkeypat
     for i in range(12):
         handler(i)
     deadline = time.monotonic() + 10
-    while config.stats()["OTLPSpanExporter"]["in_flight"] != 5:
+    while config.stats()["OTLPHttpSpanExporter"]["in_flight"] != 5:
         assert time.monotonic() < deadline, config.stats()
         time.sleep(0.01)
-    stats = config.stats()["OTLPSpanExporter"]
+    stats = config.stats()["OTLPHttpSpanExporter"]
     assert stats["queued"] + stats["in_flight"] == 12 - stats["failed"]
     otelfeedback.reset()  # shutdown: 0.2 s, then the exporter stops retrying
-    after = config.stats()["OTLPSpanExporter"]
+    after = config.stats()["OTLPHttpSpanExporter"]
     assert after["queued"] == 0 and after["exported"] == 0
     # Every span is accounted for: failed (its batch gave up) or dropped (never sent).
     deadline = time.monotonic() + 10
-    while config.stats()["OTLPSpanExporter"]["in_flight"]:
+    while config.stats()["OTLPHttpSpanExporter"]["in_flight"]:
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    after = config.stats()["OTLPSpanExporter"]
+    after = config.stats()["OTLPHttpSpanExporter"]
     assert after["failed"] + after["dropped"] == 12, after

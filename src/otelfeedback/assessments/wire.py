@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from otelfeedback import semconv as sc
-from otelfeedback._internal.otlp_json.values import INT64_MAX, INT64_MIN, encodable
+from otelfeedback._internal.otlp_json.values import INT64_MAX, INT64_MIN, safe_json
 from otelfeedback.assessments.schema import FIELDS
 
 Operation = Literal["create", "update", "delete"]
@@ -182,7 +182,7 @@ def decode_record(attributes: dict[str, Any], time_ns: int, key: str) -> Assessm
         raw = attributes[f.wire_key]
         if f.encoding == "json":
             # JSON text may escape what an index cannot store (a lone surrogate).
-            fields[f.name] = encodable(json.loads(raw) if isinstance(raw, str) else raw)
+            fields[f.name] = safe_json(json.loads(raw) if isinstance(raw, str) else raw)
         elif f.encoding == "int":
             fields[f.name] = _int64(raw, f.wire_key)
         else:

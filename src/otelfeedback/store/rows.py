@@ -11,7 +11,7 @@ from typing import Any
 from otelfeedback import semconv as sc
 from otelfeedback._internal.otlp_json.decode import SpanRecord
 from otelfeedback._internal.otlp_json.encode import compact_json
-from otelfeedback._internal.otlp_json.values import INT64_MAX, INT64_MIN, encodable
+from otelfeedback._internal.otlp_json.values import INT64_MAX, INT64_MIN, safe_json
 from otelfeedback.store.entities import span_type_of
 
 #: Longest attribute value (as text) kept filterable by ``span.attributes.<key>``.
@@ -81,7 +81,7 @@ def _json_object(raw: Any) -> dict[str, Any] | None:
             value = json.loads(raw)
         except (ValueError, RecursionError):
             return None
-        return encodable(value) if isinstance(value, dict) else None
+        return safe_json(value) if isinstance(value, dict) else None
     return None
 
 

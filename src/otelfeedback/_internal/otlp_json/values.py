@@ -115,6 +115,23 @@ def _fine(value: Any) -> bool:
     return encodable(value) is value
 
 
+def safe_json(value: Any) -> Any:
+    """Decoded JSON data with every string (and key) made UTF-8 encodable by ``safe_text``;
+    numbers are left as they are (JSON text carries any integer exactly). For JSON that
+    travels inside a string attribute (an assessment's value, metadata)."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, list):
+        items = [safe_json(item) for item in value]
+        return value if all(a is b for a, b in zip(items, value)) else items
+    if isinstance(value, dict):
+        pairs = [(safe_json(k), safe_json(v)) for k, v in value.items()]
+        if all(k is ok and v is ov for (k, v), (ok, ov) in zip(pairs, value.items())):
+            return value
+        return dict(pairs)
+    return value
+
+
 def encodable_attributes(attributes: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """``attributes`` with keys and values made encodable; the same object when nothing
     changes (the usual case allocates nothing)."""
