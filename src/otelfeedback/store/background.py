@@ -82,12 +82,9 @@ class BackgroundIndexer:
                         if not restored:  # indexes an interrupted bulk load left out
                             bulk.restore_indexes(conn)
                             restored = True
-                        if bulk.is_bulk(conn, indexer.pending(conn, traces_dir)):
-                            # A first build of a large store: one bulk load (``bulk.py``),
-                            # not interruptible, at the speed of ``store reindex``.
-                            lines = indexer.update(conn, traces_dir).lines
-                        else:
-                            lines = indexer.update(conn, traces_dir, ROUND_SECONDS).lines
+                        # Rounds, even for a first build: a bulk load (``bulk.py``) drops
+                        # the secondary indexes, and pages would scan until it ends.
+                        lines = indexer.update(conn, traces_dir, ROUND_SECONDS).lines
                     except Exception as exc:  # a full disk, a deleted store: retry later
                         self._warn(exc)
                         db.close()
