@@ -15,6 +15,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otelfeedback._internal.meta import package_version
 from otelfeedback.errors import ConfigurationError
@@ -41,7 +42,7 @@ from otelfeedback.server.limits import DEFAULT_MAX_API_BODY_BYTES, BodyLimitMidd
 from otelfeedback.server.otlp import OTLPReceiver
 from otelfeedback.server.security import SecurityMiddleware, SecurityPolicy, host_name
 from otelfeedback.server.writes import AssessmentWriter
-from otelfeedback.store.background import BackgroundIndexer
+from otelfeedback.store.background import BackgroundIndexer, ReadGate
 from otelfeedback.store.file_store import FileStore
 
 #: Largest OTLP request body accepted, before and after gzip (the Collector's default
@@ -51,6 +52,22 @@ OTLP_PATH = "/v1/traces"
 #: Seconds a request may spend indexing new lines before it answers with what is indexed
 #: (a background thread indexes the rest): pages stay fast while spans pour in.
 DEFAULT_INDEX_BUDGET = 1.0
+
+
+class ReadPriority:
+    """ASGI middleware: a request other than an OTLP export holds the ``ReadGate`` while it
+    runs, so that the background indexer gives way to pages and API reads."""
+
+    def __init__(self, app: ASGIApp, gate: ReadGate) -> None:
+        self.app = app
+        self.gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == OTLP_PATH:
+            await self.app(scope, receive, send)
+            return
+        with self.gate.reading():
+            await self.app(scope, receive, send)
 
 
 def create_app(
@@ -128,7 +145,8 @@ def create_app(
         *pages_datasets.routes,
         Route("/static/{version}/{name}", rendering.static, methods=["GET"]),
     ]
-    background = BackgroundIndexer(store.path) if background_indexing else None
+    gate = ReadGate()
+    background = BackgroundIndexer(store.path, gate=gate) if background_indexing else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -144,6 +162,7 @@ def create_app(
         routes=routes,
         middleware=[
             Middleware(SecurityMiddleware, policy=policy),
+            Middleware(ReadPriority, gate=gate),
             Middleware(
                 BodyLimitMiddleware,
                 max_bytes=max_api_body_bytes,

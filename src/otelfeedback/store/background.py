@@ -3,7 +3,9 @@
 The server runs one ``BackgroundIndexer`` next to a ``FileStore`` with an ``index_budget``:
 spans pour into the segments at the receiver's speed, the thread indexes them as fast as it
 can, and a page request answers from what is indexed after at most its budget of catching
-up (none at all while the thread holds the index's write lock). How far the index lags is
+up. While a page request is in flight (``ReadGate``) the thread pauses between lines, so the
+request has the interpreter to itself (up to ``MAX_PAUSE_SECONDS`` at a time, and never more
+than half of the time: indexing does not starve). How far the index lags is
 ``FileStore.index_status()``, shown by the pages and ``/api/health``.
 
 >>> indexer = BackgroundIndexer("./otelfeedback-data")  # doctest: +SKIP
@@ -16,6 +18,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from otelfeedback.store import bulk, indexer
@@ -28,8 +32,46 @@ logger = logging.getLogger("otelfeedback.store")
 ROUND_SECONDS = 1.0
 #: Seconds between looks at the segments when there was nothing to index.
 IDLE_SECONDS = 0.1
+#: Longest pause for requests in flight; after one, the thread indexes at least as long.
+MAX_PAUSE_SECONDS = 0.25
 #: Seconds between two warnings about the same failure.
 WARN_EVERY_SECONDS = 60.0
+
+
+class ReadGate:
+    """Counts the requests in flight that read the index, for ``BackgroundIndexer`` to
+    give way to."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._active = 0
+        self._resumed = 0.0
+        self._paused_for = 0.0
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                if not self._active:
+                    self._cond.notify_all()
+
+    def pause(self) -> None:
+        """Wait while requests are in flight: at most ``MAX_PAUSE_SECONDS``, and not again
+        before the indexer has run as long as it paused."""
+        if not self._active:  # the usual case: no lock taken
+            return
+        started = time.monotonic()
+        if started - self._resumed < self._paused_for:
+            return
+        with self._cond:
+            self._cond.wait_for(lambda: not self._active, MAX_PAUSE_SECONDS)
+        self._resumed = time.monotonic()
+        self._paused_for = self._resumed - started
 
 
 class BackgroundIndexer:
@@ -38,11 +80,19 @@ class BackgroundIndexer:
     Args:
         path: the store directory.
         idle_seconds: how often to look for new lines when there was nothing to index.
+        gate: the requests in flight to give way to.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, idle_seconds: float = IDLE_SECONDS):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        idle_seconds: float = IDLE_SECONDS,
+        gate: ReadGate | None = None,
+    ) -> None:
         self.path = Path(path)
         self.idle_seconds = idle_seconds
+        self.gate = gate
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_warning = 0.0
@@ -84,7 +134,8 @@ class BackgroundIndexer:
                             restored = True
                         # Rounds, even for a first build: a bulk load (``bulk.py``) drops
                         # the secondary indexes, and pages would scan until it ends.
-                        lines = indexer.update(conn, traces_dir, ROUND_SECONDS).lines
+                        pause = self.gate.pause if self.gate is not None else None
+                        lines = indexer.update(conn, traces_dir, ROUND_SECONDS, pause=pause).lines
                     except Exception as exc:  # a full disk, a deleted store: retry later
                         self._warn(exc)
                         db.close()

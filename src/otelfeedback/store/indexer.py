@@ -19,6 +19,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,7 @@ def update(
     budget: float | None = None,
     *,
     wait_below: int | None = None,
+    pause: Callable[[], None] | None = None,
 ) -> IndexStats:
     """Index the complete lines present when the call starts; lines appended meanwhile wait
     for the next call, so a read never chases a store that is still growing.
@@ -88,12 +90,13 @@ def update(
     brought in within the budget, waiting for another writer if needed, and a larger one is
     left alone: indexing even one more line of it (512 spans decode in tens of ms) would
     cost the read its answer time, and a ``BackgroundIndexer`` takes it. ``complete`` says
-    whether every line present at the start was indexed."""
+    whether every line present at the start was indexed. ``pause`` is called between lines:
+    it may block to leave the interpreter to more urgent work (a page request)."""
     stats = IndexStats()
     todo = pending(conn, traces_dir)
     if budget is not None:
         if wait_below is None:
-            _update_within(conn, todo, time.monotonic() + budget, stats, wait=False)
+            _update_within(conn, todo, time.monotonic() + budget, stats, wait=False, pause=pause)
         elif _backlog(conn, todo) <= wait_below:
             _update_within(conn, todo, time.monotonic() + budget, stats, wait=True)
         else:
@@ -123,6 +126,7 @@ def _update_within(
     stats: IndexStats,
     *,
     wait: bool,
+    pause: Callable[[], None] | None = None,
 ) -> None:
     """Index ``todo`` until ``deadline``. Another writer holding the index is waited for
     (polling, so the deadline holds) when ``wait``, else the call gives up at once."""
@@ -136,7 +140,7 @@ def _update_within(
                     return
                 # Lines are read for half the time left: storing them takes about as long.
                 try:
-                    more = _index_chunk(conn, path, stats, size, now + (deadline - now) / 2)
+                    more = _index_chunk(conn, path, stats, size, now + (deadline - now) / 2, pause)
                 except sqlite3.OperationalError as exc:
                     if not _is_busy(exc):
                         raise
@@ -173,12 +177,13 @@ def _index_chunk(
     stats: IndexStats,
     until: int,
     read_deadline: float | None,
+    pause: Callable[[], None] | None = None,
 ) -> bool:
     """Index up to one chunk of ``path`` (not past byte ``until``, not reading lines after
-    ``read_deadline``) in one transaction. Returns whether there is more to index below
-    ``until``."""
+    ``read_deadline``) in one transaction; ``pause`` is called between lines. Returns
+    whether there is more to index below ``until``."""
     with gc_paused():
-        return _index_chunk_locked(conn, path, stats, until, read_deadline)
+        return _index_chunk_locked(conn, path, stats, until, read_deadline, pause)
 
 
 def _index_chunk_locked(
@@ -187,6 +192,7 @@ def _index_chunk_locked(
     stats: IndexStats,
     until: int,
     read_deadline: float | None,
+    pause: Callable[[], None] | None,
 ) -> bool:
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -224,6 +230,8 @@ def _index_chunk_locked(
                 if read_deadline is not None and time.monotonic() >= read_deadline:
                     more = offset < until
                     break
+                if pause is not None:
+                    pause()
         _store_lines(conn, path, lines, stats)
         conn.execute(
             "INSERT INTO segments (name, offset, line) VALUES (?, ?, ?) ON CONFLICT(name) "
