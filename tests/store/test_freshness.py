@@ -162,3 +162,21 @@ def test_the_server_indexes_in_the_background(tmp_path: Path) -> None:
             assert len(store.search_traces(max_results=None, include_spans=False)) == 2000
     finally:
         live.close()
+
+
+def test_requests_in_flight_slow_the_background_indexer_but_never_starve_it(
+    tmp_path: Path,
+) -> None:
+    from otelfeedback.store.background import ReadGate
+
+    gate = ReadGate()
+    background = BackgroundIndexer(tmp_path, idle_seconds=0.01, gate=gate)
+    background.start()
+    try:
+        with gate.reading():  # a page request that never ends
+            _backlog(tmp_path, 3000)
+            store = FileStore(tmp_path, index_budget=0.0)
+            _wait_until(lambda: store.index_status().up_to_date)
+            store.close()
+    finally:
+        background.stop()
