@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         MissingExtraError,
         NotFoundError,
         OtelFeedbackError,
+        StoreWriteError,
     )
     from otelfeedback.evaluation import EvaluationResult, evaluate
     from otelfeedback.instrumentation.openai import instrument_openai, uninstrument_openai
@@ -105,6 +106,7 @@ _HOMES = {
         "MissingExtraError",
         "NotFoundError",
         "OtelFeedbackError",
+        "StoreWriteError",
     ),
     "otelfeedback.evaluation": ("EvaluationResult", "evaluate"),
     "otelfeedback.instrumentation.openai": ("instrument_openai", "uninstrument_openai"),
@@ -169,6 +171,7 @@ __all__ = [
     "NotFoundError",
     "OtelFeedbackError",
     "SpanType",
+    "StoreWriteError",
     "Trace",
     "__version__",
     "configure",

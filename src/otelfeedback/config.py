@@ -205,6 +205,14 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         otel=("OTEL_BSP_EXPORT_TIMEOUT",),
     ),
     _setting(
+        "shutdown_timeout_ms",
+        3000,
+        "Longest the process waits at exit (or on `reset()` / a new `configure()`) for "
+        "each exporter's spans still queued or being exported; what is left then is "
+        "counted as dropped.",
+        "int",
+    ),
+    _setting(
         "file_max_bytes",
         64 * 1024 * 1024,
         "Size at which the file store starts a new segment file.",

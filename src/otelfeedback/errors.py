@@ -8,7 +8,8 @@
     ├── InvalidArgumentError     a public API call got a bad argument (also a ValueError)
     ├── NotFoundError            a trace, assessment or record does not exist (also a LookupError)
     ├── FilterSyntaxError        a search filter does not parse (also a ValueError)
-    └── ConflictError            a record changed since it was read (expected another version)
+    ├── ConflictError            a record changed since it was read (expected another version)
+    └── StoreWriteError          a record could not be written to a local store (also an OSError)
 """
 
 from __future__ import annotations
@@ -76,3 +77,9 @@ class ConflictError(OtelFeedbackError):
             f"{kind} {record_id!r}: expected version {expected_version}, the store has "
             f"version {actual_version} (it changed since it was read)"
         )
+
+
+class StoreWriteError(OtelFeedbackError, OSError):
+    """A record could not be written to a local store: the disk is full, the directory is
+    read-only or gone. The message names the store and the cause; nothing was recorded.
+    (Spans are never waited on: their failures are counted in ``Configuration.stats()``.)"""

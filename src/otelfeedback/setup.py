@@ -17,7 +17,7 @@ from typing import Any
 
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
@@ -28,6 +28,7 @@ from otelfeedback.export.batch import BoundedBatchSpanProcessor
 from otelfeedback.export.console import ConsoleSpanExporter
 from otelfeedback.export.file_store import FileStoreSpanExporter
 from otelfeedback.export.otlp import OTLPSettings, build_otlp_exporter, otlp_settings
+from otelfeedback.semconv import ASSESSMENT_CARRIER_SPAN_NAME
 from otelfeedback.tracing import _state
 
 _lock = threading.RLock()
@@ -49,7 +50,8 @@ class Configuration:
     judge_model: str | None = None
 
     def stats(self) -> dict[str, dict[str, Any]]:
-        """Export counters per exporter: queued, exported, dropped, failed."""
+        """Export counters per exporter: queued, in_flight (the batch being exported or
+        retried now), exported, dropped, failed."""
         return {type(p.exporter).__name__: p.stats() for p in self.processors}
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -92,13 +94,22 @@ def _store_location(store: str | os.PathLike[str] | None) -> tuple[Path | None, 
     return Path(text).expanduser().resolve(), None
 
 
+def _is_assessment_carrier(span: ReadableSpan) -> bool:
+    return span.name == ASSESSMENT_CARRIER_SPAN_NAME
+
+
 def _processor(exporter: SpanExporter, settings: Mapping[str, int]) -> BoundedBatchSpanProcessor:
+    # An assessment asks for durability: a local store writes its carrier before the
+    # assessment function returns (and it raises StoreWriteError if it cannot).
+    local = isinstance(exporter, FileStoreSpanExporter)
     return BoundedBatchSpanProcessor(
         exporter,
+        write_through=_is_assessment_carrier if local else None,
         max_queue_size=settings["export_queue_size"],
         max_batch_size=settings["export_batch_size"],
         schedule_delay_ms=settings["export_delay_ms"],
         export_timeout_ms=settings["export_timeout_ms"],
+        shutdown_timeout_ms=settings["shutdown_timeout_ms"],
     )
 
 
@@ -123,6 +134,7 @@ def configure(
     export_batch_size: int | None = None,
     export_delay_ms: int | None = None,
     export_timeout_ms: int | None = None,
+    shutdown_timeout_ms: int | None = None,
     file_max_bytes: int | None = None,
     judge_model: str | None = None,
 ) -> Configuration:
@@ -159,7 +171,7 @@ def configure(
         id_generator: a custom id generator (e.g. deterministic ids in tests).
         set_global: also make our provider the global OTel provider.
         export_queue_size, export_batch_size, export_delay_ms, export_timeout_ms,
-        file_max_bytes: export tuning; see docs/configuration.md.
+        shutdown_timeout_ms, file_max_bytes: export tuning; see docs/configuration.md.
         judge_model: the default model of the LLM judges, e.g. ``"openai:/gpt-4o-mini"``
             (see docs/evaluation.md).
 
@@ -174,6 +186,7 @@ def configure(
         "export_batch_size": config.resolve("export_batch_size", export_batch_size),
         "export_delay_ms": config.resolve("export_delay_ms", export_delay_ms),
         "export_timeout_ms": config.resolve("export_timeout_ms", export_timeout_ms),
+        "shutdown_timeout_ms": config.resolve("shutdown_timeout_ms", shutdown_timeout_ms),
     }
     if judge_model is not None and (not isinstance(judge_model, str) or not judge_model.strip()):
         raise ConfigurationError(
@@ -265,13 +278,13 @@ def _bridge(bridge: str | None, otlp: OTLPSettings | None) -> SpanExporter | Non
 
 
 def _replace(new: Configuration | None, state: _state.TracingState | None) -> None:
-    """Make ``new`` active, then flush (5 s at most) and shut down the previous one."""
+    """Make ``new`` active, then shut the previous one down: it exports what it holds
+    within ``shutdown_timeout_ms`` per exporter (a dead backend does not hold us longer)."""
     global _active
     with _lock:
         old, _active = _active, new
         _state.install(state)
     if old is not None:
-        old.flush(5)
         old.shutdown()
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import multiprocessing
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +173,39 @@ def test_an_unwritable_store_logs_and_never_raises_into_the_app(
     otelfeedback.flush(5)
     assert config.stats()["FileStoreSpanExporter"]["failed"] == 1
     assert "writing spans to the file store" in caplog.text
+
+
+def test_a_lasting_failure_keeps_warning_at_a_bounded_rate(
+    tmp_path: Path, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    """Not only the first failure: the same warning comes back once per interval (60 s by
+    default; 0.3 s here), saying how often it happened meanwhile."""
+    from otelfeedback._internal import safety
+
+    monkeypatch.setenv("OTELFEEDBACK_RAISE_INTERNAL_ERRORS", "false")
+    monkeypatch.setattr(safety, "WARN_INTERVAL_SECONDS", 0.3)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the store directory should be")
+    otelfeedback.configure(store=blocker)
+
+    @otelfeedback.trace
+    def f() -> int:
+        return 1
+
+    def fail_once() -> list[logging.LogRecord]:
+        caplog.clear()
+        f()
+        otelfeedback.flush(5)
+        return [r for r in caplog.records if "writing spans to the file store" in r.getMessage()]
+
+    with caplog.at_level(logging.DEBUG, "otelfeedback"):
+        assert [r.levelno for r in fail_once()] == [logging.WARNING]
+        assert [r.levelno for r in fail_once()] == [logging.DEBUG]
+        assert [r.levelno for r in fail_once()] == [logging.DEBUG]
+        time.sleep(0.35)
+        again = fail_once()
+    assert [r.levelno for r in again] == [logging.WARNING]
+    assert "and 2 more times since the last warning" in again[0].getMessage()
 
 
 def test_spans_are_flushed_at_interpreter_exit(tmp_path: Path) -> None:

@@ -158,3 +158,78 @@ def test_grpc_without_its_extra_names_the_install_command(tmp_path: Path) -> Non
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path
     ).stdout
     assert "pip install 'otelfeedback[grpc]'" in out
+
+
+EXITING = """
+import sys, time
+import otelfeedback
+started = time.monotonic()
+otelfeedback.configure(store="", otlp_endpoint=sys.argv[1] or None, export_delay_ms=1)
+
+@otelfeedback.trace
+def handler(i):
+    return i
+
+for i in range(20):
+    handler(i)
+time.sleep(0.5)  # the worker is now retrying the dead backend
+print(time.monotonic() - started)
+"""
+
+
+def _exit_seconds(endpoint: str) -> float:
+    import subprocess
+    import sys
+
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", EXITING, endpoint],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return time.monotonic() - started - float(done.stdout.strip())
+
+
+def test_the_process_exits_promptly_with_a_dead_backend() -> None:
+    """Exit waits at most the shutdown timeout (3 s), not the export timeout's retries
+    (10 s): measured from the end of the script to the end of the process."""
+    baseline = _exit_seconds("")  # no exporter at all: interpreter start and exit
+    dead = _exit_seconds(f"http://127.0.0.1:{_dead_port()}")
+    assert dead - baseline < 6.0, (dead, baseline)
+
+
+def test_stats_count_the_batch_being_retried_and_what_shutdown_dropped(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OTELFEEDBACK_RAISE_INTERNAL_ERRORS", "false")
+    config = otelfeedback.configure(
+        store="",
+        otlp_endpoint=f"http://127.0.0.1:{_dead_port()}",
+        export_batch_size=5,
+        export_delay_ms=1,
+        shutdown_timeout_ms=200,
+    )
+
+    @otelfeedback.trace
+    def handler(i: int) -> int:
+        return i
+
+    for i in range(12):
+        handler(i)
+    deadline = time.monotonic() + 10
+    while config.stats()["OTLPHttpSpanExporter"]["in_flight"] != 5:
+        assert time.monotonic() < deadline, config.stats()
+        time.sleep(0.01)
+    stats = config.stats()["OTLPHttpSpanExporter"]
+    assert stats["queued"] + stats["in_flight"] == 12 - stats["failed"]
+    otelfeedback.reset()  # shutdown: 0.2 s, then the exporter stops retrying
+    after = config.stats()["OTLPHttpSpanExporter"]
+    assert after["queued"] == 0 and after["exported"] == 0
+    # Every span is accounted for: failed (its batch gave up) or dropped (never sent).
+    deadline = time.monotonic() + 10
+    while config.stats()["OTLPHttpSpanExporter"]["in_flight"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    after = config.stats()["OTLPHttpSpanExporter"]
+    assert after["failed"] + after["dropped"] == 12, after

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from otelfeedback import config, setup
-from otelfeedback.errors import ConfigurationError
+from otelfeedback.errors import ConfigurationError, StoreWriteError
 from otelfeedback.store.file_store import FileStore
 from otelfeedback.store.remote import RemoteStore
 
@@ -69,3 +69,23 @@ def close_stores() -> None:
         for store in _stores.values():
             store.close()
         _stores.clear()
+
+
+def ensure_stored(span_id: int) -> None:
+    """Check that the span with this id (an assessment's carrier, just ended) was written to
+    the local file store: its processor writes carriers through, in the caller's thread
+    (``setup``). Nothing to check without a file store: OTLP exporters and remote mode
+    count their failures (``Configuration.stats()``) instead.
+
+    Raises:
+        StoreWriteError: the span could not be written (the message says why).
+    """
+    configuration = setup.get_configuration()
+    if configuration is None or configuration.store_path is None:
+        return
+    processor = configuration.store_processor
+    if processor is not None and processor.was_lost(span_id):
+        cause = getattr(processor.exporter, "last_error", None) or "the write failed"
+        raise StoreWriteError(
+            f"the record could not be written to the store at {configuration.store_path}: {cause}"
+        )

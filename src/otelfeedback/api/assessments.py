@@ -5,7 +5,9 @@ store configured, pending spans are flushed and the trace (and span) looked up, 
 ``log_feedback`` right after the traced call works and an unknown trace raises
 ``NotFoundError`` instead of writing a dangling record. Records then go on the wire
 (``assessments.emit``): an event on a still-recording target span, else a carrier span,
-through the app's configuration so they reach every exporter.
+through the app's configuration so they reach every exporter. With a local file store, a
+carrier is written before the function returns, or ``StoreWriteError`` says why it could
+not be (a full disk, a read-only store); OTLP destinations count their failures instead.
 
 ``writing_to(store)`` runs these functions against one store instead (reads and writes;
 records appended by ``store.append_assessment``): that is how the server and the CLI
@@ -21,7 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from otelfeedback.api._store import active_store, flush_store
+from otelfeedback.api._store import active_store, ensure_stored, flush_store
 from otelfeedback.assessments import emit as _emit
 from otelfeedback.assessments import validation as v
 from otelfeedback.assessments.entities import (
@@ -140,7 +142,9 @@ def _emit_record(operation: Operation, fields: dict[str, Any], target: Target | 
     record = AssessmentRecord(operation, fields, time.time_ns())
     scoped = _scope.get()
     if scoped is None:
-        _emit.emit(record, target)
+        carrier = _emit.emit(record, target)
+        if carrier is not None:
+            ensure_stored(carrier)
     else:
         store, service_name = scoped
         store.append_assessment(record, target, service_name=service_name)

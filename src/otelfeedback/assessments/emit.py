@@ -50,18 +50,19 @@ def emit(
     record: AssessmentRecord,
     target: Target | None,
     tracer: trace_api.Tracer | None = None,
-) -> str:
+) -> int | None:
     """Emit ``record`` about ``target`` (None: nothing of the trace is known) with ``tracer``
-    (default: the active configuration's). Returns ``"event"`` or ``"carrier"``."""
+    (default: the active configuration's). Returns the carrier span's id, or None when the
+    record became an event of the target span, still recording (it is exported with that
+    span)."""
     if target is not None and target.span_id is not None:
         live = _state.get_live_span(target.span_id)
         if live is not None and live.is_recording():
             attributes = record_attributes(record)
             attributes.update(evaluation_event_attributes(record) or {})
             live.add_event(_event_name(record), attributes, timestamp=record.time_ns)
-            return "event"
-    _emit_carrier(record, target, tracer or _state.get_tracer())
-    return "carrier"
+            return None
+    return _emit_carrier(record, target, tracer or _state.get_tracer())
 
 
 def _carrier_parts(
@@ -90,9 +91,7 @@ def _carrier_parts(
     return parent, attributes, links, time_ns
 
 
-def _emit_carrier(
-    record: AssessmentRecord, target: Target | None, tracer: trace_api.Tracer
-) -> None:
+def _emit_carrier(record: AssessmentRecord, target: Target | None, tracer: trace_api.Tracer) -> int:
     parent, attributes, links, time_ns = _carrier_parts(record, target)
     # A trace of its own starts from an empty context, not from whatever span is current.
     context = (
@@ -112,6 +111,7 @@ def _emit_carrier(
     if evaluation is not None:
         span.add_event(sc.GEN_AI_EVALUATION_RESULT, evaluation, timestamp=time_ns)
     span.end(end_time=time_ns)
+    return int(span.get_span_context().span_id)
 
 
 def carrier_span(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from otelfeedback import semconv as sc
+from otelfeedback._internal.otlp_json.values import INT64_MAX, INT64_MIN, safe_json
 from otelfeedback.assessments.schema import FIELDS
 
 Operation = Literal["create", "update", "delete"]
@@ -150,6 +151,19 @@ def is_record(attributes: dict[str, Any]) -> bool:
     return sc.ASSESSMENT_ID in attributes and sc.ASSESSMENT_OPERATION in attributes
 
 
+def _int64(raw: Any, key: str) -> int:
+    """An integer field (a time in ms), clamped to 64 bits (what an index stores).
+
+    Raises:
+        ValueError: not an integer.
+    """
+    try:
+        value = int(raw)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{key}: expected an integer, got {str(raw)[:40]!r}") from None
+    return max(INT64_MIN, min(INT64_MAX, value))
+
+
 def decode_record(attributes: dict[str, Any], time_ns: int, key: str) -> AssessmentRecord:
     """Read a record back from decoded attributes. Its time is the one the record carries
     (``otelfeedback.assessment.time_unix_nano``); ``time_ns`` (the carrier's start or the
@@ -167,9 +181,10 @@ def decode_record(attributes: dict[str, Any], time_ns: int, key: str) -> Assessm
             continue
         raw = attributes[f.wire_key]
         if f.encoding == "json":
-            fields[f.name] = json.loads(raw) if isinstance(raw, str) else raw
+            # JSON text may escape what an index cannot store (a lone surrogate).
+            fields[f.name] = safe_json(json.loads(raw) if isinstance(raw, str) else raw)
         elif f.encoding == "int":
-            fields[f.name] = int(raw)
+            fields[f.name] = _int64(raw, f.wire_key)
         else:
             fields[f.name] = raw
     for required in ("assessment_id", "trace_id"):

@@ -46,7 +46,10 @@ def dump(data: Any) -> None:
 def iso(ms: int | None) -> str:
     if ms is None:
         return "-"
-    moment = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
+    try:
+        moment = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
+    except (ValueError, OverflowError, OSError):  # past year 9999
+        return f"{ms} ms"
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 

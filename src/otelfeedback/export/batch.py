@@ -1,5 +1,13 @@
 """A batching span processor that never blocks the app: a bounded queue that drops and
-counts when the exporter cannot keep up, one worker thread, flush on demand and at exit."""
+counts when the exporter cannot keep up, one worker thread, flush on demand and at exit.
+
+Exit is bounded: ``shutdown`` waits at most ``shutdown_timeout_ms`` for what is queued or
+being exported, then shuts the exporter down (an OTLP exporter stops retrying a dead
+backend) and counts what never left as dropped. Across ``fork()`` the child starts with an
+empty queue, fresh locks and no worker (one starts with its first span), and flushes at
+exit even when it leaves through ``os._exit`` (``multiprocessing``): see
+``export/fork_support.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ import collections
 import logging
 import os
 import threading
-import time
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context
@@ -15,9 +23,14 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from otelfeedback._internal.safety import log_internal_error
+from otelfeedback._internal import forks
+from otelfeedback._internal.safety import log_internal_error, warn_limited
+from otelfeedback.export import fork_support
+from otelfeedback.export.encodable import encodable_spans
 
 logger = logging.getLogger("otelfeedback")
+#: How many ids of dropped or failed spans a processor remembers (``was_lost``).
+LOST_MEMORY = 8192
 
 
 class BoundedBatchSpanProcessor(SpanProcessor):
@@ -25,7 +38,9 @@ class BoundedBatchSpanProcessor(SpanProcessor):
 
     ``on_end`` only appends to a bounded deque: when the queue is full the span is dropped
     and counted (``dropped_spans``), never waited on. Export failures are logged, counted
-    (``failed_spans``) and never raised.
+    (``failed_spans``) and never raised. A span ``write_through`` selects (an assessment's
+    carrier, for a local store) is exported at once in the caller's thread instead, and
+    ``was_lost`` tells the caller whether it was written.
     """
 
     def __init__(
@@ -35,42 +50,64 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         max_batch_size: int = 512,
         schedule_delay_ms: int = 500,
         export_timeout_ms: int = 10000,
+        shutdown_timeout_ms: int = 3000,
+        write_through: Callable[[ReadableSpan], bool] | None = None,
     ) -> None:
         self.exporter = exporter
+        self.write_through = write_through
         self.max_queue_size = max(1, max_queue_size)
         self.max_batch_size = max(1, min(max_batch_size, self.max_queue_size))
         self.schedule_delay = max(0, schedule_delay_ms) / 1000
         self.export_timeout_ms = export_timeout_ms
+        self.shutdown_timeout = max(0, shutdown_timeout_ms) / 1000
+        self._fresh_state()
+        self._shutdown = False
+        self._fork_locked = False
+        self._mp_flush = False  # registered with multiprocessing (``fork_support``)
+        forks.register(self)
+
+    def _fresh_state(self) -> None:
+        """Counters, queue, lock and worker as a new process starts them."""
         self.dropped_spans = 0
         self.exported_spans = 0
         self.failed_spans = 0
+        self._in_flight = 0  # spans of the batch the exporter has now (retrying, maybe)
+        #: Ids of the latest spans dropped or failed (``was_lost``).
+        self._lost: collections.deque[int] = collections.deque(maxlen=LOST_MEMORY)
         self._queue: collections.deque[ReadableSpan] = collections.deque()
         self._cond = threading.Condition(threading.Lock())
         self._flush_requests: list[threading.Event] = []
-        self._shutdown = False
         self._worker: threading.Thread | None = None
+        self._abandoned = False  # shutdown gave up waiting: stop exporting
         self._pid = os.getpid()
-        self._warned_drop = False
 
     # -- the app's side: cheap and non-blocking ------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         pass
 
     def on_end(self, span: ReadableSpan) -> None:
-        if self._shutdown or not span.context or not span.context.trace_flags.sampled:
+        if not span.context or not span.context.trace_flags.sampled:
+            return
+        if self.write_through is not None and self.write_through(span):
+            if self._shutdown:
+                self._lost.append(span.context.span_id)
+            else:
+                self._export([span], in_flight=False)
+            return
+        if self._shutdown:
             return
         if self._worker is None or self._pid != os.getpid():
             self._start_worker()
         queue = self._queue
         if len(queue) >= self.max_queue_size:
             self.dropped_spans += 1
-            if not self._warned_drop:
-                self._warned_drop = True
-                logger.warning(
-                    "otelfeedback: export queue full (%d spans); dropping spans until the "
-                    "exporter catches up",
-                    self.max_queue_size,
-                )
+            self._lost.append(span.context.span_id)
+            warn_limited(
+                "otelfeedback: export queue of %s full (%d spans); dropping spans until it "
+                "catches up",
+                type(self.exporter).__name__,
+                self.max_queue_size,
+            )
             return
         queue.append(span)
         if len(queue) >= self.max_batch_size:
@@ -81,7 +118,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         with self._cond:
             if self._worker is not None and self._pid == os.getpid():
                 return
-            if self._pid != os.getpid():  # forked: the parent's queue and thread are not ours
+            if self._pid != os.getpid():  # forked without the fork hooks: start afresh
                 self._pid = os.getpid()
                 self._queue.clear()
             self._worker = threading.Thread(
@@ -108,7 +145,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
                 return
 
     def _drain(self, everything: bool) -> None:
-        while self._queue:
+        while self._queue and not self._abandoned:
             batch: list[ReadableSpan] = []
             while self._queue and len(batch) < self.max_batch_size:
                 batch.append(self._queue.popleft())
@@ -116,21 +153,35 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             if not everything and len(self._queue) < self.max_batch_size:
                 return
 
-    def _export(self, batch: list[ReadableSpan]) -> None:
+    def _export(self, batch: list[ReadableSpan], *, in_flight: bool = True) -> None:
         # An instrumented HTTP client in the app must not trace our own exports.
         token = context.attach(context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
+        if in_flight:
+            self._in_flight = len(batch)
         try:
-            result = self.exporter.export(batch)
+            result = self.exporter.export(encodable_spans(batch))
         except Exception:
-            self.failed_spans += len(batch)
+            self._failed(batch)
             log_internal_error(f"exporter {type(self.exporter).__name__} raised")
             return
         finally:
+            if in_flight:
+                self._in_flight = 0
             context.detach(token)
         if getattr(result, "name", "SUCCESS") == "SUCCESS":
             self.exported_spans += len(batch)
         else:
-            self.failed_spans += len(batch)
+            self._failed(batch)
+
+    def _failed(self, batch: list[ReadableSpan]) -> None:
+        self.failed_spans += len(batch)
+        self._lost.extend(span.context.span_id for span in batch if span.context)
+
+    def was_lost(self, span_id: int) -> bool:
+        """Whether the span with this id was dropped or failed to export, among the latest
+        ``LOST_MEMORY`` such spans. After ``force_flush`` returned True, a span that ended
+        before it was either exported or is reported here."""
+        return span_id in self._lost
 
     # -- flush and shutdown --------------------------------------------------------------
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -155,27 +206,44 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         return ok
 
     def shutdown(self) -> None:
+        """Export what is queued, waiting at most ``shutdown_timeout_ms``; then shut the
+        exporter down. Spans still queued then are counted as dropped."""
         if self._shutdown:
             return
-        deadline = time.monotonic() + self.export_timeout_ms / 1000
         with self._cond:
             self._shutdown = True
             self._cond.notify()
+        if self._queue and (self._worker is None or not self._worker.is_alive()):
+            self._start_worker()  # it sees the shutdown: drains, then ends
         worker = self._worker
-        if worker is not None and worker.is_alive() and self._pid == os.getpid():
-            worker.join(max(0.0, deadline - time.monotonic()))
-        elif self._queue:
-            self._drain(everything=True)
+        if worker is not None and self._pid == os.getpid():
+            worker.join(self.shutdown_timeout)
+            if worker.is_alive():
+                self._abandoned = True  # the backend is slow or down: give up on it
         try:
-            self.exporter.shutdown()
+            self.exporter.shutdown()  # an OTLP exporter stops its retries
         except Exception:
             log_internal_error("exporter shutdown failed")
+        left = len(self._queue)
+        if left:
+            self._lost.extend(span.context.span_id for span in self._queue if span.context)
+            self._queue.clear()
+            self.dropped_spans += left
+            warn_limited(
+                "otelfeedback: %s did not export %d spans within the shutdown timeout "
+                "(%.1f s); they are dropped",
+                type(self.exporter).__name__,
+                left,
+                self.shutdown_timeout,
+            )
 
     def stats(self) -> dict[str, Any]:
-        """Counters: queued, exported, dropped and failed spans, plus whatever the
+        """Counters: spans queued, being exported now (``in_flight``: the batch the exporter
+        holds, perhaps retrying it), exported, dropped and failed, plus whatever the
         exporter's own ``stats()`` adds (a bridge's assessment writes)."""
         counters: dict[str, Any] = {
             "queued": len(self._queue),
+            "in_flight": self._in_flight,
             "exported": self.exported_spans,
             "dropped": self.dropped_spans,
             "failed": self.failed_spans,
@@ -187,3 +255,21 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             except Exception:
                 log_internal_error(f"exporter {type(self.exporter).__name__} stats failed")
         return counters
+
+    # -- fork (``_internal/forks.py``) -----------------------------------------------------
+    def _before_fork(self) -> None:
+        if not self._shutdown:
+            fork_support.flush_at_multiprocessing_exit(self)
+        self._fork_locked = forks.acquire_for_fork(self._cond)
+
+    def _after_fork_in_parent(self) -> None:
+        if self._fork_locked:
+            self._fork_locked = False
+            self._cond.release()
+
+    def _after_fork_in_child(self) -> None:
+        # What the parent queued is the parent's to export; the child counts its own.
+        self._fresh_state()
+        self._fork_locked = False
+        if not self._shutdown:
+            fork_support.forget_inherited_connections(self.exporter)

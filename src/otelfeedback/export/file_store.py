@@ -27,13 +27,16 @@ class FileStoreSpanExporter(SpanExporter):
         self.directory = Path(directory)
         self._writer = SegmentWriter(self.directory / "traces", max_bytes)
         self._closed = False
+        #: Why the last failed export failed (``"OSError: [Errno 28] No space left..."``).
+        self.last_error: str | None = None
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._closed:
             return SpanExportResult.FAILURE
         try:
             self._writer.append(dumps_line(encode_sdk_spans(spans)))
-        except Exception:
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
             log_internal_error(f"writing spans to the file store {self.directory} failed")
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS

@@ -9,6 +9,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from otelfeedback._internal.otlp_json.values import finite_json
+
 #: Deepest nesting of arrays and objects accepted in a JSON request body.
 MAX_JSON_DEPTH = 64
 #: Longest integer query parameter, in digits (a page number, a page size).
@@ -34,7 +36,10 @@ class HTTPError(Exception):
 
 
 def json_response(data: Any, status: int = 200) -> Response:
-    body = json.dumps(data, ensure_ascii=False, default=str, allow_nan=False)
+    try:
+        body = json.dumps(data, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:  # a NaN or infinite double (a valid attribute value)
+        body = json.dumps(finite_json(data), ensure_ascii=False, default=str, allow_nan=False)
     return Response(body.encode("utf-8"), status_code=status, media_type="application/json")
 
 

@@ -8,13 +8,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from otelfeedback._internal.meta import package_version
 from otelfeedback.errors import ConfigurationError
@@ -42,12 +44,32 @@ from otelfeedback.server.otlp import OTLPReceiver
 from otelfeedback.server.pricing import load_prices
 from otelfeedback.server.security import SecurityMiddleware, SecurityPolicy, host_name
 from otelfeedback.server.writes import AssessmentWriter
+from otelfeedback.store.background import BackgroundIndexer, ReadGate
 from otelfeedback.store.file_store import FileStore
 
 #: Largest OTLP request body accepted, before and after gzip (the Collector's default
 #: batch is far smaller).
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 OTLP_PATH = "/v1/traces"
+#: Seconds a request may spend indexing new lines before it answers with what is indexed
+#: (a background thread indexes the rest): pages stay fast while spans pour in.
+DEFAULT_INDEX_BUDGET = 1.0
+
+
+class ReadPriority:
+    """ASGI middleware: a request other than an OTLP export holds the ``ReadGate`` while it
+    runs, so that the background indexer gives way to pages and API reads."""
+
+    def __init__(self, app: ASGIApp, gate: ReadGate) -> None:
+        self.app = app
+        self.gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == OTLP_PATH:
+            await self.app(scope, receive, send)
+            return
+        with self.gate.reading():
+            await self.app(scope, receive, send)
 
 
 def create_app(
@@ -59,6 +81,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_api_body_bytes: int = DEFAULT_MAX_API_BODY_BYTES,
     prices: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    background_indexing: bool = True,
 ) -> Starlette:
     """The otelfeedback server as an ASGI app over ``store`` (a file store or its directory).
 
@@ -78,6 +101,10 @@ def create_app(
             (``{"gpt-4o": {"input": 2.5, "output": 10}}``, or a JSON file of that), merged
             over the built-in table (``server.pricing``); default: the file named by
             ``OTELFEEDBACK_MODEL_PRICES``, if any.
+        background_indexing: index new lines from a background thread while the app runs
+            (its lifespan), so that requests spend at most ``DEFAULT_INDEX_BUDGET`` seconds
+            catching up (a directory's store gets that budget; a ``FileStore`` passed in
+            keeps its own ``index_budget``).
 
     Raises:
         ConfigurationError: ``store`` is a URL, the token is empty, or public host names
@@ -89,7 +116,7 @@ def create_app(
             raise ConfigurationError(
                 f"store={text!r}: the server serves a file store directory, not a URL"
             )
-        store = FileStore(Path(text).expanduser())
+        store = FileStore(Path(text).expanduser(), index_budget=DEFAULT_INDEX_BUDGET)
     if token is not None and not token.strip():
         raise ConfigurationError("token: must not be empty")
     policy = SecurityPolicy(
@@ -126,10 +153,24 @@ def create_app(
         *pages_datasets.routes,
         Route("/static/{version}/{name}", rendering.static, methods=["GET"]),
     ]
+    gate = ReadGate()
+    background = BackgroundIndexer(store.path, gate=gate) if background_indexing else None
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if background is not None:
+            background.start()
+        try:
+            yield
+        finally:
+            if background is not None:
+                background.stop()
+
     app = Starlette(
         routes=routes,
         middleware=[
             Middleware(SecurityMiddleware, policy=policy),
+            Middleware(ReadPriority, gate=gate),
             Middleware(
                 BodyLimitMiddleware,
                 max_bytes=max_api_body_bytes,
@@ -138,6 +179,7 @@ def create_app(
             ),
         ],
         exception_handlers={**EXCEPTION_HANDLERS, FormRejected: pages.form_rejected},
+        lifespan=lifespan,
     )
     app.state.otelfeedback = context
     return app

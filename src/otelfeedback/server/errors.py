@@ -11,6 +11,7 @@ exception                   status  ``error.code``
 ``InvalidArgumentError``    400     ``INVALID_ARGUMENT``
 ``NotFoundError``           404     ``NOT_FOUND``
 ``ConflictError``           409     ``CONFLICT`` (+ kind, record_id, both versions)
+``StoreWriteError``         503     ``STORE_UNAVAILABLE`` (the store's disk is full, ...)
 any other of ours           500     ``INTERNAL``
 ==========================  ======  =====================
 
@@ -40,6 +41,7 @@ from otelfeedback.errors import (
     InvalidArgumentError,
     NotFoundError,
     OtelFeedbackError,
+    StoreWriteError,
 )
 from otelfeedback.server._http import HTTPError, json_response
 from otelfeedback.server.rendering import render
@@ -52,6 +54,7 @@ ERROR_STATUS: tuple[tuple[type[OtelFeedbackError], int, str], ...] = (
     (InvalidArgumentError, 400, "INVALID_ARGUMENT"),
     (NotFoundError, 404, "NOT_FOUND"),
     (ConflictError, 409, "CONFLICT"),
+    (StoreWriteError, 503, "STORE_UNAVAILABLE"),
 )
 
 _STARLETTE_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -240,6 +241,7 @@ async def openapi(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     ctx = get_context(request)
+    index = await run_in_threadpool(ctx.store.index_status)
     return json_response(
         {
             "status": "ok",
@@ -249,6 +251,7 @@ async def health(request: Request) -> Response:
                 "spans": ctx.receiver.stats.spans,
                 "rejected": ctx.receiver.stats.rejected,
             },
+            "index": index.to_dict(),
         }
     )
 

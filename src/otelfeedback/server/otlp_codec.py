@@ -16,6 +16,7 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from otelfeedback._internal.otlp_json.encode import dumps_line, encode_request
+from otelfeedback._internal.otlp_json.values import encodable_otlp_json
 
 #: id fields (both JSON spellings) and their size in bytes
 _ID_KEYS = {
@@ -55,7 +56,16 @@ def decode_json(body: bytes) -> ExportTraceServiceRequest:
     try:
         json_format.ParseDict(data, request, ignore_unknown_fields=True)
     except json_format.ParseError as exc:
-        raise OTLPRequestError(f"not an OTLP/JSON ExportTraceServiceRequest: {exc}") from None
+        # A value OTLP cannot carry (a lone surrogate, an integer past 64 bits) is repaired
+        # under the codec's value rule rather than failing the whole request.
+        repaired = encodable_otlp_json(data)
+        request = ExportTraceServiceRequest()
+        try:
+            if repaired is data:
+                raise
+            json_format.ParseDict(repaired, request, ignore_unknown_fields=True)
+        except json_format.ParseError:
+            raise OTLPRequestError(f"not an OTLP/JSON ExportTraceServiceRequest: {exc}") from None
     _check_ids(request)
     return request
 

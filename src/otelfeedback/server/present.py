@@ -132,17 +132,37 @@ def duration(ms: float | None) -> str:
     return f"{ms:.1f} ms"
 
 
+def size(count: int) -> str:
+    """A byte count for people: ``"830 B"``, ``"12.4 MB"``."""
+    value = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def _moment(ms: int) -> datetime.datetime | None:
+    """The UTC time of ``ms``; None past the calendar's range (year 9999)."""
+    try:
+        return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
 def timestamp(ms: int | None) -> str:
     if not ms:
         return "—"
-    moment = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    moment = _moment(ms)
+    return f"{ms} ms" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def iso(ms: int | None) -> str:
     if not ms:
         return ""
-    moment = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
+    moment = _moment(ms)
+    if moment is None:
+        return ""
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

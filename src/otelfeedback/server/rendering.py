@@ -60,6 +60,7 @@ def environment() -> jinja2.Environment:
     )
     env.globals.update(
         duration=present.duration,
+        size=present.size,
         timestamp=present.timestamp,
         iso=present.iso,
         present_value=present.present_value,

@@ -203,6 +203,7 @@ def table_model(ctx: ServerContext, request: Request, state: ListState) -> dict[
         "field_suggestions": json.dumps(suggestions(names), ensure_ascii=False),
         "store_path": str(ctx.store.path),
         "selection_actions": selection.actions(ctx),
+        "index": ctx.store.index_status(),
     }
 
 
@@ -224,4 +225,5 @@ def table_json(model: dict[str, Any]) -> dict[str, Any]:
         "total_is_lower_bound": model["sampled"],
         "page": model["state"].page,
         "summary": stats.to_dict() if stats is not None else None,
+        "index": model["index"].to_dict(),
     }

@@ -38,7 +38,7 @@ def _records_of(span: SpanRecord) -> tuple[list[AssessmentRecord], bool]:
                 records.append(
                     decode_record(event.attributes, event.timestamp_ns, f"{span.span_id}:{i}")
                 )
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         logger.warning("skipping malformed assessment record in span %s: %s", span.span_id, exc)
     return records, carrier
 

@@ -10,82 +10,84 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from otelfeedback import config
+from otelfeedback._internal import forks
 from otelfeedback._internal.otlp_json.segments import SegmentWriter
 from otelfeedback.assessments.entities import Expectation, Feedback, assessment_from_dict
 from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
-from otelfeedback.errors import InvalidArgumentError, NotFoundError
+from otelfeedback.errors import InvalidArgumentError, NotFoundError, StoreWriteError
 from otelfeedback.semconv import RUN_ID
-from otelfeedback.store import indexer, record_index, schema, stats
+from otelfeedback.store import index_db, indexer, record_index, stats
 from otelfeedback.store.base import WRITER_SERVICE_NAME
 from otelfeedback.store.carriers import carrier_line
-from otelfeedback.store.entities import Span, Trace, TraceInfo
+from otelfeedback.store.entities import Trace
 from otelfeedback.store.file_records import FileRecords
+from otelfeedback.store.index_db import IndexDatabase, IndexStatus, empty_index, index_status
+from otelfeedback.store.loading import load_traces
 from otelfeedback.store.paging import PagedList, decode_token, encode_token, query_fingerprint
 from otelfeedback.store.query import SQLiteDialect, compile_filter, parse_filter, parse_order_by
 
 INDEX_FILE = "index.sqlite"
-#: Page size of a new index (bytes); an existing index keeps its own.
-INDEX_PAGE_SIZE = 8192
+#: With an ``index_budget``, the largest backlog (bytes) a read waits for: about what an
+#: app sends in a few seconds (its own writes); a larger one is the background's.
+READ_BACKLOG = 2 * 1024 * 1024
 TRACES_DIR = "traces"
-_INFO_COLUMNS = (
-    "id, trace_id, name, service_name, root_span_id, start_ms, execution_time_ms, status, "
-    "request_preview, response_preview, tags, metadata, session_id, user_id, input_tokens, "
-    "output_tokens, span_count"
-)
+_T = TypeVar("_T")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass  # the connection is broken (the index deleted): the caller reopens it
 
 
 class FileStore(FileRecords):
     """Read side of a file-store directory, and the write side of its records. Thread-safe;
-    several processes may read and append the same directory at once. The index is brought
-    up to date on every read."""
+    several processes may read and append the same directory at once. Each read first
+    indexes the lines appended since the last one (see ``index_budget``).
 
-    def __init__(self, path: str | Path) -> None:
+    Args:
+        path: the store directory.
+        index_budget: ``None`` (the default): each read first indexes every line present
+            when it starts. A number of seconds: a read brings in a small backlog (at most
+            ``READ_BACKLOG`` bytes: what was just sent) within that time, waiting for
+            another writer of the index if needed, and leaves a larger one to a
+            ``BackgroundIndexer``, answering at once with what is indexed. The server does
+            this, so its pages answer on time while spans pour in; ``index_status()`` says
+            how far behind the index is. Without a background indexer, a budget leaves a
+            large backlog unindexed until a read without one (or ``update_index()``).
+    """
+
+    def __init__(self, path: str | Path, *, index_budget: float | None = None) -> None:
         self.path = Path(path)
         self.traces_dir = self.path / TRACES_DIR
         self.records_dir = self.path / record_index.RECORDS_DIR
+        self.index_budget = index_budget
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = None
+        self._db = IndexDatabase(self.path / INDEX_FILE)
         self._writer: SegmentWriter | None = None
         self._empty: sqlite3.Connection | None = None
         self._records_writer: SegmentWriter | None = None
+        forks.register(self)
+
+    @property
+    def _conn(self) -> sqlite3.Connection | None:  # type: ignore[override]
+        """The open index connection, if any (``FileRecords`` asks)."""
+        return self._db.current()
 
     def _connect(self) -> sqlite3.Connection:
-        if self._conn is None:
-            self.traces_dir.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path / INDEX_FILE,
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=60.0,
-            )
-            conn.execute(f"PRAGMA page_size={INDEX_PAGE_SIZE}")
-            _retry_while_locked(conn, "PRAGMA journal_mode=WAL")
-            # The index is derived data: a crash can at worst lose it, and it is rebuilt.
-            conn.execute("PRAGMA synchronous=OFF")
-            conn.execute("PRAGMA temp_store=MEMORY")
-            conn.execute("PRAGMA cache_size=-65536")
-            try:
-                if schema.migrate(conn):
-                    indexer.clear(conn)
-            except BaseException:
-                conn.close()
-                raise
-            self._conn = conn
-        return self._conn
+        self.traces_dir.mkdir(parents=True, exist_ok=True)
+        return self._db.connection()
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self._db.close()
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
@@ -112,8 +114,32 @@ class FileStore(FileRecords):
         *,
         service_name: str = WRITER_SERVICE_NAME,
     ) -> None:
-        """Append ``record``'s carrier span to the segments (see ``TraceStore``)."""
-        self.segment_writer().append(carrier_line(record, target, service_name))
+        """Append ``record``'s carrier span to the segments (see ``TraceStore``).
+
+        Raises:
+            StoreWriteError: the line could not be written (a full disk, a read-only store).
+        """
+        line = carrier_line(record, target, service_name)
+        try:
+            self.segment_writer().append(line)
+        except OSError as exc:
+            raise StoreWriteError(
+                f"the record could not be written to the store at {self.path}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+    # -- fork (``_internal/forks.py``) -----------------------------------------------------
+    def _before_fork(self) -> None:
+        pass  # a read may hold the lock for long (indexing): the child takes a new one
+
+    def _after_fork_in_parent(self) -> None:
+        pass
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.RLock()  # the index connection and writers reset themselves
+        if self._empty is not None:
+            index_db.INHERITED_CONNECTIONS.append(self._empty)
+            self._empty = None
 
     def __enter__(self) -> FileStore:
         return self
@@ -140,29 +166,51 @@ class FileStore(FileRecords):
     def _empty_index(self) -> sqlite3.Connection:
         """The read side of a store with nothing written: an empty index in memory."""
         if self._empty is None:
-            self._empty = _new_empty_index()
+            self._empty = empty_index()
         return self._empty
 
-    def _read(self) -> sqlite3.Connection:
-        if self._conn is None and not self.traces_dir.is_dir():
-            # Nothing written yet: answer from an empty index in memory; create no files.
-            return self._empty_index()
-        conn = self._connect()
-        indexer.update(conn, self.traces_dir)
-        return conn
+    def index_status(self) -> IndexStatus:
+        """How fresh the index is (bytes not indexed yet) and the lines it skipped. Does not
+        index anything."""
+        return self._reading(lambda conn: index_status(conn, self.traces_dir), index=False)
+
+    def _reading(self, read: Callable[[sqlite3.Connection], _T], *, index: bool = True) -> _T:
+        """``read(conn)`` in one snapshot of the index, after indexing (unless not
+        ``index``). If the index file is deleted meanwhile, the read is done again on a new
+        index."""
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    if not self._db.is_open() and not self.traces_dir.is_dir():
+                        # Nothing written yet: answer from an empty index in memory; create
+                        # no files.
+                        return read(self._empty_index())
+                    conn = self._connect()
+                    if index:
+                        indexer.update(
+                            conn, self.traces_dir, self.index_budget, wait_below=READ_BACKLOG
+                        )
+                    conn.execute("BEGIN")
+                    try:
+                        result = read(conn)
+                    except BaseException:
+                        _rollback(conn)
+                        raise
+                    conn.execute("COMMIT")
+                    return result
+                except sqlite3.OperationalError:
+                    if attempt == 2 or self._db.is_current():
+                        raise
+                    self._db.close()  # deleted under us: the next attempt opens a new index
+            raise AssertionError("unreachable")
 
     # -- reads ----------------------------------------------------------------------------
     def get_trace(self, trace_id: str) -> Trace:
-        with self._lock:
-            conn = self._read()
-            conn.execute("BEGIN")
-            try:
-                found = conn.execute(
-                    "SELECT id FROM traces WHERE trace_id = ?", (trace_id,)
-                ).fetchone()
-                traces = self._load(conn, [found[0]] if found else [], include_spans=True)
-            finally:
-                conn.execute("COMMIT")
+        def read(conn: sqlite3.Connection) -> list[Trace]:
+            found = conn.execute("SELECT id FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
+            return load_traces(conn, [found[0]] if found else [], include_spans=True)
+
+        traces = self._reading(read)
         if not traces:
             raise NotFoundError(f"trace {trace_id!r} not found in {self.path}")
         return traces[0]
@@ -192,26 +240,20 @@ class FileStore(FileRecords):
         order_sql = ", ".join(f"t.{o.column} {'DESC' if o.descending else 'ASC'}" for o in orders)
         order_sql += ", t.trace_id DESC" if orders[0].descending else ", t.trace_id ASC"
         limit = -1 if max_results is None else max_results + 1
-        with self._lock:
-            conn = self._read()
+
+        def read(conn: sqlite3.Connection) -> tuple[list[Trace], int, bool]:
             # One snapshot for planning (full text probes the index), the query and loading.
-            conn.execute("BEGIN")
-            try:
-                where, params = compile_filter(tree, SQLiteDialect(conn))
-                if run_id is not None:
-                    where, params = _with_run(where, params, run_id)
-                sql = (
-                    f"SELECT t.id FROM traces t WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?"
-                )
-                tids = [row[0] for row in conn.execute(sql, [*params, limit, offset])]
-                more = max_results is not None and len(tids) > max_results
-                tids = tids[:max_results] if max_results is not None else tids
-                traces = self._load(conn, tids, include_spans=include_spans)
-            finally:
-                conn.execute("COMMIT")
-        token = (
-            self.page_token(offset + len(tids), filter_string, order_by, run_id) if more else None
-        )
+            where, params = compile_filter(tree, SQLiteDialect(conn))
+            if run_id is not None:
+                where, params = _with_run(where, params, run_id)
+            sql = f"SELECT t.id FROM traces t WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?"
+            tids = [row[0] for row in conn.execute(sql, [*params, limit, offset])]
+            more = max_results is not None and len(tids) > max_results
+            tids = tids[:max_results] if max_results is not None else tids
+            return load_traces(conn, tids, include_spans=include_spans), len(tids), more
+
+        traces, count, more = self._reading(read)
+        token = self.page_token(offset + count, filter_string, order_by, run_id) if more else None
         return PagedList(traces, token)
 
     def page_token(
@@ -253,60 +295,47 @@ class FileStore(FileRecords):
             FilterSyntaxError: the filter does not parse.
         """
         tree = parse_filter(filter_string or "")
-        with self._lock:
-            conn = self._read()
-            conn.execute("BEGIN")
-            try:
-                dialect = SQLiteDialect(conn, aggregate=True)
-                where, params = compile_filter(tree, dialect)
-                if run_id is not None:
-                    where, params = _with_run(where, params, run_id)
-                return stats.compute(
-                    conn,
-                    where,
-                    params,
-                    start_ms=start_ms,
-                    end_ms=end_ms,
-                    buckets=buckets,
-                    sample=stats.SAMPLE if dialect.walked else None,
-                )
-            finally:
-                conn.execute("COMMIT")
+
+        def read(conn: sqlite3.Connection) -> stats.TraceStats:
+            dialect = SQLiteDialect(conn, aggregate=True)
+            where, params = compile_filter(tree, dialect)
+            if run_id is not None:
+                where, params = _with_run(where, params, run_id)
+            return stats.compute(
+                conn,
+                where,
+                params,
+                start_ms=start_ms,
+                end_ms=end_ms,
+                buckets=buckets,
+                sample=stats.SAMPLE if dialect.walked else None,
+            )
+
+        return self._reading(read)
 
     def first_errors(self, trace_ids: list[str]) -> dict[str, str]:
         """For each of ``trace_ids`` with a failed span (the root or any other): what went
         wrong in the earliest one (its status message, else its first exception)."""
-        with self._lock:
-            return stats.first_errors(self._read(), list(trace_ids))
+        return self._reading(lambda conn: stats.first_errors(conn, list(trace_ids)))
 
     def get_assessment(self, trace_id: str, assessment_id: str) -> Feedback | Expectation:
-        with self._lock:
-            row = (
-                self._read()
-                .execute(
-                    "SELECT data FROM assessments WHERE trace_id = ? AND assessment_id = ?",
-                    (trace_id, assessment_id),
-                )
-                .fetchone()
-            )
+        row = self._fetchone(
+            "SELECT data FROM assessments WHERE trace_id = ? AND assessment_id = ?",
+            (trace_id, assessment_id),
+        )
         if row is None:
             raise NotFoundError(f"assessment {assessment_id!r} not found on trace {trace_id!r}")
         return assessment_from_dict(json.loads(row[0]))
 
     def find_root_span_id(self, trace_id: str) -> str | None:
-        with self._lock:
-            row = (
-                self._read()
-                .execute("SELECT root_span_id FROM traces WHERE trace_id = ?", (trace_id,))
-                .fetchone()
-            )
+        row = self._lookup("SELECT root_span_id FROM traces WHERE trace_id = ?", (trace_id,))
         return None if row is None else str(row[0])
 
     def assessment_names(self) -> list[tuple[str, str]]:
         """Every ``(kind, name)`` of a valid assessment in the store, from the index alone:
         one seek per distinct name (a loose scan of the ``(name, kind, valid)`` index)."""
-        with self._lock:
-            conn = self._read()
+
+        def read(conn: sqlite3.Connection) -> list[tuple[str, str]]:
             names = [
                 row[0]
                 for row in conn.execute(
@@ -323,25 +352,22 @@ class FileStore(FileRecords):
                 )
             ]
 
+        return self._reading(read)
+
     def has_span(self, trace_id: str, span_id: str) -> bool:
-        with self._lock:
-            row = (
-                self._read()
-                .execute(
-                    "SELECT 1 FROM traces t JOIN spans s ON s.tid = t.id "
-                    "WHERE t.trace_id = ? AND s.span_id = ?",
-                    (trace_id, span_id),
-                )
-                .fetchone()
-            )
+        row = self._lookup(
+            "SELECT 1 FROM traces t JOIN spans s ON s.tid = t.id "
+            "WHERE t.trace_id = ? AND s.span_id = ?",
+            (trace_id, span_id),
+        )
         return row is not None
 
     def existing_trace_ids(self, trace_ids: Sequence[str]) -> set[str]:
         """Which of these trace ids are in the index (one query per 500)."""
-        found: set[str] = set()
         ids = list(trace_ids)
-        with self._lock:
-            conn = self._read()
+
+        def read(conn: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
             for start in range(0, len(ids), 500):
                 part = ids[start : start + 500]
                 marks = ", ".join("?" * len(part))
@@ -351,91 +377,28 @@ class FileStore(FileRecords):
                         f"SELECT trace_id FROM traces WHERE trace_id IN ({marks})", part
                     )
                 )
-        return found
+            return found
 
-    # -- loading --------------------------------------------------------------------------
-    def _load(
-        self, conn: sqlite3.Connection, tids: list[int], *, include_spans: bool
-    ) -> list[Trace]:
-        """The traces with these integer keys, in this order."""
-        if not tids:
-            return []
-        marks = ", ".join("?" * len(tids))
-        infos = {
-            row[0]: row
-            for row in conn.execute(
-                f"SELECT {_INFO_COLUMNS} FROM traces WHERE id IN ({marks})", tids
-            )
-        }
-        trace_ids = {tid: row[1] for tid, row in infos.items()}
-        spans: dict[int, list[Span]] = defaultdict(list)
-        if include_spans:
-            for tid, span_id, parent_id, name, start_ns, end_ns, data in conn.execute(
-                "SELECT tid, span_id, parent_span_id, name, start_ns, end_ns, data FROM spans "
-                f"WHERE tid IN ({marks}) ORDER BY start_ns, rowid",
-                tids,
-            ):
-                fields = json.loads(data)
-                fields.update(
-                    trace_id=trace_ids[tid],
-                    span_id=span_id,
-                    parent_id=parent_id,
-                    name=name,
-                    start_ns=start_ns,
-                    end_ns=end_ns,
-                )
-                spans[tid].append(Span.from_row_data(fields))
-        assessments: dict[str, list[Any]] = defaultdict(list)
-        id_marks = ", ".join("?" * len(trace_ids))
-        for trace_id, data in conn.execute(
-            f"SELECT trace_id, data FROM assessments WHERE trace_id IN ({id_marks}) "
-            "ORDER BY create_time_ms, assessment_id",
-            list(trace_ids.values()),
-        ):
-            assessments[trace_id].append(assessment_from_dict(json.loads(data)))
-        result = []
-        for tid in tids:
-            row = infos.get(tid)
-            if row is None:
-                continue
-            info = TraceInfo(
-                trace_id=row[1],
-                name=row[2],
-                service_name=row[3],
-                root_span_id=row[4],
-                timestamp_ms=row[5],
-                execution_time_ms=row[6],
-                status=row[7],
-                request_preview=row[8],
-                response_preview=row[9],
-                tags=json.loads(row[10]),
-                metadata=json.loads(row[11]),
-                session_id=row[12],
-                user_id=row[13],
-                input_tokens=row[14],
-                output_tokens=row[15],
-                span_count=row[16],
-                assessments=assessments.get(row[1], []),
-            )
-            result.append(Trace(info, spans.get(tid, [])))
-        return result
+        return self._reading(read)
+
+    def _fetchone(self, sql: str, params: tuple[Any, ...]) -> Any:
+        return self._reading(lambda conn: conn.execute(sql, params).fetchone())
+
+    def _lookup(self, sql: str, params: tuple[Any, ...]) -> Any:
+        """``_fetchone`` for a fact that stays true once indexed (a span exists, a trace's
+        root): answered from the index as it is when found there, so that writing an
+        assessment does not first index the lines written since (its own last record)."""
+        found = self._reading(lambda conn: conn.execute(sql, params).fetchone(), index=False)
+        return found if found is not None else self._fetchone(sql, params)
 
 
-def _retry_while_locked(conn: sqlite3.Connection, sql: str, seconds: float = 60.0) -> None:
-    """Run ``sql``, retrying while another process holds the database: switching a new index
-    to WAL needs an exclusive lock, and SQLite answers "database is locked" at once there
-    instead of waiting in its busy handler (several processes opening a new store at once)."""
-    deadline = time.monotonic() + seconds
-    delay = 0.005
-    while True:
-        try:
-            conn.execute(sql)
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+def _with_records(
+    stats: indexer.IndexStats, recorded: record_index.RecordIndexStats
+) -> indexer.IndexStats:
+    stats.record_lines = recorded.lines
+    stats.stored_records = recorded.records
+    stats.skipped_lines += recorded.skipped_lines
+    return stats
 
 
 def _with_run(where: str, params: list[Any], run_id: str) -> tuple[str, list[Any]]:
@@ -454,19 +417,3 @@ def _fingerprint(filter_string: str | None, orders: Sequence[Any], run_id: str |
     return query_fingerprint(
         filter_string, [o.column for o in orders], [o.descending for o in orders], run_id
     )
-
-
-def _new_empty_index() -> sqlite3.Connection:
-    """An index of no data, in memory (the read side of a store that does not exist yet)."""
-    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    schema.migrate(conn)
-    return conn
-
-
-def _with_records(
-    stats: indexer.IndexStats, recorded: record_index.RecordIndexStats
-) -> indexer.IndexStats:
-    stats.record_lines = recorded.lines
-    stats.stored_records = recorded.records
-    stats.skipped_lines += recorded.skipped_lines
-    return stats

@@ -12,6 +12,7 @@ from otelfeedback import semconv as sc
 from otelfeedback._internal import chat
 from otelfeedback._internal.otlp_json.decode import SpanRecord
 from otelfeedback._internal.otlp_json.encode import compact_json
+from otelfeedback._internal.otlp_json.values import INT64_MAX, INT64_MIN, safe_json
 from otelfeedback.store.entities import span_type_of
 
 #: Longest attribute value (as text) kept filterable by ``span.attributes.<key>``.
@@ -57,7 +58,10 @@ def kv_values(value: Any) -> tuple[str | None, float | None]:
     if isinstance(value, bool):
         return ("true" if value else "false"), None
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond a double's range
+            return _JSON.encode(value), None
         return _JSON.encode(value), (number if math.isfinite(number) else None)
     if isinstance(value, str):
         number_value: float | None = None
@@ -72,14 +76,16 @@ def kv_values(value: Any) -> tuple[str | None, float | None]:
 
 
 def _json_object(raw: Any) -> dict[str, Any] | None:
+    """A JSON object given as a dict or as JSON text; the text may escape values the index
+    cannot store (a lone surrogate, ``\\ud800``), so the value rule applies."""
     if isinstance(raw, dict):
         return raw
     if isinstance(raw, str) and raw.startswith("{"):
         try:
             value = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
-        return value if isinstance(value, dict) else None
+        return safe_json(value) if isinstance(value, dict) else None
     return None
 
 
@@ -125,10 +131,18 @@ def _preview(
 
 
 def _int_attr(attributes: dict[str, Any], key: str) -> int:
+    """An integer attribute (a token count) as the index stores it: 0 when absent or not a
+    finite number, clamped to 64 bits."""
     value = attributes.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return 0
-    return int(value)
+    if type(value) is int:
+        return value if INT64_MIN <= value <= INT64_MAX else _clamp64(value)
+    if type(value) is float and math.isfinite(value):
+        return _clamp64(int(value))
+    return 0
+
+
+def _clamp64(value: int) -> int:
+    return INT64_MIN if value < INT64_MIN else (INT64_MAX if value > INT64_MAX else value)
 
 
 #: A ``span_attrs`` row: key, value as text, trace key, value as a number.
@@ -304,6 +318,7 @@ def trace_row(
         tags.update(json.loads(root[13]))
     if root[14]:
         metadata.update(json.loads(root[14]))
+    input_tokens, output_tokens = _clamp64(input_tokens), _clamp64(output_tokens)
     row = (
         trace_id,
         root[3],
@@ -316,7 +331,7 @@ def trace_row(
         user,
         input_tokens,
         output_tokens,
-        input_tokens + output_tokens,
+        _clamp64(input_tokens + output_tokens),
         len(spans),
         root[1],
         root[15],

@@ -199,6 +199,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
         reindex=True,
     ),
+    Migration(
+        # Lines the indexer could not take, even repaired (``store/indexer.py``): reported
+        # by ``FileStore.index_status()`` until the next rebuild.
+        "0008_skipped_lines",
+        (
+            "CREATE TABLE skipped_lines (segment TEXT NOT NULL, line INTEGER NOT NULL, "
+            "reason TEXT NOT NULL, time REAL NOT NULL, PRIMARY KEY (segment, line))",
+        ),
+    ),
 )
 
 #: Statements that empty the derived data (the next ``update`` reads everything again).
@@ -215,6 +224,7 @@ CLEAR_STATEMENTS = (
     "DELETE FROM assessments",
     "DELETE FROM record_segments",
     "DELETE FROM records",
+    "DELETE FROM skipped_lines",
 )
 
 

@@ -4,6 +4,11 @@ Accepts anything valid OTLP/JSON, whoever wrote it: lowerCamelCase or snake_case
 hex or base64 ids, 64-bit integers as strings or numbers, enums as numbers or names, every
 ``AnyValue`` form (strings, bools, ints, doubles incl. ``"NaN"``/``"Infinity"``, bytes, arrays,
 key-value lists), and zero or empty fields left out.
+
+Values OTLP cannot carry follow the rule of ``values.py``: an ``intValue`` outside
+64 bits is kept as its decimal text, a ``doubleValue`` too large for a double is ±Infinity,
+and times are clamped to ``[0, 2**63 - 1]`` ns (what the index can store). Strings are taken
+as they are (the indexer repairs a line whose strings hold lone surrogates).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import binascii
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from otelfeedback._internal.otlp_json.values import INT64_MAX, clamp_time, int_text, is_int64
 
 _STATUS_NAMES = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
 _KIND_NAMES = {
@@ -77,8 +84,36 @@ def _int(raw: Any, what: str) -> int:
         raise OTLPDecodeError(f"{what}: expected an integer, got a boolean")
     try:
         return int(raw)
+    except (TypeError, ValueError, OverflowError):
+        raise OTLPDecodeError(f"{what}: expected an integer, got {str(raw)[:40]!r}") from None
+
+
+def _time(raw: Any, what: str) -> int:
+    """A time in ns, clamped to what the index stores."""
+    return clamp_time(_int(raw, what), INT64_MAX)
+
+
+def _int_value(raw: Any) -> int | str:
+    """An ``intValue``: an int within 64 bits, else its exact text."""
+    if type(raw) is str:
+        try:
+            value = int(raw)
+        except ValueError:
+            if raw.strip().lstrip("+-").isdigit():  # past Python's digit limit for int()
+                return raw.strip()
+            raise OTLPDecodeError(f"intValue: expected an integer, got {raw[:40]!r}") from None
+    else:
+        value = _int(raw, "intValue")
+    return value if is_int64(value) else int_text(value)
+
+
+def _double(raw: Any) -> float:
+    try:
+        return float(raw)
+    except OverflowError:  # an integer too large for a double
+        return float("inf") if raw > 0 else float("-inf")
     except (TypeError, ValueError):
-        raise OTLPDecodeError(f"{what}: expected an integer, got {raw!r}") from None
+        raise OTLPDecodeError(f"doubleValue: expected a number, got {str(raw)[:40]!r}") from None
 
 
 def _id(raw: Any, size: int, what: str) -> str | None:
@@ -118,10 +153,10 @@ def decode_any_value(value: Any) -> Any:
             return bool(value[key])
     for key in ("intValue", "int_value"):
         if key in value:
-            return _int(value[key], "intValue")
+            return _int_value(value[key])
     for key in ("doubleValue", "double_value"):
         if key in value:
-            return float(value[key])
+            return _double(value[key])
     for key in ("arrayValue", "array_value"):
         if key in value:
             return [decode_any_value(v) for v in (value[key] or {}).get("values") or []]
@@ -192,7 +227,7 @@ def _decode_span(
         [
             SpanEvent(
                 str(e.get("name", "")),
-                _int(_get(e, "timeUnixNano", "time_unix_nano"), "timeUnixNano"),
+                _time(_get(e, "timeUnixNano", "time_unix_nano"), "timeUnixNano"),
                 decode_attributes(e.get("attributes")),
             )
             for e in raw_events
@@ -218,8 +253,8 @@ def _decode_span(
         None if parent_raw is None else _id(parent_raw, 8, "parentSpanId"),
         str(get("name", "")),
         kind if type(kind) is int else _enum(kind, _KIND_NAMES, "kind"),
-        _int(get("start_time_unix_nano") if start_raw is None else start_raw, "startTimeUnixNano"),
-        _int(get("end_time_unix_nano") if end_raw is None else end_raw, "endTimeUnixNano"),
+        _time(get("start_time_unix_nano") if start_raw is None else start_raw, "startTimeUnixNano"),
+        _time(get("end_time_unix_nano") if end_raw is None else end_raw, "endTimeUnixNano"),
         decode_attributes(get("attributes")),
         events,
         links,

@@ -3,7 +3,9 @@
 One ``{"resourceSpans": [...]}`` object per line; ids as lowercase hex; 64-bit integers as
 strings; enums as numbers; empty fields left out; non-finite doubles as the strings of the
 protobuf JSON mapping (``"NaN"``, ``"Infinity"``, ``"-Infinity"``), so every line is strict
-JSON. Two sources share every rule below the span level:
+JSON; values OTLP cannot carry follow the rule of ``values.py`` (an integer past 64 bits is
+written as its text, a lone surrogate as U+FFFD, a time clamped to 64 bits), so every span
+encodes. Two sources share every rule below the span level:
 
 - ``encode_sdk_spans``: finished SDK spans (the file-store exporter);
 - ``encode_request``: a received ``ExportTraceServiceRequest`` (the server's receiver).
@@ -20,9 +22,16 @@ import base64
 import functools
 import json
 import json.encoder
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from otelfeedback._internal.otlp_json.values import (
+    clamp_time,
+    double_json,
+    int_text,
+    is_int64,
+    safe_text,
+)
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -39,28 +48,24 @@ FLAG_IS_REMOTE = 0x200
 _KIND_OFFSET = 1
 
 
-def double(value: float) -> float | str:
-    """A double as OTLP/JSON writes it: finite as a number, else ``"NaN"``/``"Infinity"``."""
-    if math.isfinite(value):
-        return value
-    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-
-
 def any_value(value: Any) -> dict[str, Any]:
     """The OTLP/JSON ``AnyValue`` of a Python attribute value."""
     if isinstance(value, str):
         return {"stringValue": value}
     if isinstance(value, bool):
         return {"boolValue": value}
-    if isinstance(value, int):
-        return {"intValue": str(value)}
+    if isinstance(value, int):  # past 64 bits: its text (``values.py``)
+        value = int(value)
+        return {"intValue": str(value)} if is_int64(value) else {"stringValue": int_text(value)}
     if isinstance(value, float):
-        return {"doubleValue": double(value)}
+        return {"doubleValue": double_json(value)}
     if isinstance(value, (bytes, bytearray)):
         return {"bytesValue": base64.b64encode(bytes(value)).decode("ascii")}
     if isinstance(value, Mapping):
         return {"kvlistValue": {"values": key_values(value)}}
     if isinstance(value, Sequence):
+        if any(type(v) is int and not is_int64(v) for v in value):
+            value = [int_text(v) if type(v) is int else v for v in value]  # one type per array
         return {"arrayValue": {"values": [any_value(v) for v in value]}}
     if value is None:
         return {}
@@ -105,8 +110,14 @@ def compact_json(*, allow_nan: bool) -> Callable[[Any], str]:
 
 
 def dumps_line(data: Mapping[str, Any]) -> bytes:
-    """One file-store line: compact, UTF-8, strict JSON (``NaN`` is refused), newline-ended."""
-    return compact_json(allow_nan=False)(data).encode("utf-8") + b"\n"
+    """One file-store line: compact, UTF-8, strict JSON (``NaN`` is refused), newline-ended.
+    A lone surrogate in any string becomes U+FFFD (``values.safe_text``): a line always
+    encodes."""
+    text = compact_json(allow_nan=False)(data)
+    try:
+        return text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:
+        return safe_text(text).encode("utf-8") + b"\n"
 
 
 # -- shaping shared by both sources ---------------------------------------------------------
@@ -191,13 +202,14 @@ def _sdk_span(span: ReadableSpan) -> dict[str, Any]:
     out["flags"] = FLAG_HAS_IS_REMOTE | (FLAG_IS_REMOTE if parent and parent.is_remote else 0)
     out["name"] = span.name
     out["kind"] = span.kind.value + _KIND_OFFSET
-    out["startTimeUnixNano"] = str(span.start_time or 0)
-    out["endTimeUnixNano"] = str(span.end_time or 0)
+    out["startTimeUnixNano"] = str(clamp_time(span.start_time or 0))
+    out["endTimeUnixNano"] = str(clamp_time(span.end_time or 0))
     _put(out, "attributes", key_values(span.attributes))
     _put(out, "droppedAttributesCount", span.dropped_attributes)
     if span.events:
         out["events"] = [
-            event_json(e.timestamp, e.name, e.attributes, e.dropped_attributes) for e in span.events
+            event_json(clamp_time(e.timestamp), e.name, e.attributes, e.dropped_attributes)
+            for e in span.events
         ]
     _put(out, "droppedEventsCount", span.dropped_events)
     if span.links:

@@ -7,6 +7,10 @@ reached ``max_bytes`` is left alone (never renamed) and writing moves on to the 
 A torn last line (a writer killed mid-write) is closed with a newline before anything else
 is appended, so it cannot swallow the next record. The exporter, the server's receiver and
 the indexer all use this module.
+
+Across ``fork()`` (``_internal/forks.py``): a fork waits for an append in progress in
+another thread, so a child never inherits the directory's lock held; the child closes the
+descriptors it inherited and opens its own.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from otelfeedback._internal import forks
 
 SEGMENT_PATTERN = re.compile(r"^segment-(\d{6,})\.jsonl$")
 
@@ -81,8 +87,11 @@ class SegmentWriter:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._fd: int | None = None
+        self._lock_fd: int | None = None  # the directory's lock, while held
         self._number = 0
         self._pid = os.getpid()
+        self._fork_locked = False
+        forks.register(self)
 
     def append(self, data: bytes) -> None:
         """Append ``data`` (one or more complete lines) atomically with respect to other
@@ -95,14 +104,18 @@ class SegmentWriter:
         """Hold the directory's lock: no other writer (thread or process) appends until the
         block ends. The records store reads what is stored and appends under it."""
         with self._lock:
-            if self._pid != os.getpid():  # forked: do not share the parent's descriptors
+            if self._pid != os.getpid():  # forked without the fork hooks: start afresh
                 self._fd, self._pid = None, os.getpid()
             self.directory.mkdir(parents=True, exist_ok=True)
-            lock_fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+            lock_fd = os.open(
+                self.directory / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644
+            )
+            self._lock_fd = lock_fd
             try:
                 fcntl.flock(lock_fd, fcntl.LOCK_EX)
                 yield LockedSegments(self)
             finally:
+                self._lock_fd = None
                 os.close(lock_fd)  # closing releases the flock
 
     def _current_segment(self) -> int:
@@ -132,3 +145,26 @@ class SegmentWriter:
             if self._fd is not None and self._pid == os.getpid():
                 os.close(self._fd)
             self._fd = None
+
+    # -- fork (``_internal/forks.py``) -----------------------------------------------------
+    def _before_fork(self) -> None:
+        self._fork_locked = forks.acquire_for_fork(self._lock)
+
+    def _after_fork_in_parent(self) -> None:
+        if self._fork_locked:
+            self._fork_locked = False
+            self._lock.release()
+
+    def _after_fork_in_child(self) -> None:
+        # Closing the child's copies leaves the parent's descriptors, and its flock, as
+        # they are; a flock is released only when every copy is closed.
+        for fd in (self._fd, self._lock_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._lock = threading.Lock()
+        self._fd = self._lock_fd = None
+        self._fork_locked = False
+        self._pid = os.getpid()
