@@ -10,9 +10,21 @@ import pytest
 
 import otelfeedback
 from otelfeedback.datasets import create_dataset, get_dataset
-from otelfeedback.datasets.jsonl import FIELDS
 from otelfeedback.errors import InvalidArgumentError
 from tests.datasets.conftest import Traced
+
+EXPORT_ORDER = [
+    "record_id",
+    "inputs",
+    "outputs",
+    "expectations",
+    "tags",
+    "source",
+    "created_time",
+    "created_by",
+    "last_update_time",
+    "last_updated_by",
+]
 
 
 def test_export_import_export_is_identity_across_stores(traced: Traced, tmp_path: Path) -> None:
@@ -32,7 +44,7 @@ def test_export_import_export_is_identity_across_stores(traced: Traced, tmp_path
     assert len(lines) == 5
     for raw in lines:
         item = json.loads(raw.decode("utf-8"))  # plain UTF-8 JSON, one record a line
-        assert list(item) == list(FIELDS)
+        assert list(item) == EXPORT_ORDER  # the documented order of an export line
 
     otelfeedback.configure(store=tmp_path / "other-store")
     copy = create_dataset("golden-copy").import_jsonl(first)

@@ -8,24 +8,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from otelfeedback.datasets.entities import DatasetRecord
+from otelfeedback.datasets.normalize import AUTHORSHIP, FIELDS
 from otelfeedback.errors import MissingExtraError
 
-COLUMNS = (
-    "record_id",
-    "inputs",
-    "outputs",
-    "expectations",
-    "tags",
-    "source",
-    "source_type",
-    "source_id",
-    "created_time",
-    "created_by",
-    "last_update_time",
-    "last_updated_by",
-    "added_in",
-    "changed_in",
-)
+#: The record id, the content, where it came from, who made it, and the versions that
+#: added and last changed it.
+COLUMNS = ("record_id", *FIELDS, "source_type", "source_id", *AUTHORSHIP, "added_in", "changed_in")
 
 
 def records_to_frame(records: Sequence[DatasetRecord]) -> Any:

@@ -17,27 +17,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from otelfeedback.datasets.entities import DatasetRecord
-from otelfeedback.datasets.normalize import Incoming, from_dict
+from otelfeedback.datasets.normalize import AUTHORSHIP, FIELDS, Incoming, from_dict
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.store.records import json_text
 
-FIELDS = (
-    "record_id",
-    "inputs",
-    "outputs",
-    "expectations",
-    "tags",
-    "source",
-    "created_time",
-    "created_by",
-    "last_update_time",
-    "last_updated_by",
-)
+#: What an export line holds: the record id, the content and who made it (not the
+#: store-specific versions that added and changed it).
+EXPORTED = ("record_id", *FIELDS, *AUTHORSHIP)
 
 
 def export_line(record: DatasetRecord) -> str:
     data = record.to_dict()
-    return json_text({name: data[name] for name in FIELDS}) + "\n"
+    return json_text({name: data[name] for name in EXPORTED}) + "\n"
 
 
 def write_jsonl(path: str | Path, records: Sequence[DatasetRecord]) -> int:

@@ -21,16 +21,15 @@ from otelfeedback.store.entities import Trace
 from otelfeedback.store.record_checks import check_json, check_object
 
 FIELDS = ("inputs", "outputs", "expectations", "tags", "source")
+#: Who made a record and when (milliseconds and names): exported, shown and imported.
+AUTHORSHIP = ("created_time", "created_by", "last_update_time", "last_updated_by")
 #: Columns of ``Dataset.to_pandas()`` and fields of an export line that are not content.
 LINEAGE = (
     "record_id",
     "dataset_record_id",
     "source_type",
     "source_id",
-    "created_time",
-    "created_by",
-    "last_update_time",
-    "last_updated_by",
+    *AUTHORSHIP,
     "added_in",
     "changed_in",
 )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from otelfeedback._internal.gc_pause import gc_paused
 from otelfeedback._internal.otlp_json.decode import OTLPDecodeError, SpanRecord, iter_spans
+from otelfeedback._internal.otlp_json.segments import LineCursor, complete_lines
 from otelfeedback._internal.otlp_json.segments import list_segments as _list_segments
 from otelfeedback._internal.otlp_json.values import encodable
 from otelfeedback.store import bulk, chunk
@@ -199,44 +199,32 @@ def _index_chunk_locked(
         row = conn.execute(
             "SELECT offset, line FROM segments WHERE name = ?", (path.name,)
         ).fetchone()
-        offset, line_no = row if row else (0, 0)
+        cursor = LineCursor(*row) if row else LineCursor()
         lines: list[_Line] = []
         spans = 0
         more = False
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size < offset:
-                logger.warning(
-                    "%s is shorter than its indexed offset; run 'otelfeedback store reindex'", path
-                )
-            handle.seek(offset)
-            read = 0
-            while offset < until:
-                raw = handle.readline()
-                if not raw.endswith(b"\n"):
-                    break  # end of file, or a line still being written
-                offset += len(raw)
-                read += len(raw)
-                line_no += 1
-                stats.lines += 1
-                if raw.strip():
-                    line = _decode_line(conn, raw, path, line_no, stats)
-                    if line is not None:
-                        lines.append(line)
-                        spans += len(line.spans)
-                if spans >= CHUNK_SPANS or read >= CHUNK_BYTES:
-                    more = offset < until
-                    break
-                if read_deadline is not None and time.monotonic() >= read_deadline:
-                    more = offset < until
-                    break
-                if pause is not None:
-                    pause()
+        start = cursor.offset
+        for raw in complete_lines(path, cursor, until):
+            stats.lines += 1
+            if raw.strip():
+                line = _decode_line(conn, raw, path, cursor.line, stats)
+                if line is not None:
+                    lines.append(line)
+                    spans += len(line.spans)
+            if (
+                spans >= CHUNK_SPANS
+                or cursor.offset - start >= CHUNK_BYTES
+                or (read_deadline is not None and time.monotonic() >= read_deadline)
+            ):
+                more = cursor.offset < until
+                break
+            if pause is not None:
+                pause()
         _store_lines(conn, path, lines, stats)
         conn.execute(
             "INSERT INTO segments (name, offset, line) VALUES (?, ?, ?) ON CONFLICT(name) "
             "DO UPDATE SET offset = excluded.offset, line = excluded.line",
-            (path.name, offset, line_no),
+            (path.name, cursor.offset, cursor.line),
         )
         conn.execute("COMMIT")
     except BaseException:

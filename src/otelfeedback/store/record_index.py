@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from otelfeedback._internal.gc_pause import gc_paused
-from otelfeedback._internal.otlp_json.segments import Appended, list_segments
+from otelfeedback._internal.otlp_json.segments import (
+    Appended,
+    LineCursor,
+    complete_lines,
+    list_segments,
+)
 from otelfeedback.store.record_batches import decode_line
 from otelfeedback.store.records import Head, Record, build_record, json_text
 
@@ -128,29 +132,17 @@ def _index_chunk(conn: sqlite3.Connection, path: Path, stats: RecordIndexStats) 
         row = conn.execute(
             "SELECT offset, line FROM record_segments WHERE name = ?", (path.name,)
         ).fetchone()
-        offset, line_no = row if row else (0, 0)
+        cursor = LineCursor(*row) if row else LineCursor()
         more = False
-        with open(path, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size < offset:
-                logger.warning(
-                    "%s is shorter than its indexed offset; run 'otelfeedback store reindex'", path
-                )
-            handle.seek(offset)
-            read = 0
-            while True:
-                raw = handle.readline()
-                if not raw.endswith(b"\n"):
-                    break  # end of file, or a line still being written
-                offset += len(raw)
-                read += len(raw)
-                line_no += 1
-                stats.lines += 1
-                if raw.strip():
-                    _index_line(conn, raw, path, line_no, stats)
-                if read >= CHUNK_BYTES:
-                    more = True
-                    break
-        conn.execute(_SET_OFFSET, (path.name, offset, line_no))
+        start = cursor.offset
+        for raw in complete_lines(path, cursor):
+            stats.lines += 1
+            if raw.strip():
+                _index_line(conn, raw, path, cursor.line, stats)
+            if cursor.offset - start >= CHUNK_BYTES:
+                more = True
+                break
+        conn.execute(_SET_OFFSET, (path.name, cursor.offset, cursor.line))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -16,6 +16,7 @@ descriptors it inherited and opens its own.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import threading
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from otelfeedback._internal import forks
 
+logger = logging.getLogger("otelfeedback")
 SEGMENT_PATTERN = re.compile(r"^segment-(\d{6,})\.jsonl$")
 
 
@@ -46,6 +48,39 @@ def list_segments(traces_dir: Path) -> list[tuple[int, Path]]:
             found.append((int(match.group(1)), traces_dir / name))
     found.sort()
     return found
+
+
+@dataclass
+class LineCursor:
+    """A reader's place in a segment: the byte offset after the last line it took, and that
+    line's number (1-based; 0 before the first)."""
+
+    offset: int = 0
+    line: int = 0
+
+
+def complete_lines(path: Path, cursor: LineCursor, until: int | None = None) -> Iterator[bytes]:
+    """The complete lines of ``path`` after ``cursor``, each with its newline.
+
+    The cursor moves past each line before it is yielded, so a caller that stops early keeps
+    its place. A line without its newline yet (being written, or torn) ends the reading: it is
+    taken once complete. With ``until``, no line starting at or past that offset is read. A
+    file shorter than the cursor (replaced or truncated behind the reader's back) yields
+    nothing and logs a warning.
+    """
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size < cursor.offset:
+            logger.warning(
+                "%s is shorter than its indexed offset; run 'otelfeedback store reindex'", path
+            )
+        handle.seek(cursor.offset)
+        while until is None or cursor.offset < until:
+            raw = handle.readline()
+            if not raw.endswith(b"\n"):
+                return  # end of file, or a line still being written
+            cursor.offset += len(raw)
+            cursor.line += 1
+            yield raw
 
 
 @dataclass(frozen=True)
