@@ -60,6 +60,22 @@ def _parse_str(raw: str) -> str:
     return raw.strip()
 
 
+#: The OpenAI span attribute profiles (``openai_attributes``); see docs/openai.md.
+OPENAI_ATTRIBUTE_PROFILES: Final[tuple[str, ...]] = ("lean", "full")
+
+
+def parse_openai_attributes(raw: str) -> str:
+    """``lean`` or ``full`` (any case, surrounding blanks ignored).
+
+    Raises:
+        ValueError: any other value.
+    """
+    value = raw.strip().lower()
+    if value not in OPENAI_ATTRIBUTE_PROFILES:
+        raise ValueError(f"expected one of {', '.join(OPENAI_ATTRIBUTE_PROFILES)}")
+    return value
+
+
 def _parse_optional_bool(raw: str) -> bool | None:
     if raw.strip().lower() in ("", "auto"):
         return None
@@ -95,6 +111,7 @@ def _setting(
         "seconds": _parse_seconds,
         "bool|auto": _parse_optional_bool,
         "capture": _parse_capture,
+        "lean|full": parse_openai_attributes,
     }
     env = f"OTELFEEDBACK_{name.upper()}"
     return Setting(name, env, kind, default, doc, parsers[kind], otel, env_only)
@@ -124,6 +141,16 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "Largest input/output value kept on a span, in characters; longer values are "
         "cut and marked truncated.",
         "int",
+    ),
+    _setting(
+        "openai_attributes",
+        "lean",
+        "Attributes of an OpenAI call's span: `lean` keeps one attribute per fact that "
+        "Phoenix, MLflow, generic OTel backends and our UI read (`gen_ai.*`, plus "
+        "OpenInference's kind, input/output and messages); `full` adds the duplicates in "
+        "the other vocabulary (`llm.model_name`, `llm.token_count.*`, "
+        "`llm.invocation_parameters`...) and the OpenAI-specific extras. See docs/openai.md.",
+        "lean|full",
     ),
     _setting(
         "otlp_endpoint",

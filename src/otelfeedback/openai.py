@@ -25,6 +25,7 @@ def autolog(
     *,
     capture_content: bool | None = None,
     redact: Redactor | None = None,
+    attributes: str | None = None,
 ) -> OpenAIInstrumentation | None:
     """Trace every OpenAI / AsyncOpenAI client (``disable=True`` stops it).
 
@@ -33,17 +34,20 @@ def autolog(
         capture_content: record prompts and completions (default: the configured
             ``capture_content``, on unless turned off).
         redact: a function ``text -> text`` applied to everything recorded as content.
+        attributes: the attribute profile, ``"lean"`` or ``"full"`` (default: the
+            configured ``openai_attributes``, ``lean`` unless set).
 
     Returns:
         The handle of ``instrument_openai()`` (``None`` when disabling).
 
     Raises:
         MissingExtraError: ``openai`` is not installed.
+        ConfigurationError: ``attributes`` is neither ``"lean"`` nor ``"full"``.
     """
     if disable:
         uninstrument_openai()
         return None
-    return instrument_openai(capture_content=capture_content, redact=redact)
+    return instrument_openai(capture_content=capture_content, redact=redact, attributes=attributes)
 
 
 __all__ = ["autolog", "instrument_openai", "uninstrument_openai"]

@@ -124,6 +124,7 @@ def configure(
     tracer_provider: trace_api.TracerProvider | None = None,
     capture_content: bool | None = None,
     max_value_length: int | None = None,
+    openai_attributes: str | None = None,
     console: bool | None = None,
     bridge: str | None = None,
     status_ok: bool | None = None,
@@ -161,6 +162,9 @@ def configure(
             (``store``, ``otlp_endpoint``, ``exporters``).
         capture_content: record inputs/outputs and messages (default on).
         max_value_length: cap for one input/output value, in characters.
+        openai_attributes: the attributes of OpenAI call spans: ``"lean"`` (default: what
+            Phoenix, MLflow, OTel backends and our UI read, each fact once) or ``"full"``
+            (also the duplicates in the other vocabulary); see docs/openai.md.
         console: also print each finished span to stderr.
         bridge: also write assessments natively into the OTLP backend: ``"phoenix"`` or
             ``"mlflow"`` (the bridge then does the OTLP export to ``otlp_endpoint``). For
@@ -181,6 +185,7 @@ def configure(
     Raises:
         ConfigurationError: a setting is invalid.
     """
+    profile = _openai_attributes(openai_attributes)
     settings = {
         "export_queue_size": config.resolve("export_queue_size", export_queue_size),
         "export_batch_size": config.resolve("export_batch_size", export_batch_size),
@@ -263,9 +268,26 @@ def configure(
         capture_content=new.capture_content,
         max_value_length=int(config.resolve("max_value_length", max_value_length)),
         status_ok=bool(config.resolve("status_ok", status_ok)),
+        openai_attributes=profile,
     )
     _replace(new, state)
     return new
+
+
+def _openai_attributes(explicit: Any) -> str:
+    """The OpenAI attribute profile from the argument or ``OTELFEEDBACK_OPENAI_ATTRIBUTES``.
+
+    Raises:
+        ConfigurationError: not ``"lean"`` or ``"full"``.
+    """
+    if explicit is not None and not isinstance(explicit, str):
+        raise ConfigurationError(f"openai_attributes: expected 'lean' or 'full', got {explicit!r}")
+    try:
+        return config.parse_openai_attributes(config.resolve("openai_attributes", explicit))
+    except ValueError as exc:
+        if isinstance(exc, ConfigurationError):
+            raise
+        raise ConfigurationError(f"openai_attributes={explicit!r}: {exc}") from None
 
 
 def _bridge(bridge: str | None, otlp: OTLPSettings | None) -> SpanExporter | None:

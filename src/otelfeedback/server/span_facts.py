@@ -83,23 +83,44 @@ def format_number(value: float) -> str:
     return text
 
 
+#: Keys of an API request body that are the prompt, not parameters.
+_NOT_PARAMETERS = frozenset(
+    ("model", "messages", "tools", "input", "prompt", "instructions", "functions")
+)
+
+
+def _request_body(span: Span) -> dict[str, Any] | None:
+    """The API request body a model-call span records as its input (``input.value`` of our
+    OpenAI spans, whose lean profile has no ``llm.invocation_parameters``), else None."""
+    if span.span_type not in MODEL_TYPES:
+        return None
+    body = span.inputs
+    if isinstance(body, dict) and "model" in body and _NOT_PARAMETERS.intersection(body):
+        return body
+    return None
+
+
 def parameters(span: Span) -> list[tuple[str, str]]:
-    """The request parameters: ``gen_ai.request.*`` (temperature, max_tokens, ...), else
-    OpenInference's ``llm.invocation_parameters`` JSON."""
+    """The request parameters: ``gen_ai.request.*`` (temperature, max_tokens, ...), then
+    the rest from OpenInference's ``llm.invocation_parameters`` JSON or, without it, from
+    the request body a model-call span records as its input."""
     found: dict[str, str] = {}
     for key in sorted(span.attributes):
         if key.startswith(_REQUEST_PREFIX) and key not in _SKIPPED_PARAMETERS:
             found[key[len(_REQUEST_PREFIX) :]] = _display(span.attributes[key])
     raw = span.attributes.get(sc.LLM_INVOCATION_PARAMETERS)
+    invocation: Any = None
     if isinstance(raw, str):
         try:
             invocation = json.loads(raw)
         except ValueError:
             invocation = None
-        if isinstance(invocation, dict):
-            for key, value in invocation.items():
-                if key not in ("model", "messages", "tools") and key not in found:
-                    found[str(key)] = _display(value)
+    else:
+        invocation = _request_body(span)
+    if isinstance(invocation, dict):
+        for key, value in invocation.items():
+            if key not in _NOT_PARAMETERS and key not in found:
+                found[str(key)] = _display(value)
     return list(found.items())
 
 

@@ -25,6 +25,8 @@ class TracingState:
     max_value_length: int = 65536
     #: Set status OK on our spans that end without an exception.
     status_ok: bool = True
+    #: The OpenAI span attribute profile: ``"lean"`` or ``"full"``.
+    openai_attributes: str = "lean"
 
 
 _active: TracingState | None = None

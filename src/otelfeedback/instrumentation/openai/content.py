@@ -1,4 +1,5 @@
-"""What message content a span records: on or off, redacted, cut to size.
+"""What a span records: message content on or off, redacted, cut to size; and which
+attribute profile (``lean`` or ``full``, see docs/openai.md).
 
 One ``Content`` is resolved per call from the instrumentation options and the active
 configuration, and handed to the request and response extractors.
@@ -20,11 +21,13 @@ JSON of the request and response) and returns what to record instead."""
 
 @dataclass(frozen=True)
 class Content:
-    """Whether content is captured, the redaction hook, and the size cap per value."""
+    """Whether content is captured, the redaction hook, the size cap per value, and whether
+    the ``full`` attribute profile is in force (else ``lean``)."""
 
     capture: bool
     redact: Redactor | None = None
     max_length: int = 65536
+    full: bool = False
 
     def text(self, value: str) -> str:
         """``value`` redacted and cut to the size cap."""

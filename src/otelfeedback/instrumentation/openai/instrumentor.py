@@ -13,7 +13,8 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from otelfeedback.errors import MissingExtraError
+from otelfeedback.config import parse_openai_attributes
+from otelfeedback.errors import ConfigurationError, MissingExtraError
 from otelfeedback.instrumentation.openai import registry
 from otelfeedback.instrumentation.openai.content import Redactor
 
@@ -125,6 +126,7 @@ def instrument_openai(
     *,
     capture_content: bool | None = None,
     redact: Redactor | None = None,
+    attributes: str | None = None,
 ) -> OpenAIInstrumentation:
     """Trace OpenAI API calls: of every ``OpenAI`` / ``AsyncOpenAI`` client (including
     Azure and OpenAI-compatible servers), or of one ``client`` and its ``with_options``
@@ -142,23 +144,39 @@ def instrument_openai(
             setting of ``otelfeedback.configure()`` (on unless turned off).
         redact: a function ``text -> text`` applied to every recorded prompt, completion,
             tool argument and request/response JSON.
+        attributes: the attribute profile of these spans, ``"lean"`` or ``"full"``;
+            default: the ``openai_attributes`` setting of ``otelfeedback.configure()``
+            (``lean`` unless set). See docs/openai.md.
 
     Returns:
         A handle whose ``undo()`` reverses this call.
 
     Raises:
         MissingExtraError: ``openai`` is not installed (``pip install 'otelfeedback[openai]'``).
+        ConfigurationError: ``attributes`` is neither ``"lean"`` nor ``"full"``.
     """
+    profile = _profile(attributes)
     _import_openai()
     with _lock:
-        if capture_content is not None or redact is not None:
-            registry.options = registry.Options(capture_content, redact)
+        if capture_content is not None or redact is not None or profile is not None:
+            registry.options = registry.Options(capture_content, redact, profile)
         if client is None:
             registry.everything = True
         else:
             registry.clients.add(registry.client_key(client))
         _patch()
     return OpenAIInstrumentation(client)
+
+
+def _profile(attributes: Any) -> str | None:
+    if attributes is None:
+        return None
+    try:
+        if not isinstance(attributes, str):
+            raise ValueError("expected 'lean' or 'full'")
+        return parse_openai_attributes(attributes)
+    except ValueError as exc:
+        raise ConfigurationError(f"attributes={attributes!r}: {exc}") from None
 
 
 def uninstrument_openai() -> None:

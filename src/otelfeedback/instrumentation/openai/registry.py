@@ -20,6 +20,8 @@ class Options:
 
     capture_content: bool | None = None
     redact: Redactor | None = None
+    attributes: str | None = None
+    """The attribute profile, ``"lean"`` or ``"full"`` (``None``: ``openai_attributes``)."""
 
 
 everything = False

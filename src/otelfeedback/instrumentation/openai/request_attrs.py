@@ -1,9 +1,10 @@
 """Request body -> span attributes, one function per endpoint family.
 
-Parameters become ``gen_ai.request.*`` plus OpenInference ``llm.invocation_parameters``;
-messages become ``llm.input_messages.N.*`` (only when content is captured); tool definitions
-become ``llm.tools.N.tool.json_schema``. The body is the JSON the client sends (after the
-SDK's own transformation), so every value here is plain JSON data.
+Parameters become ``gen_ai.request.*`` (the ``full`` profile adds OpenInference's
+``llm.invocation_parameters``, the JSON of every parameter); messages become
+``llm.input_messages.N.*`` (only when content is captured); tool definitions become
+``llm.tools.N.tool.json_schema``. The body is the JSON the client sends (after the SDK's own
+transformation), so every value here is plain JSON data.
 """
 
 from __future__ import annotations
@@ -37,11 +38,15 @@ MAX_TOOL_CALLS_PER_MESSAGE = 8
 _NOT_PARAMS = frozenset(("messages", "input", "prompt", "instructions", "tools", "functions"))
 
 
-def parameters(body: Mapping[str, Any], invocation_key: str) -> dict[str, Any]:
-    """``gen_ai.request.*`` for the well-known parameters and the JSON of all parameters."""
+def parameters(body: Mapping[str, Any], invocation_key: str, full: bool) -> dict[str, Any]:
+    """``gen_ai.request.*`` for the well-known parameters; with ``full``, also the JSON of
+    all parameters under ``invocation_key`` and ``gen_ai.request.stream`` when false (the
+    lean profile records the stream flag only when it is set)."""
     attrs: dict[str, Any] = {}
     for key, attr in _PARAMS.items():
         value = body.get(key)
+        if value is None:
+            continue
         if isinstance(value, (int, float, str)) and not isinstance(value, bool):
             attrs[attr] = value
     stop = body.get("stop")
@@ -52,9 +57,12 @@ def parameters(body: Mapping[str, Any], invocation_key: str) -> dict[str, Any]:
     n = body.get("n")
     if isinstance(n, int) and n != 1:
         attrs[sc.GEN_AI_REQUEST_CHOICE_COUNT] = n
-    attrs[sc.GEN_AI_REQUEST_STREAM] = bool(body.get("stream"))
-    params = {k: v for k, v in body.items() if k not in _NOT_PARAMS}
-    attrs[invocation_key] = json.dumps(params, default=str, ensure_ascii=False)
+    stream = bool(body.get("stream"))
+    if stream or full:
+        attrs[sc.GEN_AI_REQUEST_STREAM] = stream
+    if full:
+        params = {k: v for k, v in body.items() if k not in _NOT_PARAMS}
+        attrs[invocation_key] = json.dumps(params, default=str, ensure_ascii=False)
     return attrs
 
 
@@ -65,9 +73,14 @@ def _tools(tools: Any, attrs: dict[str, Any]) -> None:
             attrs[key] = json.dumps(tool, default=str, ensure_ascii=False)
 
 
-def _output_type(fmt: Any) -> str:
+def _output_type(fmt: Any, full: bool, attrs: dict[str, Any]) -> None:
+    """``gen_ai.output.type``: ``json`` for structured outputs; ``text`` otherwise, which
+    the lean profile leaves out (the conventions ask for it only when a format is given)."""
     kind = get(fmt, "type") if isinstance(fmt, Mapping) else None
-    return "json" if kind in ("json_schema", "json_object") else "text"
+    if kind in ("json_schema", "json_object"):
+        attrs[sc.GEN_AI_OUTPUT_TYPE] = "json"
+    elif full or kind is not None:
+        attrs[sc.GEN_AI_OUTPUT_TYPE] = "text"
 
 
 def message_attributes(
@@ -120,8 +133,8 @@ def tool_call_attributes(
 
 
 def chat(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
-    attrs = parameters(body, sc.LLM_INVOCATION_PARAMETERS)
-    attrs[sc.GEN_AI_OUTPUT_TYPE] = _output_type(body.get("response_format"))
+    attrs = parameters(body, sc.LLM_INVOCATION_PARAMETERS, content.full)
+    _output_type(body.get("response_format"), content.full, attrs)
     _tools(body.get("tools"), attrs)
     if content.capture:
         messages = body.get("messages")
@@ -184,8 +197,8 @@ def _response_item_message(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def responses(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
-    attrs = parameters(body, sc.LLM_INVOCATION_PARAMETERS)
-    attrs[sc.GEN_AI_OUTPUT_TYPE] = _output_type(get(body.get("text"), "format"))
+    attrs = parameters(body, sc.LLM_INVOCATION_PARAMETERS, content.full)
+    _output_type(get(body.get("text"), "format"), content.full, attrs)
     _tools(body.get("tools"), attrs)
     if content.capture:
         messages: list[Mapping[str, Any]] = []
@@ -202,7 +215,7 @@ def responses(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
 
 
 def completions(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
-    attrs = parameters(body, sc.LLM_INVOCATION_PARAMETERS)
+    attrs = parameters(body, sc.LLM_INVOCATION_PARAMETERS, content.full)
     if content.capture:
         prompt = body.get("prompt")
         prompts = [prompt] if isinstance(prompt, str) else prompt
@@ -212,7 +225,7 @@ def completions(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
 
 
 def embeddings(body: Mapping[str, Any], content: Content) -> dict[str, Any]:
-    attrs = parameters(body, sc.EMBEDDING_INVOCATION_PARAMETERS)
+    attrs = parameters(body, sc.EMBEDDING_INVOCATION_PARAMETERS, content.full)
     attrs.pop(sc.GEN_AI_REQUEST_STREAM, None)
     fmt = body.get("encoding_format")
     if isinstance(fmt, str):

@@ -1,7 +1,9 @@
 """Response -> span attributes, one function per endpoint family.
 
 Each function takes a response model or the same data as plain JSON (raw responses and
-rebuilt streams), reading fields with ``get`` so both work.
+rebuilt streams), reading fields with ``get`` so both work. The ``full`` profile adds the
+OpenInference duplicates (``llm.model_name``, ``llm.token_count.*``) and OpenAI's service
+tier and system fingerprint.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from otelfeedback.instrumentation.openai.content import Content, get
 from otelfeedback.instrumentation.openai.request_attrs import tool_call_attributes
 
 
-def usage(data: Any, attrs: dict[str, Any]) -> None:
-    """Token counts in both vocabularies, from chat/completions or Responses-API usage."""
+def usage(data: Any, attrs: dict[str, Any], full: bool) -> None:
+    """Token counts (``gen_ai.usage.*``; with ``full`` also ``llm.token_count.*``), from
+    chat/completions or Responses-API usage."""
     if data is None:
         return
     inp = get(data, "prompt_tokens")
@@ -27,9 +30,19 @@ def usage(data: Any, attrs: dict[str, Any]) -> None:
         out = get(data, "output_tokens")
         in_details = get(data, "input_tokens_details")
         out_details = get(data, "output_tokens_details")
-    total = get(data, "total_tokens")
     cached = get(in_details, "cached_tokens") if in_details is not None else None
     reasoning = get(out_details, "reasoning_tokens") if out_details is not None else None
+    if not full:
+        if isinstance(inp, int):
+            attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] = inp
+        if isinstance(out, int):
+            attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = out
+        if isinstance(cached, int):
+            attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
+        if isinstance(reasoning, int):
+            attrs[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning
+        return
+    total = get(data, "total_tokens")
     if isinstance(inp, int):
         attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] = attrs[sc.LLM_TOKEN_COUNT_PROMPT] = inp
     if isinstance(out, int):
@@ -48,20 +61,23 @@ def usage(data: Any, attrs: dict[str, Any]) -> None:
         )
 
 
-def _identity(resp: Any, attrs: dict[str, Any]) -> None:
+def _identity(resp: Any, attrs: dict[str, Any], full: bool) -> None:
     rid = get(resp, "id")
     if isinstance(rid, str):
         attrs[sc.GEN_AI_RESPONSE_ID] = rid
     model = get(resp, "model")
     if isinstance(model, str):
-        attrs[sc.GEN_AI_RESPONSE_MODEL] = attrs[sc.LLM_MODEL_NAME] = model
-    tier = get(resp, "service_tier")
-    if isinstance(tier, str):
-        attrs[sc.OPENAI_RESPONSE_SERVICE_TIER] = tier
-    fingerprint = get(resp, "system_fingerprint")
-    if isinstance(fingerprint, str):
-        attrs[sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
-    usage(get(resp, "usage"), attrs)
+        attrs[sc.GEN_AI_RESPONSE_MODEL] = model
+        if full:
+            attrs[sc.LLM_MODEL_NAME] = model
+    if full:
+        tier = get(resp, "service_tier")
+        if isinstance(tier, str):
+            attrs[sc.OPENAI_RESPONSE_SERVICE_TIER] = tier
+        fingerprint = get(resp, "system_fingerprint")
+        if isinstance(fingerprint, str):
+            attrs[sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
+    usage(get(resp, "usage"), attrs, full)
 
 
 def _output_message(
@@ -77,7 +93,7 @@ def _output_message(
 
 def chat(resp: Any, content: Content) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
-    _identity(resp, attrs)
+    _identity(resp, attrs, content.full)
     reasons = []
     for i, choice in enumerate(get(resp, "choices", ())):
         reason = get(choice, "finish_reason")
@@ -99,7 +115,7 @@ def chat(resp: Any, content: Content) -> dict[str, Any]:
 
 def completions(resp: Any, content: Content) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
-    _identity(resp, attrs)
+    _identity(resp, attrs, content.full)
     reasons = []
     for i, choice in enumerate(get(resp, "choices", ())):
         reason = get(choice, "finish_reason")
@@ -116,7 +132,7 @@ def completions(resp: Any, content: Content) -> dict[str, Any]:
 
 def responses(resp: Any, content: Content) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
-    _identity(resp, attrs)
+    _identity(resp, attrs, content.full)
     texts: list[str] = []
     calls: list[Any] = []
     for item in get(resp, "output", ()):
@@ -147,8 +163,10 @@ def embeddings(resp: Any, content: Content) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     model = get(resp, "model")
     if isinstance(model, str):
-        attrs[sc.GEN_AI_RESPONSE_MODEL] = attrs[sc.EMBEDDING_MODEL_NAME] = model
-    usage(get(resp, "usage"), attrs)
+        attrs[sc.GEN_AI_RESPONSE_MODEL] = model
+        if content.full:
+            attrs[sc.EMBEDDING_MODEL_NAME] = model
+    usage(get(resp, "usage"), attrs, content.full)
     data = list(get(resp, "data", ()))
     first = get(data[0], "embedding") if data else None
     if isinstance(first, list) and first:

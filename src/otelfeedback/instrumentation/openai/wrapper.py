@@ -24,23 +24,22 @@ from otelfeedback.instrumentation.openai.content import Content
 from otelfeedback.tracing import _state
 
 _CURRENT: ContextVar[Call | None] = ContextVar("otelfeedback_openai_call", default=None)
-_PROVIDERS: dict[type, dict[str, str]] = {}  # per client class
+_PROVIDERS: dict[tuple[type, bool], dict[str, str]] = {}  # per client class and profile
 # The last base URL seen and its server.* attributes; the last content settings resolved.
 _last_server: tuple[Any, dict[str, Any]] = (None, {})
 _last_content: Content | None = None
 
 
-def _provider(client: Any) -> dict[str, str]:
-    cls = type(client)
-    found = _PROVIDERS.get(cls)
+def _provider(client: Any, full: bool) -> dict[str, str]:
+    key = (type(client), full)
+    found = _PROVIDERS.get(key)
     if found is None:
-        azure = any("Azure" in c.__name__ for c in cls.__mro__)
-        found = {
-            sc.GEN_AI_PROVIDER_NAME: "azure.ai.openai" if azure else "openai",
-            sc.LLM_PROVIDER: "azure" if azure else "openai",
-            sc.LLM_SYSTEM: "openai",
-        }
-        _PROVIDERS[cls] = found
+        azure = any("Azure" in c.__name__ for c in key[0].__mro__)
+        found = {sc.GEN_AI_PROVIDER_NAME: "azure.ai.openai" if azure else "openai"}
+        if full:
+            found[sc.LLM_PROVIDER] = "azure" if azure else "openai"
+            found[sc.LLM_SYSTEM] = "openai"
+        _PROVIDERS[key] = found
     return found
 
 
@@ -63,15 +62,17 @@ def _content(state: _state.TracingState) -> Content:
     global _last_content
     opts = registry.options
     capture = state.capture_content if opts.capture_content is None else opts.capture_content
+    full = (opts.attributes or state.openai_attributes) == "full"
     last = _last_content
     if (
         last is not None
         and last.capture is capture
         and last.redact is opts.redact
         and last.max_length == state.max_value_length
+        and last.full is full
     ):
         return last
-    content = _last_content = Content(capture, opts.redact, state.max_value_length)
+    content = _last_content = Content(capture, opts.redact, state.max_value_length, full)
     return content
 
 
@@ -94,14 +95,16 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
         state = _state.current()
         content = _content(state)
         attrs: dict[str, Any] = {
-            **_provider(client),
+            **_provider(client, content.full),
             sc.GEN_AI_OPERATION_NAME: endpoint.operation,
             **_server(client),
         }
         name = endpoint.operation
         model = body.get("model")
         if isinstance(model, str):
-            attrs[sc.GEN_AI_REQUEST_MODEL] = attrs[sc.LLM_MODEL_NAME] = model
+            attrs[sc.GEN_AI_REQUEST_MODEL] = model
+            if content.full:
+                attrs[sc.LLM_MODEL_NAME] = model
             name = f"{name} {model}"
         attrs.update(endpoint.request(body, content))
         if content.capture:
