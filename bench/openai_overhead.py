@@ -1,6 +1,7 @@
 """Per-call overhead of OpenAI instrumentation: a chat completion, plain and streamed (50
 chunks), against FakeOpenAIServer on loopback, uninstrumented vs each attribute profile
-(``lean``, the default, and ``full``), interleaved in one run.
+(``lean``, the default, and ``full``), and a bare OpenTelemetry span per call (``otel``: the
+floor of any span-per-call instrumentation with this pipeline), interleaved in one run.
 
 The server runs in a child process, so the client process's CPU time is the client's own.
 The sides take turns in blocks of calls, in an order that rotates each cycle: ``off`` (the
@@ -13,12 +14,13 @@ median over the cycles of a block's thread CPU minus the ``off`` block of the sa
 of it ``in SDK``, the extra CPU spent inside the SDK's own ``request`` method (the HTTP
 exchange and parsing: the same code on every side, slower when ours runs beside it), and
 ``ours``, the rest (our wrapper and recording); ``+export``, the export worker's CPU (the
-process's CPU outside the calling thread, per exported span); ``+cpu`` = ``+thread`` +
-``+export``; ``gc``, the time in the garbage collector and its collections per generation.
+process's CPU outside the calling thread, each block's spans exported at its end);
+``+cpu`` = ``+thread`` + ``+export``; ``gc``, the time in the garbage collector and its
+collections per generation.
 
 Target: at most 150 µs added CPU per plain chat call.
 
-    python bench/openai_overhead.py [--block 20] [--cycles 60] [--sides off,lean,full]
+    python bench/openai_overhead.py [--block 20] [--cycles 60] [--sides off,otel,lean,full]
 """
 
 from __future__ import annotations
@@ -93,21 +95,34 @@ class GCWatch:
 
 class SDKTimer:
     """CPU time of the calling thread inside the SDK's own ``SyncAPIClient.request`` (the
-    HTTP exchange and parsing), installed under our wrapper so every side pays it alike."""
+    HTTP exchange and parsing), installed under our wrapper so every side pays it alike.
+
+    For the ``otel`` side it also wraps each request in a bare OpenTelemetry span (no
+    attributes, current during the request, through the same pipeline): what any
+    span-per-call instrumentation costs here before it records anything."""
 
     def __init__(self) -> None:
         from openai._base_client import SyncAPIClient
+        from opentelemetry import context, trace
 
         self.ns = 0
+        self.tracer: trace.Tracer | None = None
         original = SyncAPIClient.__dict__["request"]
         timer = self
 
         def request(self: Any, *args: Any, **kwargs: Any) -> Any:
+            span = None
+            if timer.tracer is not None:
+                span = timer.tracer.start_span("chat", kind=trace.SpanKind.CLIENT)
+                token = context.attach(trace.set_span_in_context(span))
             start = time.thread_time_ns()
             try:
                 return original(self, *args, **kwargs)
             finally:
                 timer.ns += time.thread_time_ns() - start
+                if span is not None:
+                    context.detach(token)
+                    span.end()
 
         SyncAPIClient.request = request  # type: ignore[method-assign]
 
@@ -120,35 +135,45 @@ class Side:
     thread_blocks: list[float] = field(default_factory=list)  # µs per call, per block
     wall_blocks: list[float] = field(default_factory=list)
     calls: int = 0
-    thread_ns: int = 0
+    worker_ns: int = 0
     sdk_ns: int = 0
     gc: list[float] = field(default_factory=lambda: [0, 0, 0, 0.0])
 
 
-def block(side: Side, fn: Callable[[], Any], calls: int, watch: GCWatch, sdk: SDKTimer) -> None:
-    """Run ``calls`` calls of ``fn`` and add what they cost to ``side``."""
+def block(
+    side: Side, fn: Callable[[], Any], calls: int, watch: GCWatch, sdk: SDKTimer
+) -> None:
+    """Run ``calls`` calls of ``fn``, then export their spans, and add what it cost to
+    ``side``: the calling thread's CPU during the calls, and the CPU of the rest of the
+    process (the export worker) until the export is done."""
+    import otelfeedback
+
     g0, n0 = watch.snapshot(), sdk.ns
-    wall, thread = time.perf_counter_ns(), time.thread_time_ns()
+    cpu, wall, thread = time.process_time_ns(), time.perf_counter_ns(), time.thread_time_ns()
     for _ in range(calls):
         fn()
-    thread = time.thread_time_ns() - thread
+    calls_thread = time.thread_time_ns() - thread
     wall = time.perf_counter_ns() - wall
+    otelfeedback.flush()
+    worker = (time.process_time_ns() - cpu) - (time.thread_time_ns() - thread)
     g1 = watch.snapshot()
-    side.thread_blocks.append(thread / calls / 1e3)
+    side.thread_blocks.append(calls_thread / calls / 1e3)
     side.wall_blocks.append(wall / calls / 1e3)
     side.calls += calls
-    side.thread_ns += thread
+    side.worker_ns += worker
     side.sdk_ns += sdk.ns - n0
     for i in range(4):
         side.gc[i] += g1[i] - g0[i]
 
 
-def enter(side: str) -> None:
-    """Put the client in the state of ``side``: ``off`` or an attribute profile."""
+def enter(side: str, sdk: SDKTimer, tracer: Any) -> None:
+    """Put the client in the state of ``side``: ``off``, ``otel`` (a bare span per call) or
+    an attribute profile of ours."""
     import otelfeedback
 
     otelfeedback.uninstrument_openai()
-    if side != "off":
+    sdk.tracer = tracer if side == "otel" else None
+    if side not in ("off", "otel"):
         otelfeedback.instrument_openai(attributes=side)
 
 
@@ -160,6 +185,7 @@ def compare(
     exporter: CountingExporter,
     watch: GCWatch,
     sdk: SDKTimer,
+    tracer: Any,
 ) -> dict[str, float]:
     """Print what each side costs; return the added CPU per call of each traced side.
 
@@ -170,28 +196,24 @@ def compare(
     import otelfeedback
 
     for side in sides:  # warm up every side
-        enter(side)
+        enter(side, sdk, tracer)
         for _ in range(args.block):
             fn()
     results = {s: Side(s) for s in sides}
     otelfeedback.flush()
     spans0, attrs0 = exporter.spans, exporter.attributes
-    cpu0, thread0 = time.process_time_ns(), time.thread_time_ns()
     for cycle in range(args.cycles):
         order = sides[cycle % len(sides) :] + sides[: cycle % len(sides)]
         for side in order:
-            enter(side)
+            enter(side, sdk, tracer)
             block(results[side], fn, args.block, watch, sdk)
-    enter("off")
-    otelfeedback.flush()
-    worker_ns = (time.process_time_ns() - cpu0) - (time.thread_time_ns() - thread0)
+    enter("off", sdk, tracer)
     spans, attrs = exporter.spans - spans0, exporter.attributes - attrs0
-    worker_per_span = worker_ns / max(spans, 1) / 1e3
     off = results["off"]
     off_sdk = off.sdk_ns / off.calls / 1e3
     print(
         f"\n{name}: {args.cycles} cycles of {args.block} calls per side; µs per call; "
-        f"{attrs / max(spans, 1):.1f} attributes per span"
+        f"{attrs / max(spans, 1):.1f} attributes per exported span"
     )
     print(
         f"{'side':<6}{'wall':>7}{'thread':>8}{'+thread':>9}{'(in SDK':>9}{'ours)':>7}"
@@ -203,7 +225,7 @@ def compare(
         paired = [t - o for t, o in zip(r.thread_blocks, off.thread_blocks, strict=True)]
         plus_thread = statistics.median(paired)
         plus_sdk = r.sdk_ns / r.calls / 1e3 - off_sdk
-        worker = 0.0 if side == "off" else worker_per_span
+        worker = (r.worker_ns - off.worker_ns) / r.calls / 1e3
         gcs = "/".join(f"{r.gc[g] * 1000 / r.calls:.0f}" for g in range(3))
         print(
             f"{side:<6}{statistics.median(r.wall_blocks):>7.0f}"
@@ -220,7 +242,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--block", type=int, default=20, help="calls per block")
     parser.add_argument("--cycles", type=int, default=60, help="blocks per side")
-    parser.add_argument("--sides", default="off,lean,full", help="off first")
+    parser.add_argument("--sides", default="off,otel,lean,full", help="off first")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -241,7 +263,9 @@ def main() -> None:
     assert child.stdout is not None and child.stdin is not None
     base_url = child.stdout.readline().strip()
     exporter = CountingExporter()
-    otelfeedback.configure(store="", exporters=[exporter])
+    tracer = otelfeedback.configure(store="", exporters=[exporter]).tracer_provider.get_tracer(
+        "bench"
+    )
     client = OpenAI(base_url=base_url, api_key="bench", max_retries=0)
     sdk = SDKTimer()
     watch = GCWatch()
@@ -264,7 +288,7 @@ def main() -> None:
     print(f"{load}; fake server in a child process (pid {child.pid}), its CPU not counted")
     try:
         added = {
-            name: compare(name, fn, sides, args, exporter, watch, sdk)
+            name: compare(name, fn, sides, args, exporter, watch, sdk, tracer)
             for name, fn in (("chat", plain), ("chat, 50 chunks", streamed))
         }
         print()

@@ -196,14 +196,10 @@ class _NoAccumulator:
         return None
 
 
-def _add(call: Call, chunk: Any) -> None:
-    if call.first_chunk_ns == 0:
-        call.note_first_chunk()
-    try:
-        call.acc.add(chunk)
-    except Exception:
-        call.acc = _NoAccumulator()
-        log_internal_error("accumulating an OpenAI stream")
+def _failed(call: Call) -> None:
+    """The accumulator raised: the stream goes on, unrecorded from here."""
+    call.acc = _NoAccumulator()
+    log_internal_error("accumulating an OpenAI stream")
 
 
 class SyncObserver:
@@ -219,15 +215,21 @@ class SyncObserver:
         return self
 
     def __next__(self) -> Any:
+        call = self._call
         try:
             chunk = self._inner.__next__()
         except StopIteration:
-            self._call.end_stream("exhausted")
+            call.end_stream("exhausted")
             raise
         except BaseException as exc:
-            self._call.end_stream("error", exc)
+            call.end_stream("error", exc)
             raise
-        _add(self._call, chunk)
+        if call.first_chunk_ns == 0:
+            call.note_first_chunk()
+        try:  # inline ``_add``: this runs for every chunk
+            call.acc.add(chunk)
+        except Exception:
+            _failed(call)
         return chunk
 
 
@@ -244,15 +246,21 @@ class AsyncObserver:
         return self
 
     async def __anext__(self) -> Any:
+        call = self._call
         try:
             chunk = await self._inner.__anext__()
         except StopAsyncIteration:
-            self._call.end_stream("exhausted")
+            call.end_stream("exhausted")
             raise
         except BaseException as exc:
-            self._call.end_stream("error", exc)
+            call.end_stream("error", exc)
             raise
-        _add(self._call, chunk)
+        if call.first_chunk_ns == 0:
+            call.note_first_chunk()
+        try:
+            call.acc.add(chunk)
+        except Exception:
+            _failed(call)
         return chunk
 
 
