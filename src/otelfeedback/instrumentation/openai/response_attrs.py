@@ -16,8 +16,9 @@ from otelfeedback.instrumentation.openai.request_attrs import tool_call_attribut
 
 
 def usage(data: Any, attrs: dict[str, Any], full: bool) -> None:
-    """Token counts (``gen_ai.usage.*``; with ``full`` also ``llm.token_count.*``), from
-    chat/completions or Responses-API usage."""
+    """Token counts (``gen_ai.usage.*``; with ``full`` also ``llm.token_count.*``, and the
+    cached and reasoning counts even when zero), from chat/completions or Responses-API
+    usage."""
     if data is None:
         return
     inp = get(data, "prompt_tokens")
@@ -32,14 +33,14 @@ def usage(data: Any, attrs: dict[str, Any], full: bool) -> None:
         out_details = get(data, "output_tokens_details")
     cached = get(in_details, "cached_tokens") if in_details is not None else None
     reasoning = get(out_details, "reasoning_tokens") if out_details is not None else None
-    if not full:
+    if not full:  # lean: the details only when there are some (OpenAI sends zeros)
         if isinstance(inp, int):
             attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] = inp
         if isinstance(out, int):
             attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = out
-        if isinstance(cached, int):
+        if isinstance(cached, int) and cached:
             attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
-        if isinstance(reasoning, int):
+        if isinstance(reasoning, int) and reasoning:
             attrs[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning
         return
     total = get(data, "total_tokens")
