@@ -71,6 +71,7 @@ def test_tutorial_steps_1_and_2_show_natively_in_mlflow(  # type: ignore[no-unty
     assert llm["attributes"]["gen_ai.request.model"] == "gpt-4o-mini"
     recorded = otelfeedback.get_trace(trace_id).spans
     usage = next(s for s in recorded if s.name == "chat gpt-4o-mini").attributes
+    assert "llm.token_count.prompt" not in usage  # the lean profile: MLflow reads gen_ai.*
     tokens = info["trace_metadata"]["mlflow.trace.tokenUsage"]
     assert f'"input_tokens": {usage["gen_ai.usage.input_tokens"]}' in tokens
     assert f'"output_tokens": {usage["gen_ai.usage.output_tokens"]}' in tokens

@@ -73,6 +73,8 @@ def test_tutorial_steps_1_and_2_show_natively_in_phoenix(  # type: ignore[no-unt
     assert llm["attributes"]["llm.model_name"] == "gpt-4o-mini"
     recorded = otelfeedback.get_trace(trace_id).spans
     usage = next(s for s in recorded if s.name == "chat gpt-4o-mini").attributes
+    # The lean profile sends gen_ai.* only; Phoenix derives its llm.* model and token counts.
+    assert not {"llm.model_name", "llm.token_count.prompt"} & set(usage)
     prompt, completion = usage["gen_ai.usage.input_tokens"], usage["gen_ai.usage.output_tokens"]
     assert llm["attributes"]["llm.token_count.prompt"] == prompt
     assert llm["attributes"]["llm.token_count.completion"] == completion
