@@ -16,7 +16,7 @@ exchange and parsing: the same code on every side, slower when ours runs beside 
 ``ours``, the rest (our wrapper and recording); ``+export``, the export worker's CPU (the
 process's CPU outside the calling thread, each block's spans exported at its end);
 ``+cpu`` = ``+thread`` + ``+export``; ``gc``, the time in the garbage collector and its
-collections per generation.
+collections per generation; ``spans`` exported per call and ``attrs`` per span.
 
 Target: at most 150 µs added CPU per plain chat call.
 
@@ -137,16 +137,25 @@ class Side:
     calls: int = 0
     worker_ns: int = 0
     sdk_ns: int = 0
+    spans: int = 0
+    attributes: int = 0
     gc: list[float] = field(default_factory=lambda: [0, 0, 0, 0.0])
 
 
-def block(side: Side, fn: Callable[[], Any], calls: int, watch: GCWatch, sdk: SDKTimer) -> None:
+def block(
+    side: Side,
+    fn: Callable[[], Any],
+    calls: int,
+    watch: GCWatch,
+    sdk: SDKTimer,
+    exporter: CountingExporter,
+) -> None:
     """Run ``calls`` calls of ``fn``, then export their spans, and add what it cost to
     ``side``: the calling thread's CPU during the calls, and the CPU of the rest of the
     process (the export worker) until the export is done."""
     import otelfeedback
 
-    g0, n0 = watch.snapshot(), sdk.ns
+    g0, n0, s0, a0 = watch.snapshot(), sdk.ns, exporter.spans, exporter.attributes
     cpu, wall, thread = time.process_time_ns(), time.perf_counter_ns(), time.thread_time_ns()
     for _ in range(calls):
         fn()
@@ -160,6 +169,8 @@ def block(side: Side, fn: Callable[[], Any], calls: int, watch: GCWatch, sdk: SD
     side.calls += calls
     side.worker_ns += worker
     side.sdk_ns += sdk.ns - n0
+    side.spans += exporter.spans - s0
+    side.attributes += exporter.attributes - a0
     for i in range(4):
         side.gc[i] += g1[i] - g0[i]
 
@@ -199,23 +210,19 @@ def compare(
             fn()
     results = {s: Side(s) for s in sides}
     otelfeedback.flush()
-    spans0, attrs0 = exporter.spans, exporter.attributes
     for cycle in range(args.cycles):
         order = sides[cycle % len(sides) :] + sides[: cycle % len(sides)]
         for side in order:
             enter(side, sdk, tracer)
-            block(results[side], fn, args.block, watch, sdk)
+            block(results[side], fn, args.block, watch, sdk, exporter)
     enter("off", sdk, tracer)
-    spans, attrs = exporter.spans - spans0, exporter.attributes - attrs0
     off = results["off"]
     off_sdk = off.sdk_ns / off.calls / 1e3
-    print(
-        f"\n{name}: {args.cycles} cycles of {args.block} calls per side; µs per call; "
-        f"{attrs / max(spans, 1):.1f} attributes per exported span"
-    )
+    print(f"\n{name}: {args.cycles} cycles of {args.block} calls per side; µs per call")
     print(
         f"{'side':<6}{'wall':>7}{'thread':>8}{'+thread':>9}{'(in SDK':>9}{'ours)':>7}"
         f"{'+export':>9}{'= +cpu':>8}{'gc':>6}{'gc0/1/2 per 1k calls':>22}"
+        f"{'spans':>7}{'attrs':>7}"
     )
     added: dict[str, float] = {}
     for side in sides:
@@ -230,6 +237,7 @@ def compare(
             f"{statistics.median(r.thread_blocks):>8.0f}{plus_thread:>+9.0f}"
             f"{plus_sdk:>+9.0f}{plus_thread - plus_sdk:>+7.0f}{worker:>+9.0f}"
             f"{plus_thread + worker:>+8.0f}{r.gc[3] * 1e6 / r.calls:>6.1f}{gcs:>22}"
+            f"{r.spans / r.calls:>7.2f}{r.attributes / max(r.spans, 1):>7.1f}"
         )
         if side != "off":
             added[side] = plus_thread + worker
