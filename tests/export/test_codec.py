@@ -26,7 +26,7 @@ from opentelemetry.trace import (
 )
 
 from otelfeedback._internal.otlp_json.decode import iter_spans
-from otelfeedback._internal.otlp_json.encode import dumps_line, encode_sdk_spans
+from otelfeedback._internal.otlp_json.sdk_lines import sdk_spans_line
 from otelfeedback.export.file_store import FileStoreSpanExporter
 from otelfeedback.server import create_app
 from otelfeedback.server.otlp_codec import decode_protobuf, to_line
@@ -103,7 +103,7 @@ def _strict_json(line: bytes) -> Any:
 def test_sdk_and_receiver_paths_write_byte_identical_lines(
     finished: list[ReadableSpan],
 ) -> None:
-    sdk_line = dumps_line(encode_sdk_spans(finished))
+    sdk_line = sdk_spans_line(finished)
     # What the standard OTLP exporter sends, as the server's receiver decodes and writes it.
     body = encode_spans(finished).SerializeToString()
     receiver_line = to_line(decode_protobuf(body))
@@ -119,7 +119,7 @@ def test_sdk_and_receiver_paths_write_byte_identical_lines(
 
 
 def test_every_line_parses_with_opentelemetry_proto(finished: list[ReadableSpan]) -> None:
-    line = dumps_line(encode_sdk_spans(finished)).decode()
+    line = sdk_spans_line(finished).decode()
     message = parse_otlp_json_line(line)
     spans = [s for rs in message.resource_spans for ss in rs.scope_spans for s in ss.spans]
     assert [s.name for s in spans] == [s.name for s in finished]
@@ -130,7 +130,7 @@ def test_every_line_parses_with_opentelemetry_proto(finished: list[ReadableSpan]
 
 
 def test_decoder_reads_back_what_the_encoder_wrote(finished: list[ReadableSpan]) -> None:
-    decoded = list(iter_spans(_strict_json(dumps_line(encode_sdk_spans(finished)))))
+    decoded = list(iter_spans(_strict_json(sdk_spans_line(finished))))
     root = next(s for s in decoded if s.name == "root")
     assert math.isnan(root.attributes["nan"])
     assert root.attributes["inf"] == math.inf

@@ -35,10 +35,13 @@ def encodable_spans(spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
 
 def encodable_span(span: ReadableSpan) -> ReadableSpan:
     """``span`` itself when OTLP can carry all its values, else a repaired copy."""
+    # Each property read once: ``attributes``, ``events`` and ``links`` build a new view or
+    # tuple per read, so comparing against a second read would copy every span.
+    given_attributes, given_events, given_links = span.attributes, span.events, span.links
     name = safe_text(span.name)
-    attributes = encodable_attributes(span.attributes)
-    events = _events(span.events)
-    links = _links(span.links)
+    attributes = encodable_attributes(given_attributes)
+    events = _events(given_events)
+    links = _links(given_links)
     status = span.status
     if status.description is not None and safe_text(status.description) is not status.description:
         status = Status(status.status_code, safe_text(status.description))
@@ -47,9 +50,9 @@ def encodable_span(span: ReadableSpan) -> ReadableSpan:
     end = None if span.end_time is None else clamp_time(span.end_time)
     if (
         name is span.name
-        and attributes is span.attributes
-        and events is span.events
-        and links is span.links
+        and attributes is given_attributes
+        and events is given_events
+        and links is given_links
         and status is span.status
         and resource is span.resource
         and start == span.start_time

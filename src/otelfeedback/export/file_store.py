@@ -12,7 +12,7 @@ from pathlib import Path
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from otelfeedback._internal.otlp_json.encode import dumps_line, encode_sdk_spans
+from otelfeedback._internal.otlp_json.sdk_lines import sdk_spans_line
 from otelfeedback._internal.otlp_json.segments import SegmentWriter
 from otelfeedback._internal.safety import log_internal_error
 
@@ -34,7 +34,7 @@ class FileStoreSpanExporter(SpanExporter):
         if self._closed:
             return SpanExportResult.FAILURE
         try:
-            self._writer.append(dumps_line(encode_sdk_spans(spans)))
+            self._writer.append(sdk_spans_line(spans))
         except Exception as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log_internal_error(f"writing spans to the file store {self.directory} failed")

@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otelfeedback._internal.http import RETRYABLE_STATUSES, request
-from otelfeedback._internal.otlp_json.encode import dumps_line, encode_sdk_spans
+from otelfeedback._internal.otlp_json.sdk_lines import sdk_spans_line
 
 logger = logging.getLogger("otelfeedback")
 
@@ -62,7 +62,7 @@ def _protobuf_body(spans: Sequence[ReadableSpan]) -> bytes:
 
 
 def _json_body(spans: Sequence[ReadableSpan]) -> bytes:
-    return dumps_line(encode_sdk_spans(spans))
+    return sdk_spans_line(spans)
 
 
 _ENCODINGS = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from otelfeedback._internal.otlp_json.encode import dumps_line, encode_sdk_spans
+from otelfeedback._internal.otlp_json.sdk_lines import sdk_spans_line
 from otelfeedback.assessments.emit import carrier_span
 from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
@@ -24,4 +24,4 @@ def _resource(service_name: str) -> Resource:
 
 def carrier_line(record: AssessmentRecord, target: Target | None, service_name: str) -> bytes:
     """One complete OTLP/JSON line holding ``record``'s carrier span."""
-    return dumps_line(encode_sdk_spans([carrier_span(record, target, _resource(service_name))]))
+    return sdk_spans_line([carrier_span(record, target, _resource(service_name))])

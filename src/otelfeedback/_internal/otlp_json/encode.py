@@ -7,7 +7,8 @@ JSON; values OTLP cannot carry follow the rule of ``values.py`` (an integer past
 written as its text, a lone surrogate as U+FFFD, a time clamped to 64 bits), so every span
 encodes. Two sources share every rule below the span level:
 
-- ``encode_sdk_spans``: finished SDK spans (the file-store exporter);
+- ``sdk_lines.sdk_spans_line``: finished SDK spans (the exporters), written straight to
+  text with the shaping functions below;
 - ``encode_request``: a received ``ExportTraceServiceRequest`` (the server's receiver).
 
 For the same span both write the same bytes (``tests/export/test_codec.py``): span flags
@@ -26,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from otelfeedback._internal.otlp_json.values import (
-    clamp_time,
     double_json,
     int_text,
     is_int64,
@@ -37,15 +37,10 @@ if TYPE_CHECKING:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
     )
-    from opentelemetry.sdk.trace import ReadableSpan
 
 #: SpanFlags bits (OTLP): the parent's is-remote flag is known / set.
 FLAG_HAS_IS_REMOTE = 0x100
 FLAG_IS_REMOTE = 0x200
-
-# SDK enums by value: SpanKind INTERNAL..CONSUMER are 0..4 in the API, 1..5 in OTLP;
-# StatusCode UNSET/OK/ERROR are 0/1/2 in both.
-_KIND_OFFSET = 1
 
 
 def any_value(value: Any) -> dict[str, Any]:
@@ -184,86 +179,6 @@ def resource_spans_json(
     out: dict[str, Any] = {"resource": resource, "scopeSpans": scope_spans}
     _put(out, "schemaUrl", schema_url)
     return out
-
-
-# -- SDK spans ----------------------------------------------------------------------------
-def _sdk_span(span: ReadableSpan) -> dict[str, Any]:
-    ctx = span.context
-    assert ctx is not None
-    parent = span.parent
-    out: dict[str, Any] = {
-        "traceId": format(ctx.trace_id, "032x"),
-        "spanId": format(ctx.span_id, "016x"),
-    }
-    if ctx.trace_state:
-        out["traceState"] = ctx.trace_state.to_header()
-    if parent is not None:
-        out["parentSpanId"] = format(parent.span_id, "016x")
-    out["flags"] = FLAG_HAS_IS_REMOTE | (FLAG_IS_REMOTE if parent and parent.is_remote else 0)
-    out["name"] = span.name
-    out["kind"] = span.kind.value + _KIND_OFFSET
-    out["startTimeUnixNano"] = str(clamp_time(span.start_time or 0))
-    out["endTimeUnixNano"] = str(clamp_time(span.end_time or 0))
-    _put(out, "attributes", key_values(span.attributes))
-    _put(out, "droppedAttributesCount", span.dropped_attributes)
-    if span.events:
-        out["events"] = [
-            event_json(clamp_time(e.timestamp), e.name, e.attributes, e.dropped_attributes)
-            for e in span.events
-        ]
-    _put(out, "droppedEventsCount", span.dropped_events)
-    if span.links:
-        out["links"] = [
-            link_json(
-                format(li.context.trace_id, "032x"),
-                format(li.context.span_id, "016x"),
-                li.context.trace_state.to_header() if li.context.trace_state else "",
-                li.attributes,
-                li.dropped_attributes,
-                FLAG_HAS_IS_REMOTE | (FLAG_IS_REMOTE if li.context.is_remote else 0),
-            )
-            for li in span.links
-        ]
-    _put(out, "droppedLinksCount", span.dropped_links)
-    status = span.status
-    out["status"] = status_json(status.status_code.value, status.description or "")
-    return out
-
-
-def encode_sdk_spans(spans: Sequence[ReadableSpan]) -> dict[str, Any]:
-    """One OTLP/JSON ``TracesData`` object holding ``spans``, grouped by resource and scope."""
-    by_resource: dict[int, tuple[Any, dict[Any, tuple[Any, list[dict[str, Any]]]]]] = {}
-    for span in spans:
-        resource = span.resource
-        entry = by_resource.get(id(resource))
-        if entry is None:
-            entry = by_resource[id(resource)] = (resource, {})
-        scope = span.instrumentation_scope
-        scope_entry = entry[1].get(scope)
-        if scope_entry is None:
-            scope_entry = entry[1][scope] = (scope, [])
-        scope_entry[1].append(_sdk_span(span))
-    resource_spans = []
-    for resource, scopes in by_resource.values():
-        scope_spans = [
-            scope_spans_json(
-                sc.name if sc else "",
-                (sc.version or "") if sc else "",
-                sc.attributes if sc else None,
-                encoded,
-                (sc.schema_url or "") if sc else "",
-            )
-            for sc, encoded in scopes.values()
-        ]
-        resource_spans.append(
-            resource_spans_json(
-                resource.attributes if resource else None,
-                0,
-                scope_spans,
-                (resource.schema_url or "") if resource else "",
-            )
-        )
-    return {"resourceSpans": resource_spans}
 
 
 # -- received protobuf requests -----------------------------------------------------------

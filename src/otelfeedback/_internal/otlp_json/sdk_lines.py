@@ -1,0 +1,246 @@
+"""Finished SDK spans straight to one file-store line: the exporters' hot path.
+
+The text is exactly what ``dumps_line`` writes for the ``TracesData`` object of these spans
+shaped by ``encode.py`` (``tests/export/test_codec.py`` holds it byte for byte against the
+server's receiver), built without the intermediate dicts: per span, one f-string for the
+fixed fields and, per attribute, a cached ``{"key":...,"value":`` prefix plus the value's
+text. Strings, booleans, 64-bit integers and floats, nearly every attribute, are written
+here; any other value goes through ``any_value``, which stays the only place that decides
+how a value looks. Resource and scope parts are encoded once per batch from the shared
+shaping functions, events and links (rare) from theirs.
+
+The value rule (``values.py``) is applied on the way, so callers need no
+``encodable_spans`` pass first: integers past 64 bits go through ``any_value``, times are
+clamped, and a lone surrogate anywhere makes the UTF-8 encoding fail, after which
+``safe_text`` repairs the whole text, as it would have repaired each string.
+
+Attributes are read from the SDK's ``BoundedAttributes`` dict directly when a span has one
+(iterating the read-only view the public property returns costs a Python call per key);
+any other span is read through its public properties.
+"""
+
+from __future__ import annotations
+
+import json.encoder
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from otelfeedback._internal.otlp_json.encode import (
+    FLAG_HAS_IS_REMOTE,
+    FLAG_IS_REMOTE,
+    any_value,
+    compact_json,
+    event_json,
+    link_json,
+    resource_spans_json,
+    scope_spans_json,
+)
+from otelfeedback._internal.otlp_json.values import (
+    INT64_MAX,
+    INT64_MIN,
+    UINT64_MAX,
+    clamp_time,
+    double_json,
+    safe_text,
+)
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
+
+#: JSON string literal of a str, as the codec's encoder writes it (C-accelerated).
+_quote: Any = json.encoder.encode_basestring
+_KEY_CACHE_MAX = 4096
+#: attribute key -> its ``{"key":"...","value":`` prefix.
+_key_prefixes: dict[str, str] = {}
+
+
+def sdk_spans_line(spans: Sequence[ReadableSpan]) -> bytes:
+    """One file-store line (UTF-8, strict JSON, newline-ended) holding ``spans`` as an
+    OTLP/JSON ``TracesData`` object, grouped by resource and scope in order of appearance."""
+    text = "".join(_traces_data(spans))
+    try:
+        return text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate somewhere: the value rule's U+FFFD
+        return safe_text(text).encode("utf-8") + b"\n"
+
+
+def _traces_data(spans: Sequence[ReadableSpan]) -> Iterable[str]:
+    compact = compact_json(allow_nan=False)
+    groups = _group(spans)
+    yield '{"resourceSpans":['
+    for r_index, (resource, scopes) in enumerate(groups):
+        if r_index:
+            yield ","
+        head, tail = _split(
+            compact(
+                resource_spans_json(
+                    resource.attributes if resource else None,
+                    0,
+                    [],
+                    (resource.schema_url or "") if resource else "",
+                )
+            ),
+            '"scopeSpans":[]',
+        )
+        yield head
+        for s_index, (scope, members) in enumerate(scopes):
+            if s_index:
+                yield ","
+            s_head, s_tail = _split(
+                compact(
+                    scope_spans_json(
+                        scope.name if scope else "",
+                        (scope.version or "") if scope else "",
+                        scope.attributes if scope else None,
+                        [],
+                        (scope.schema_url or "") if scope else "",
+                    )
+                ),
+                '"spans":[]',
+            )
+            yield s_head
+            yield ",".join([_span_text(span) for span in members])
+            yield s_tail
+        yield tail
+    yield "]}"
+
+
+def _split(text: str, empty_list: str) -> tuple[str, str]:
+    """``text`` cut inside ``empty_list`` (a key with ``[]``), which the caller fills. The
+    key cannot occur inside a string value: there its quotes would be escaped."""
+    head, tail = text.split(empty_list, 1)
+    return head + empty_list[:-1], empty_list[-1] + tail
+
+
+def _group(spans: Sequence[ReadableSpan]) -> list[tuple[Any, list[tuple[Any, list[Any]]]]]:
+    """Spans by resource (identity) and scope (equality), first appearance first; a run of
+    spans sharing both (the usual batch) costs two identity checks per span."""
+    by_resource: dict[int, tuple[Any, dict[Any, tuple[Any, list[Any]]]]] = {}
+    last_resource: Any = object()
+    last_scope: Any = object()
+    members: list[Any] = []
+    for span in spans:
+        resource, scope = span.resource, span.instrumentation_scope
+        if resource is not last_resource or scope is not last_scope:
+            entry = by_resource.get(id(resource))
+            if entry is None:
+                entry = by_resource[id(resource)] = (resource, {})
+            scope_entry = entry[1].get(scope)
+            if scope_entry is None:
+                scope_entry = entry[1][scope] = (scope, [])
+            members = scope_entry[1]
+            last_resource, last_scope = resource, scope
+        members.append(span)
+    return [(resource, list(scopes.values())) for resource, scopes in by_resource.values()]
+
+
+def _span_text(span: ReadableSpan) -> str:
+    # The SDK's own fields: its properties build a view or a tuple per read.
+    ctx, parent = span._context, span._parent
+    assert ctx is not None
+    start, end = span._start_time or 0, span._end_time or 0
+    if not (0 <= start <= UINT64_MAX and 0 <= end <= UINT64_MAX):
+        start, end = clamp_time(start), clamp_time(end)
+    attributes: Any = span._attributes
+    inner = getattr(attributes, "_dict", None)  # the SDK's BoundedAttributes
+    dropped = 0
+    if type(inner) is dict:
+        dropped, attributes = attributes.dropped, inner
+    remote = parent is not None and parent.is_remote
+    text = (
+        f'{{"traceId":"{ctx.trace_id:032x}","spanId":"{ctx.span_id:016x}"'
+        f"{_trace_state(ctx) if ctx.trace_state else ''}"
+        f"{'' if parent is None else _PARENT.format(parent.span_id)}"
+        f',"flags":{_REMOTE_FLAGS if remote else FLAG_HAS_IS_REMOTE}'
+        f',"name":{_quote(span._name)},"kind":{span._kind._value_ + 1}'
+        f',"startTimeUnixNano":"{start}","endTimeUnixNano":"{end}"'
+        f"{_ATTRIBUTES.format(_key_values_text(attributes)) if attributes else ''}"
+        f"{_DROPPED.format(dropped) if dropped else ''}"
+    )
+    if span._events or span._links:
+        text += _events_and_links(span)
+    status = span._status
+    code, message = status.status_code._value_, status.description
+    if message:
+        return text + _status_message(code, message)
+    return text + (_STATUS_CODE.format(code) if code else ',"status":{}}')
+
+
+_PARENT = ',"parentSpanId":"{:016x}"'
+_REMOTE_FLAGS = FLAG_HAS_IS_REMOTE | FLAG_IS_REMOTE
+_ATTRIBUTES = ',"attributes":[{}]'
+_DROPPED = ',"droppedAttributesCount":{}'
+_STATUS_CODE = ',"status":{{"code":{}}}}}'
+
+
+def _trace_state(ctx: Any) -> str:
+    return f',"traceState":{_quote(ctx.trace_state.to_header())}'
+
+
+def _status_message(code: int, message: str) -> str:
+    code_text = f'"code":{code},' if code else ""
+    return f',"status":{{{code_text}"message":{_quote(message)}}}}}'
+
+
+def _key_values_text(attributes: Mapping[str, Any]) -> str:
+    """The members of an OTLP/JSON ``KeyValue`` list, comma-separated."""
+    prefixes = _key_prefixes
+    try:
+        return ",".join(
+            [
+                f'{prefixes[key]}{{"stringValue":{_quote(value)}}}}}'
+                if type(value) is str
+                else f"{prefixes[key]}{_value_text(value)}}}"
+                for key, value in attributes.items()
+            ]
+        )
+    except KeyError:  # a key seen for the first time
+        if len(prefixes) >= _KEY_CACHE_MAX:
+            prefixes.clear()
+        for key in attributes:
+            prefixes[key] = f'{{"key":{_quote(key)},"value":'
+        return _key_values_text(attributes)
+
+
+def _value_text(value: Any) -> str:
+    """The ``AnyValue`` text of a value other than a str."""
+    kind = type(value)
+    if kind is bool:
+        return '{"boolValue":true}' if value else '{"boolValue":false}'
+    if kind is int and INT64_MIN <= value <= INT64_MAX:
+        return f'{{"intValue":"{value}"}}'
+    if kind is float:
+        number = double_json(value)  # NaN, ±Infinity: their OTLP/JSON text
+        text = float.__repr__(number) if type(number) is float else _quote(number)
+        return f'{{"doubleValue":{text}}}'
+    return str(compact_json(allow_nan=False)(any_value(value)))
+
+
+def _events_and_links(span: ReadableSpan) -> str:
+    """The span's events and links with their dropped counts, from the shared shaping."""
+    compact = compact_json(allow_nan=False)
+    out = []
+    if span.events:
+        events = [
+            event_json(clamp_time(e.timestamp), e.name, e.attributes, e.dropped_attributes)
+            for e in span.events
+        ]
+        out.append(f',"events":{compact(events)}')
+    if span.dropped_events:
+        out.append(f',"droppedEventsCount":{span.dropped_events}')
+    if span.links:
+        links = [
+            link_json(
+                f"{li.context.trace_id:032x}",
+                f"{li.context.span_id:016x}",
+                li.context.trace_state.to_header() if li.context.trace_state else "",
+                li.attributes,
+                li.dropped_attributes,
+                FLAG_HAS_IS_REMOTE | (FLAG_IS_REMOTE if li.context.is_remote else 0),
+            )
+            for li in span.links
+        ]
+        out.append(f',"links":{compact(links)}')
+    if span.dropped_links:
+        out.append(f',"droppedLinksCount":{span.dropped_links}')
+    return "".join(out)
