@@ -204,11 +204,19 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     _setting("console", False, "Also print a line per finished span to stderr.", "bool"),
     _setting(
         "export_queue_size",
-        2048,
-        "Spans held for export at most; beyond it new spans are dropped and counted, "
-        "never blocking the app.",
+        0,
+        "Spans held for export at most, per exporter; beyond it new spans are dropped and "
+        "counted, never blocking the app. 0: no count bound (`export_queue_bytes` holds).",
         "int",
         otel=("OTEL_BSP_MAX_QUEUE_SIZE",),
+    ),
+    _setting(
+        "export_queue_bytes",
+        64 * 1024 * 1024,
+        "Memory the spans held for export may take, per exporter (estimated from their "
+        "attribute values); beyond it new spans are dropped and counted, never blocking the "
+        "app. A single span larger than this is dropped.",
+        "int",
     ),
     _setting(
         "export_batch_size",

@@ -106,6 +106,7 @@ def _processor(exporter: SpanExporter, settings: Mapping[str, int]) -> BoundedBa
         exporter,
         write_through=_is_assessment_carrier if local else None,
         max_queue_size=settings["export_queue_size"],
+        max_queue_bytes=settings["export_queue_bytes"],
         max_batch_size=settings["export_batch_size"],
         schedule_delay_ms=settings["export_delay_ms"],
         export_timeout_ms=settings["export_timeout_ms"],
@@ -132,6 +133,7 @@ def configure(
     id_generator: IdGenerator | None = None,
     set_global: bool = False,
     export_queue_size: int | None = None,
+    export_queue_bytes: int | None = None,
     export_batch_size: int | None = None,
     export_delay_ms: int | None = None,
     export_timeout_ms: int | None = None,
@@ -174,8 +176,9 @@ def configure(
         resource_attributes: extra resource attributes.
         id_generator: a custom id generator (e.g. deterministic ids in tests).
         set_global: also make our provider the global OTel provider.
-        export_queue_size, export_batch_size, export_delay_ms, export_timeout_ms,
-        shutdown_timeout_ms, file_max_bytes: export tuning; see docs/configuration.md.
+        export_queue_size, export_queue_bytes, export_batch_size, export_delay_ms,
+        export_timeout_ms, shutdown_timeout_ms, file_max_bytes: export tuning; see
+            docs/configuration.md and docs/export.md.
         judge_model: the default model of the LLM judges, e.g. ``"openai:/gpt-4o-mini"``
             (see docs/evaluation.md).
 
@@ -188,6 +191,7 @@ def configure(
     profile = _openai_attributes(openai_attributes)
     settings = {
         "export_queue_size": config.resolve("export_queue_size", export_queue_size),
+        "export_queue_bytes": config.resolve("export_queue_bytes", export_queue_bytes),
         "export_batch_size": config.resolve("export_batch_size", export_batch_size),
         "export_delay_ms": config.resolve("export_delay_ms", export_delay_ms),
         "export_timeout_ms": config.resolve("export_timeout_ms", export_timeout_ms),

@@ -1,5 +1,13 @@
-"""A batching span processor that never blocks the app: a bounded queue that drops and
-counts when the exporter cannot keep up, one worker thread, flush on demand and at exit.
+"""A batching span processor that never blocks the app: a queue bounded by memory that
+drops and counts when the exporter cannot keep up, one worker thread, flush on demand and
+at exit.
+
+The queue is bounded by bytes, not by span count: each span's size is estimated as it ends
+(``export/span_size.py``) and a span is queued while the queued and in-flight spans stay
+within ``max_queue_bytes`` (64 MiB by default); a span that would pass it is dropped,
+counted and warned about at a bounded rate. A single span larger than the whole bound can
+never be queued: it is dropped the same way, with its own warning. A count bound
+(``max_queue_size``) applies as well when set (``OTEL_BSP_MAX_QUEUE_SIZE``).
 
 Exit is bounded: ``shutdown`` waits at most ``shutdown_timeout_ms`` for what is queued or
 being exported, then shuts the exporter down (an OTLP exporter stops retrying a dead
@@ -27,16 +35,22 @@ from otelfeedback._internal import forks
 from otelfeedback._internal.safety import log_internal_error, warn_limited
 from otelfeedback.export import fork_support
 from otelfeedback.export.encodable import encodable_spans
+from otelfeedback.export.span_size import estimated_span_bytes
 
 logger = logging.getLogger("otelfeedback")
 #: How many ids of dropped or failed spans a processor remembers (``was_lost``).
 LOST_MEMORY = 8192
+#: The default bound of the queue's memory (queued and in-flight spans), in bytes.
+QUEUE_BYTES = 64 * 1024 * 1024
+#: Spans of one export call hold at most this many bytes (and at least one span).
+BATCH_BYTES = 8 * 1024 * 1024
 
 
 class BoundedBatchSpanProcessor(SpanProcessor):
     """Queue finished spans and export them in batches from a background thread.
 
-    ``on_end`` only appends to a bounded deque: when the queue is full the span is dropped
+    ``on_end`` estimates the span's size and appends it to a deque: when the queue's bytes
+    (or its count, if ``max_queue_size`` is set) would pass the bound, the span is dropped
     and counted (``dropped_spans``), never waited on. Export failures are logged, counted
     (``failed_spans``) and never raised. A span ``write_through`` selects (an assessment's
     carrier, for a local store) is exported at once in the caller's thread instead, and
@@ -46,17 +60,31 @@ class BoundedBatchSpanProcessor(SpanProcessor):
     def __init__(
         self,
         exporter: SpanExporter,
-        max_queue_size: int = 2048,
+        max_queue_size: int = 0,
         max_batch_size: int = 512,
         schedule_delay_ms: int = 500,
         export_timeout_ms: int = 10000,
         shutdown_timeout_ms: int = 3000,
         write_through: Callable[[ReadableSpan], bool] | None = None,
+        max_queue_bytes: int = QUEUE_BYTES,
     ) -> None:
+        """Args:
+        exporter: where batches go.
+        max_queue_size: spans queued at most; 0: no count bound (the byte bound holds).
+        max_batch_size: spans per export call at most.
+        schedule_delay_ms: longest wait before a partial batch is exported.
+        export_timeout_ms: longest an export call may take (the exporter's own limit).
+        shutdown_timeout_ms: longest ``shutdown`` waits for what is queued.
+        write_through: selects spans exported at once in the caller's thread.
+        max_queue_bytes: estimated bytes of queued and in-flight spans at most.
+        """
         self.exporter = exporter
         self.write_through = write_through
-        self.max_queue_size = max(1, max_queue_size)
-        self.max_batch_size = max(1, min(max_batch_size, self.max_queue_size))
+        self.max_queue_size = max(0, max_queue_size)
+        self.max_queue_bytes = max(1, max_queue_bytes)
+        self.max_batch_size = max(1, min(max_batch_size, self.max_queue_size or max_batch_size))
+        # The file store applies the value rule as it encodes: no repair pass first.
+        self._repair = not getattr(exporter, "applies_value_rule", False)
         self.schedule_delay = max(0, schedule_delay_ms) / 1000
         self.export_timeout_ms = export_timeout_ms
         self.shutdown_timeout = max(0, shutdown_timeout_ms) / 1000
@@ -74,7 +102,11 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         self._in_flight = 0  # spans of the batch the exporter has now (retrying, maybe)
         #: Ids of the latest spans dropped or failed (``was_lost``).
         self._lost: collections.deque[int] = collections.deque(maxlen=LOST_MEMORY)
-        self._queue: collections.deque[ReadableSpan] = collections.deque()
+        #: Finished spans with their estimated sizes, oldest first.
+        self._queue: collections.deque[tuple[ReadableSpan, int]] = collections.deque()
+        #: Estimated bytes of the queued spans and of the batch being exported.
+        self._queued_bytes = 0
+        self._bytes_lock = threading.Lock()
         self._cond = threading.Condition(threading.Lock())
         self._flush_requests: list[threading.Event] = []
         self._worker: threading.Thread | None = None
@@ -98,21 +130,43 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             return
         if self._worker is None or self._pid != os.getpid():
             self._start_worker()
+        size = estimated_span_bytes(span)
         queue = self._queue
-        if len(queue) >= self.max_queue_size:
-            self.dropped_spans += 1
-            self._lost.append(span.context.span_id)
-            warn_limited(
-                "otelfeedback: export queue of %s full (%d spans); dropping spans until it "
-                "catches up",
-                type(self.exporter).__name__,
-                self.max_queue_size,
+        with self._bytes_lock:
+            queued_bytes = self._queued_bytes + size
+            fits = queued_bytes <= self.max_queue_bytes and (
+                not self.max_queue_size or len(queue) < self.max_queue_size
             )
-            return
-        queue.append(span)
-        if len(queue) >= self.max_batch_size:
+            if fits:
+                self._queued_bytes = queued_bytes
+                queue.append((span, size))
+        if not fits:
+            self._drop(span, size)
+        elif len(queue) >= self.max_batch_size or queued_bytes >= BATCH_BYTES:
             with self._cond:
                 self._cond.notify()
+
+    def _drop(self, span: ReadableSpan, size: int) -> None:
+        self.dropped_spans += 1
+        if span.context:
+            self._lost.append(span.context.span_id)
+        name = type(self.exporter).__name__
+        if size > self.max_queue_bytes:
+            warn_limited(
+                "otelfeedback: a span of about %d bytes is larger than the export queue's "
+                "bound for %s (%d bytes): dropped",
+                size,
+                name,
+                self.max_queue_bytes,
+            )
+        else:
+            warn_limited(
+                "otelfeedback: export queue of %s full (%d bytes, %s spans at most); "
+                "dropping spans until it catches up",
+                name,
+                self.max_queue_bytes,
+                self.max_queue_size or "no bound on",
+            )
 
     def _start_worker(self) -> None:
         with self._cond:
@@ -121,6 +175,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             if self._pid != os.getpid():  # forked without the fork hooks: start afresh
                 self._pid = os.getpid()
                 self._queue.clear()
+                self._queued_bytes = 0
             self._worker = threading.Thread(
                 target=self._run, name="otelfeedback-export", daemon=True
             )
@@ -133,7 +188,8 @@ class BoundedBatchSpanProcessor(SpanProcessor):
                 if (
                     not self._shutdown
                     and not self._flush_requests
-                    and (len(self._queue) < self.max_batch_size)
+                    and len(self._queue) < self.max_batch_size
+                    and self._queued_bytes < BATCH_BYTES
                 ):
                     self._cond.wait(self.schedule_delay)
                 flushes, self._flush_requests = self._flush_requests, []
@@ -145,12 +201,20 @@ class BoundedBatchSpanProcessor(SpanProcessor):
                 return
 
     def _drain(self, everything: bool) -> None:
-        while self._queue and not self._abandoned:
+        queue = self._queue
+        while queue and not self._abandoned:
             batch: list[ReadableSpan] = []
-            while self._queue and len(batch) < self.max_batch_size:
-                batch.append(self._queue.popleft())
-            self._export(batch)
-            if not everything and len(self._queue) < self.max_batch_size:
+            batch_bytes = 0
+            while queue and len(batch) < self.max_batch_size and batch_bytes < BATCH_BYTES:
+                span, size = queue.popleft()
+                batch.append(span)
+                batch_bytes += size
+            try:
+                self._export(batch)
+            finally:
+                with self._bytes_lock:
+                    self._queued_bytes -= batch_bytes
+            if not everything and len(queue) < self.max_batch_size:
                 return
 
     def _export(self, batch: list[ReadableSpan], *, in_flight: bool = True) -> None:
@@ -159,7 +223,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         if in_flight:
             self._in_flight = len(batch)
         try:
-            result = self.exporter.export(encodable_spans(batch))
+            result = self.exporter.export(encodable_spans(batch) if self._repair else batch)
         except Exception:
             self._failed(batch)
             log_internal_error(f"exporter {type(self.exporter).__name__} raised")
@@ -226,8 +290,9 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             log_internal_error("exporter shutdown failed")
         left = len(self._queue)
         if left:
-            self._lost.extend(span.context.span_id for span in self._queue if span.context)
+            self._lost.extend(span.context.span_id for span, _ in self._queue if span.context)
             self._queue.clear()
+            self._queued_bytes = 0
             self.dropped_spans += left
             warn_limited(
                 "otelfeedback: %s did not export %d spans within the shutdown timeout "
@@ -238,11 +303,13 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             )
 
     def stats(self) -> dict[str, Any]:
-        """Counters: spans queued, being exported now (``in_flight``: the batch the exporter
+        """Counters: spans queued (and their estimated bytes, with the batch in flight),
+        being exported now (``in_flight``: the batch the exporter
         holds, perhaps retrying it), exported, dropped and failed, plus whatever the
         exporter's own ``stats()`` adds (a bridge's assessment writes)."""
         counters: dict[str, Any] = {
             "queued": len(self._queue),
+            "queued_bytes": self._queued_bytes,
             "in_flight": self._in_flight,
             "exported": self.exported_spans,
             "dropped": self.dropped_spans,

@@ -23,6 +23,9 @@ class FileStoreSpanExporter(SpanExporter):
     >>> exporter = FileStoreSpanExporter("./otelfeedback-data")  # doctest: +SKIP
     """
 
+    #: The encoder applies the value rule itself: the batch processor skips its repair pass.
+    applies_value_rule = True
+
     def __init__(self, directory: str | os.PathLike[str], max_bytes: int = 64 * 1024 * 1024):
         self.directory = Path(directory)
         self._writer = SegmentWriter(self.directory / "traces", max_bytes)

@@ -14,9 +14,12 @@ The value rule (``values.py``) is applied on the way, so callers need no
 clamped, and a lone surrogate anywhere makes the UTF-8 encoding fail, after which
 ``safe_text`` repairs the whole text, as it would have repaired each string.
 
-Attributes are read from the SDK's ``BoundedAttributes`` dict directly when a span has one
-(iterating the read-only view the public property returns costs a Python call per key);
-any other span is read through its public properties.
+Spans are the SDK's ``ReadableSpan``, read through its own fields (``_context``,
+``_attributes``...: its properties build a read-only view or a tuple on every read, and
+iterating ``BoundedAttributes`` through the view costs a Python call per key); attributes
+come from the ``BoundedAttributes`` dict when a span has one, else from any mapping. These
+fields have been stable since SDK 1.0; the byte-for-byte test above would catch a change.
+Encoding a small span (six short attributes) costs about 4 µs, a fifth of the dict path.
 """
 
 from __future__ import annotations
