@@ -148,6 +148,10 @@ def spans_in_store(directory: Path) -> int:
     return count
 
 
+def store_bytes(directory: Path) -> int:
+    return sum(path.stat().st_size for _, path in list_segments(directory / "traces"))
+
+
 def cpu_per_call(fn: Callable[[], Any], calls: int) -> float:
     """Process CPU per call, the flush of what the calls produced included."""
     start = time.process_time()
@@ -167,11 +171,11 @@ def ratios(store: Path, calls_arg: int, rounds: int) -> tuple[int, int]:
     expected = 0
     print(
         f"{'workload':<21}{'raw µs':>9}{'discard µs':>12}{'file µs':>10}"
-        f"{'ours/raw':>10}{'file/discard':>14}  spans in store"
+        f"{'ours/raw':>10}{'file/discard':>14}{'B/span':>8}{'µs/KB':>7}  spans in store"
     )
     for name, (per_call, bare, raw, ours) in WORKLOADS.items():
         calls = calls_arg // (10 if name.startswith("W3") else 1)
-        before = spans_in_store(store)
+        before, bytes_before = spans_in_store(store), store_bytes(store)
         expected_here = 0
 
         def discard() -> None:
@@ -197,10 +201,12 @@ def ratios(store: Path, calls_arg: int, rounds: int) -> tuple[int, int]:
         otelfeedback.configure(store="", exporters=[discard_exporter])  # closes the store
         r, d, f = (statistics.median(v) * 1e6 for v in (raw_over, discard_over, file_over))
         stored = spans_in_store(store) - before
+        per_span = (store_bytes(store) - bytes_before) / max(1, stored)
+        per_kb = (f - d) / per_call / (per_span / 1024)  # the file store's cost per KB written
         expected += expected_here
         print(
             f"{name:<21}{r:>9.1f}{d:>12.1f}{f:>10.1f}{d / r:>9.2f}×{f / d:>13.2f}×"
-            f"  {stored}/{expected_here}   ({load()})"
+            f"{per_span:>8.0f}{per_kb:>7.2f}  {stored}/{expected_here}   ({load()})"
         )
     return expected, spans_in_store(store)
 

@@ -55,6 +55,8 @@ ODD_VALUES: dict[str, Any] = {
     "text": "ünïcode 東京 🚀",
     "floats": (1.5, math.nan, -math.inf),
     "strings": ("a", ""),
+    "long": 'a "quoted" line\n' * 200 + "東京",  # long values are written as parts of their own
+    "after_long": 7,
 }
 
 

@@ -160,12 +160,13 @@ class BoundedBatchSpanProcessor(SpanProcessor):
                 self.max_queue_bytes,
             )
         else:
+            count = f" or {self.max_queue_size} spans" if self.max_queue_size else ""
             warn_limited(
-                "otelfeedback: export queue of %s full (%d bytes, %s spans at most); "
-                "dropping spans until it catches up",
+                "otelfeedback: export queue of %s full (%d bytes%s); dropping spans until it "
+                "catches up",
                 name,
                 self.max_queue_bytes,
-                self.max_queue_size or "no bound on",
+                count,
             )
 
     def _start_worker(self) -> None:
