@@ -221,7 +221,7 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     _setting(
         "export_batch_size",
         512,
-        "Spans per export call at most.",
+        "Spans per export call at most (an export call also takes at most 8 MiB of spans).",
         "int",
         otel=("OTEL_BSP_MAX_EXPORT_BATCH_SIZE",),
     ),
