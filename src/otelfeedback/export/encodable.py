@@ -39,7 +39,13 @@ def encodable_span(span: ReadableSpan) -> ReadableSpan:
     # tuple per read, so comparing against a second read would copy every span.
     given_attributes, given_events, given_links = span.attributes, span.events, span.links
     name = safe_text(span.name)
-    attributes = encodable_attributes(given_attributes)
+    # The SDK's BoundedAttributes dict is checked directly (through the read-only view,
+    # every key costs a Python call).
+    inner = getattr(getattr(span, "_attributes", None), "_dict", None)
+    checked = inner if type(inner) is dict else given_attributes
+    attributes = encodable_attributes(checked)
+    if attributes is checked:
+        attributes = given_attributes
     events = _events(given_events)
     links = _links(given_links)
     status = span.status
