@@ -12,7 +12,7 @@ import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import (
     Link,
@@ -118,6 +118,54 @@ def test_sdk_and_receiver_paths_write_byte_identical_lines(
     assert values["inf"] == {"doubleValue": "Infinity"}
     assert values["neg_inf"] == {"doubleValue": "-Infinity"}
     assert values["int"] == {"intValue": str(-(2**63))}
+
+
+class _PublicOnly:
+    """A span offering only ``ReadableSpan``'s public properties (another implementation, or
+    an SDK whose private fields differ)."""
+
+    _PUBLIC = (
+        "context",
+        "parent",
+        "name",
+        "kind",
+        "start_time",
+        "end_time",
+        "attributes",
+        "status",
+        "events",
+        "links",
+        "dropped_attributes",
+        "dropped_events",
+        "dropped_links",
+        "resource",
+        "instrumentation_scope",
+    )
+
+    def __init__(self, span: ReadableSpan) -> None:
+        for name in self._PUBLIC:
+            object.__setattr__(self, "p_" + name, getattr(span, name))
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._PUBLIC:
+            return object.__getattribute__(self, "p_" + name)
+        raise AttributeError(name)
+
+
+def test_spans_without_the_sdks_private_fields_encode_the_same(
+    finished: list[ReadableSpan],
+) -> None:
+    keep = _Keep()
+    limited = TracerProvider(span_limits=SpanLimits(max_span_attributes=2))
+    limited.add_span_processor(SimpleSpanProcessor(keep))
+    with limited.get_tracer("limits").start_as_current_span("over", attributes=ODD_VALUES):
+        pass
+    spans = [*finished, *keep.spans]
+    public: Any = [_PublicOnly(span) for span in spans]
+    assert not hasattr(public[0], "_context")
+    line = sdk_spans_line(public)
+    assert line == sdk_spans_line(spans)
+    assert b'"droppedAttributesCount":' in line
 
 
 def test_every_line_parses_with_opentelemetry_proto(finished: list[ReadableSpan]) -> None:

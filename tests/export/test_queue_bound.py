@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 import otelfeedback
 from otelfeedback._internal.otlp_json.decode import iter_spans
 from otelfeedback._internal.otlp_json.segments import list_segments
+from otelfeedback.export.batch import BoundedBatchSpanProcessor
+from otelfeedback.export.file_store import FileStoreSpanExporter
 from otelfeedback.store import Span
+from tests.export.test_codec import _PublicOnly
 
 
 def stored_spans(store: Path) -> list[Span]:
@@ -151,3 +154,25 @@ def test_a_span_larger_than_the_whole_bound_is_dropped_counted_and_warned(
     assert [s.name for s in stored_spans(tmp_path)] == ["small"]
     (warning,) = _drops(caplog, "is larger than the export queue's bound")
     assert "FileStoreSpanExporter (1048576 bytes): dropped" in warning.getMessage()
+
+
+def test_a_span_without_the_sdks_private_fields_is_queued_and_stored(tmp_path: Path) -> None:
+    """The size estimate and the encoder read the SDK's own fields for speed; a span without
+    them (another ``ReadableSpan`` implementation, a future SDK) still goes through."""
+    kept: list[ReadableSpan] = []
+
+    class Keep(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            kept.extend(spans)
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(Keep()))
+    with provider.get_tracer("t").start_as_current_span("public-only", attributes={"a": "b"}):
+        pass
+    processor = BoundedBatchSpanProcessor(FileStoreSpanExporter(tmp_path))
+    processor.on_end(_PublicOnly(kept[0]))  # type: ignore[arg-type]
+    assert processor.force_flush(10_000)
+    processor.shutdown()
+    [span] = stored_spans(tmp_path)
+    assert (span.name, span.attributes) == ("public-only", {"a": "b"})

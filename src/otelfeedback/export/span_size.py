@@ -24,21 +24,22 @@ _sizeof = sys.getsizeof
 
 
 def estimated_span_bytes(span: Any) -> int:
-    """The bytes ``span`` (an SDK ``ReadableSpan``) is estimated to hold."""
-    size = SPAN_BYTES + _values_bytes(_attribute_values(span))
-    events = span._events
+    """The bytes ``span`` (a ``ReadableSpan``) is estimated to hold."""
+    try:  # the SDK's own fields: its properties build a view or a tuple per read
+        attributes, events, links = span._attributes, span._events, span._links
+    except AttributeError:  # another implementation, or renamed fields: the public view
+        attributes, events, links = span.attributes, span.events, span.links
+    size = SPAN_BYTES + _values_bytes(_attribute_values(attributes))
     if events:
         for event in events:
             size += EVENT_BYTES + _values_bytes((event.attributes or {}).values())
-    links = span._links
     if links:
         for link in links:
             size += EVENT_BYTES + _values_bytes((link.attributes or {}).values())
     return size
 
 
-def _attribute_values(span: Any) -> Iterable[Any]:
-    attributes = span._attributes
+def _attribute_values(attributes: Any) -> Iterable[Any]:
     if not attributes:
         return ()
     inner = getattr(attributes, "_dict", None)  # the SDK's BoundedAttributes
