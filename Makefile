@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: quickstart test test-oldest setup setup-dev setup-browser setup-backends lint bench docs
+.PHONY: quickstart test test-oldest setup setup-dev setup-browser setup-backends setup-postgres lint bench docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,16 @@ setup-browser:
 setup-backends:
 	$(PYTHON) tests/bridges/install_backends.py
 
-test: setup-dev setup-browser setup-backends lint
+
+# The PostgreSQL tests start a throwaway cluster from Debian's postgresql package (initdb and
+# pg_ctl, no service); install it when missing. They fail, not skip, in CI without it.
+setup-postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql; }
+	@echo "postgresql: $$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -1)"
+
+test: setup-dev setup-browser setup-backends setup-postgres lint
 	$(BIN)/python -m pytest
 
 bench: setup-dev
@@ -51,9 +60,10 @@ docs: setup-dev
 	$(BIN)/python -c 'import otelfeedback.config as c; print(c.render_markdown(), end="")' > docs/configuration.md
 
 # The oldest Python we support (3.10), when the machine has it: tests only, no lint, and not
-# the real-backend tests (make test runs them; the bridge code itself is tested here too).
+# the real-backend or PostgreSQL tests (make test runs them; the bridge code and the file
+# store are tested here too), which keeps .ci/run's two runs within its time.
 OLDEST ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) $(wildcard /usr/bin/python3.10 /usr/local/bin/python3.10))
 test-oldest: setup-browser
 	@if [ -z "$(OLDEST)" ]; then echo "python3.10 not found: skipping the oldest-Python run"; else \
 	  $(OLDEST) -m venv .venv-oldest && .venv-oldest/bin/pip install -q -e '.[all,dev]' && \
-	  .venv-oldest/bin/python -m pytest -q -p no:cacheprovider -m "not backends"; fi
+	  .venv-oldest/bin/python -m pytest -q -p no:cacheprovider -m "not backends and not postgres"; fi

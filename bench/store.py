@@ -1,7 +1,11 @@
-"""File store benchmark (issue 4): indexing, search, get_trace and log_feedback.
+"""Store benchmark (issues 4, 15): indexing, search, get_trace and log_feedback on the file
+store; with ``--store``, the same traces through the server into PostgreSQL beside the file
+store (``bench/team_store.py``).
 
     .venv/bin/python bench/store.py                   # 100,000 traces (~500,000 spans)
     .venv/bin/python bench/store.py --traces 10000    # a quick run
+    .venv/bin/python bench/store.py --store postgresql://user@host/empty_db
+    .venv/bin/python bench/store.py --store postgres-temp   # a throwaway local cluster
 
 Generates traces (a CHAIN root with RETRIEVER, LLM, TOOL and PARSER children; 20% with a
 thumbs feedback carried exactly as ``log_feedback`` writes it) as OTLP/JSON lines, then prints
@@ -24,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from otelfeedback._internal.otlp_json.encode import key_values
 from otelfeedback.assessments.wire import (
@@ -286,10 +292,16 @@ def search_line(store: Any, label: str, filter_string: str) -> None:
     )
 
 
-def main() -> int:
+def main() -> int:  # noqa: PLR0915
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--traces", type=int, default=100_000)
     parser.add_argument("--dir", help="work directory (default: a temporary one)")
+    parser.add_argument(
+        "--store",
+        help="also the team store: an empty PostgreSQL database's URL, or 'postgres-temp'",
+    )
+    parser.add_argument("--exporters", type=int, default=4, help="exporter processes (4)")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (2)")
     args = parser.parse_args()
     root = Path(args.dir or tempfile.mkdtemp(prefix="otelfeedback-bench-"))
     print(f"store benchmark: {args.traces:,} traces in {root}")
@@ -377,6 +389,20 @@ def main() -> int:
         f"p95 {p95:.3f} ms   (target <= 1 ms)"
     )
     otelfeedback.reset()
+    if args.store:
+        import team_store
+
+        cluster = None
+        url = args.store
+        if url == "postgres-temp":
+            cluster = team_store.temporary_postgres()
+            cluster.create_database("bench")
+            url = cluster.url("bench")
+        try:
+            team_store.run(url, full, filters, trace_ids, span_count, args.exporters, args.workers)
+        finally:
+            if cluster is not None:
+                cluster.destroy()
     return 0
 
 

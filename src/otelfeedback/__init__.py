@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from otelfeedback._internal import store_schemes
 from otelfeedback.tracing import _state
 
 if TYPE_CHECKING:
@@ -237,3 +238,14 @@ def _configure_default() -> None:
 
 # The first span configures the defaults: only a function reference is stored here.
 _state.register_default_configurer(_configure_default)
+
+
+def _sql_store_exporter(url: str) -> Any:
+    from otelfeedback.store.sql.exporter import SqlStoreSpanExporter
+
+    return SqlStoreSpanExporter(url)
+
+
+# configure(store="postgresql://..."): the store's own exporter (setup never imports the store).
+store_schemes.register("postgresql", _sql_store_exporter)
+store_schemes.register("postgres", _sql_store_exporter)

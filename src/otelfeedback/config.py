@@ -76,6 +76,27 @@ def parse_openai_attributes(raw: str) -> str:
     return value
 
 
+_DURATION_UNITS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+
+
+def parse_duration(raw: str) -> int:
+    """A duration such as ``30d``, ``12h``, ``90m``, ``45s`` or ``2w``, in milliseconds.
+
+    Raises:
+        ValueError: not a positive number followed by one of s, m, h, d, w.
+    """
+    text = raw.strip().lower()
+    unit = _DURATION_UNITS.get(text[-1:])
+    number = text[:-1].strip()
+    if unit is None or not number.replace(".", "", 1).isdigit() or float(number) <= 0:
+        raise ValueError("expected a duration such as 30d, 12h, 90m, 45s or 2w")
+    return int(float(number) * unit)
+
+
+def _parse_optional_duration(raw: str) -> int | None:
+    return None if not raw.strip() else parse_duration(raw)
+
+
 def _parse_optional_bool(raw: str) -> bool | None:
     if raw.strip().lower() in ("", "auto"):
         return None
@@ -112,6 +133,7 @@ def _setting(
         "bool|auto": _parse_optional_bool,
         "capture": _parse_capture,
         "lean|full": parse_openai_attributes,
+        "duration": _parse_optional_duration,
     }
     env = f"OTELFEEDBACK_{name.upper()}"
     return Setting(name, env, kind, default, doc, parsers[kind], otel, env_only)
@@ -121,8 +143,9 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     _setting(
         "store",
         "./otelfeedback-data",
-        "Where spans and assessments go: a directory (the JSON file store), or later a "
-        "database or server URL. Empty disables the store.",
+        "Where spans and assessments go: a directory (the JSON file store), a PostgreSQL "
+        "URL (`postgresql://...`, the team store) or an otelfeedback server URL. Empty "
+        "disables the store.",
     ),
     _setting(
         "service_name", None, "The `service.name` resource attribute.", otel=("OTEL_SERVICE_NAME",)
@@ -317,6 +340,14 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "A JSON file of model prices for the UI's cost figures, in USD per million tokens: "
         '`{"model-name-prefix": {"input": 2.5, "output": 10}}`, merged over the built-in '
         "table of well-known models.",
+        env_only=True,
+    ),
+    _setting(
+        "retention",
+        None,
+        "`otelfeedback server` on PostgreSQL: delete traces that started longer ago than "
+        "this (`30d`, `12h`...), checked every hour. Unset keeps everything.",
+        "duration",
         env_only=True,
     ),
     _setting(

@@ -9,7 +9,8 @@
     ├── NotFoundError            a trace, assessment or record does not exist (also a LookupError)
     ├── FilterSyntaxError        a search filter does not parse (also a ValueError)
     ├── ConflictError            a record changed since it was read (expected another version)
-    └── StoreWriteError          a record could not be written to a local store (also an OSError)
+    ├── StoreWriteError          a record could not be written to a local store (also an OSError)
+    └── StoreUnavailableError    the store's database cannot be reached now (retry later)
 """
 
 from __future__ import annotations
@@ -83,3 +84,9 @@ class StoreWriteError(OtelFeedbackError, OSError):
     """A record could not be written to a local store: the disk is full, the directory is
     read-only or gone. The message names the store and the cause; nothing was recorded.
     (Spans are never waited on: their failures are counted in ``Configuration.stats()``.)"""
+
+
+class StoreUnavailableError(OtelFeedbackError):
+    """The store's database cannot be reached right now (down, restarting, the connection
+    dropped, or every connection busy for too long). Nothing of the failed call was stored;
+    retry later. The server answers 503 with ``Retry-After``."""

@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 from otelfeedback import config
+from otelfeedback._internal import store_schemes
 from otelfeedback._internal.meta import package_version
 from otelfeedback.errors import ConfigurationError
 from otelfeedback.export.batch import BoundedBatchSpanProcessor
@@ -87,9 +88,12 @@ def _store_location(store: str | os.PathLike[str] | None) -> tuple[Path | None, 
         scheme = text.split("://", 1)[0].lower()
         if scheme in ("http", "https"):
             return None, text.rstrip("/")
+        if store_schemes.exporter_factory(text) is not None:
+            return None, text  # a database: postgresql://...
         raise ConfigurationError(
-            f"store={text!r}: {scheme}:// stores are not available in this version; "
-            "give a directory (the JSON file store) or an otelfeedback server URL (http://...)"
+            f"store={text.split('@')[-1]!r}: {scheme}:// stores are not available; give a "
+            "directory (the JSON file store), a PostgreSQL URL (postgresql://...) or an "
+            "otelfeedback server URL (http://...)"
         )
     return Path(text).expanduser().resolve(), None
 
@@ -150,9 +154,10 @@ def configure(
 
     Args:
         service_name: the ``service.name`` resource attribute.
-        store: the JSON file store directory (default ``./otelfeedback-data``), or the
-            URL of an ``otelfeedback server`` (remote mode: spans go to its OTLP receiver);
-            ``""`` turns the store off.
+        store: the JSON file store directory (default ``./otelfeedback-data``), a
+            PostgreSQL URL (``postgresql://...``: spans go straight into the team store;
+            needs ``otelfeedback[postgres]``), or the URL of an ``otelfeedback server``
+            (remote mode: spans go to its OTLP receiver); ``""`` turns the store off.
         otlp_endpoint: also export over OTLP here: a base URL (``v1/traces`` is appended to
             its path) or a URL ending in ``/v1/traces``; see docs/export.md.
         otlp_protocol: ``http/protobuf`` (default), ``http/json`` or ``grpc``.
@@ -216,7 +221,11 @@ def configure(
             path, config.resolve("file_max_bytes", file_max_bytes)
         )
         span_exporters.append(store_exporter)
-    if url is not None:  # remote mode: spans go to the server's OTLP receiver
+    factory = None if url is None else store_schemes.exporter_factory(url)
+    if url is not None and factory is not None:  # a database: the store's own exporter
+        store_exporter = factory(url)
+        span_exporters.append(store_exporter)
+    elif url is not None:  # remote mode: spans go to the server's OTLP receiver
         token = config.resolve("server_token")
         store_exporter = build_otlp_exporter(
             OTLPSettings(

@@ -17,6 +17,13 @@ import pytest
 # The seeded store and the live server are the server tests' fixtures, shared as they are.
 from tests.server.conftest import Seeded, seed, seeded, server  # noqa: F401
 
+
+@pytest.fixture
+def store_location(tmp_path: Path) -> Path:
+    """The browser tests run on a file store (the server tests cover every store)."""
+    return tmp_path / "store"
+
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

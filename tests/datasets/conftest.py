@@ -20,11 +20,11 @@ def chatbot(question: str) -> str:
 
 @dataclass
 class Traced:
-    store: Path
+    store: Path | str  # a file store directory or a PostgreSQL URL
     trace_ids: list[str]  # one per question, in QUESTIONS order
 
 
-def trace_questions(store: Path) -> Traced:
+def trace_questions(store: Path | str) -> Traced:
     otelfeedback.configure(store=store, service_name="chatbot")
     trace_ids = []
     for question in QUESTIONS:
@@ -48,5 +48,6 @@ def trace_questions(store: Path) -> Traced:
 
 
 @pytest.fixture
-def traced(tmp_path: Path) -> Traced:
-    return trace_questions(tmp_path / "store")
+def traced(store_location: Path | str) -> Traced:
+    """The traced questions in a store of each kind."""
+    return trace_questions(store_location)

@@ -211,6 +211,7 @@ def test_list_and_delete(traced: Traced) -> None:
     assert again.dataset_id != gone.dataset_id and again.version == 0
 
 
+@pytest.mark.parametrize("store_location", ["file"], indirect=True)  # a file store's reindex
 def test_datasets_survive_reindex(traced: Traced, tmp_path: Path) -> None:
     ds = create_dataset("durable").merge_records(otelfeedback.search_traces())
     ds.merge_records([{"inputs": {"question": QUESTIONS[2]}, "tags": {"k": "v"}}])

@@ -12,7 +12,7 @@ import otelfeedback
 from otelfeedback.datasets import catalog, create_dataset, get_dataset, list_datasets
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.server import create_app
-from otelfeedback.store import FileStore
+from tests.conftest import open_store
 from tests.datasets.conftest import QUESTIONS, Traced
 from tests.server.live import LiveServer
 
@@ -33,7 +33,7 @@ def test_datasets_work_the_same_in_remote_mode(
     ds.merge_records(otelfeedback.search_traces(max_results=None))
     ds.merge_records([{"inputs": {"question": QUESTIONS[1]}, "expectations": {"ok": True}}])
     assert (ds.version, ds.record_count) == (2, 3)
-    local = catalog.get(FileStore(traced.store), "remote-golden")
+    local = catalog.get(open_store(traced.store), "remote-golden")
     assert [r.to_dict() for r in local.records] == [r.to_dict() for r in ds.records]
     assert [v.to_dict() for v in local.versions()] == [v.to_dict() for v in ds.versions()]
     assert [d.name for d in list_datasets()] == ["remote-golden"]
@@ -47,7 +47,7 @@ def test_datasets_work_the_same_in_remote_mode(
 
 def test_a_local_and_a_remote_writer_both_land(remote: LiveServer, traced: Traced) -> None:
     remote_ds = create_dataset("two-writers")
-    local_ds = catalog.get(FileStore(traced.store), "two-writers")
+    local_ds = catalog.get(open_store(traced.store), "two-writers")
     local_ds.merge_records([{"inputs": {"q": "local"}}])
     remote_ds.merge_records([{"inputs": {"q": "remote"}}])  # conflicts once, then lands
     assert remote_ds.version == 2

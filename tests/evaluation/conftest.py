@@ -37,10 +37,10 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Path:
-    path = tmp_path / "store"
-    otelfeedback.configure(store=path, service_name="chatbot")
-    return path
+def store(store_location: Path | str) -> Path | str:
+    """A configured store of each kind."""
+    otelfeedback.configure(store=store_location, service_name="chatbot")
+    return store_location
 
 
 def judge_requests(server: FakeOpenAIServer) -> list[Any]:
@@ -85,7 +85,7 @@ class Chatbot:
 
 
 @pytest.fixture
-def chatbot(fake: FakeOpenAIServer, store: Path) -> Iterator[Chatbot]:
+def chatbot(fake: FakeOpenAIServer, store: Path | str) -> Iterator[Chatbot]:
     with openai.OpenAI(base_url=fake.base_url, api_key="fake") as client:
         yield Chatbot(fake, client)
 

@@ -43,8 +43,8 @@ def more_traces(count: int) -> list[str]:
 
 
 @pytest.fixture
-def seeded(tmp_path: Path) -> Seeded:
-    """Steps 1-2 on a configured file store, and the schemas of step 5."""
-    result = seed(tmp_path / "store")
+def seeded(store_location: Path | str) -> Seeded:
+    """Steps 1-2 on a configured store of each kind, and the schemas of step 5."""
+    result = seed(store_location)
     step5_schemas()
     return result

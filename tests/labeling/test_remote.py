@@ -19,23 +19,24 @@ from otelfeedback.labeling import (
     list_labeling_sessions,
 )
 from otelfeedback.labeling._store import SESSION_KIND
-from otelfeedback.store import FileStore
+from tests.conftest import open_store
 from tests.labeling.conftest import more_traces, step5_schemas
 from tests.server.live import LiveServer
 
 
 @pytest.fixture
-def remote(tmp_path: Path) -> Iterator[tuple[LiveServer, Path]]:
+def remote(store_location: Path | str) -> Iterator[tuple[LiveServer, Path | str]]:
+    """A server over a store of each kind, configured as the SDK's store."""
     from otelfeedback.server import create_app
 
-    store = tmp_path / "server-store"
+    store = store_location
     server = LiveServer(create_app(store))
     otelfeedback.configure(store=server.url, service_name="chatbot")
     yield server, store
     server.close()
 
 
-def test_the_whole_flow_works_against_a_server(remote: tuple[LiveServer, Path]) -> None:
+def test_the_whole_flow_works_against_a_server(remote: tuple[LiveServer, Path | str]) -> None:
     server, directory = remote
     step5_schemas()
     ids = more_traces(3)
@@ -76,8 +77,8 @@ def test_the_whole_flow_works_against_a_server(remote: tuple[LiveServer, Path]) 
     assert {t.info.trace_id for t in otelfeedback.search_traces(labeling_session=session)} == set(
         ids
     )
-    # the server's file store holds the same session and labels
-    local = FileStore(directory)
+    # the server's store holds the same session and labels
+    local = open_store(directory)
     assert [r.data["name"] for r in local.list_records(SESSION_KIND)] == ["remote_review"]
     local_labels = [
         a

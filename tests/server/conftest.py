@@ -20,7 +20,7 @@ SCRIPT_OUTPUT = (
 
 @dataclass
 class Seeded:
-    store: Path
+    store: Path | str  # a file store directory or a PostgreSQL URL
     trace_id: str  # the chatbot trace with user_feedback = false (steps 1-2)
     script_trace_id: str  # a trace whose output contains <script>
     root_span_id: str
@@ -43,7 +43,7 @@ def risky(question: str) -> str:
     return SCRIPT_OUTPUT
 
 
-def seed(store: Path) -> Seeded:
+def seed(store: Path | str) -> Seeded:
     """Steps 1-2 of the tutorial, with the SDK, into ``store``."""
     otelfeedback.configure(store=store, service_name="chatbot")
     my_chatbot("What is MLflow?")
@@ -67,8 +67,9 @@ def seed(store: Path) -> Seeded:
 
 
 @pytest.fixture
-def seeded(tmp_path: Path) -> Seeded:
-    return seed(tmp_path / "store")
+def seeded(store_location: Path | str) -> Seeded:
+    """The tutorial's traces in a store of each kind (``store_location``)."""
+    return seed(store_location)
 
 
 @pytest.fixture
@@ -81,9 +82,9 @@ def server(seeded: Seeded) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def empty_server(tmp_path: Path) -> Iterator[LiveServer]:
+def empty_server(store_location: Path | str) -> Iterator[LiveServer]:
     from otelfeedback.server import create_app
 
-    live = LiveServer(create_app(tmp_path / "empty-store"))
+    live = LiveServer(create_app(store_location))
     yield live
     live.close()

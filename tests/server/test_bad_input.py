@@ -547,6 +547,17 @@ class Probe:
         return request("POST", self.server.url + self.path(path), fields.encode(), headers)
 
     def store_bytes(self) -> int:
+        """What the store holds: bytes of its files, or (PostgreSQL) its rows of written data."""
+        if isinstance(self.seeded.store, str):
+            import psycopg
+
+            with psycopg.connect(self.seeded.store, autocommit=True) as conn:
+                row = conn.execute(
+                    "SELECT (SELECT count(*) FROM spans) + (SELECT count(*) FROM "
+                    "assessment_records) + (SELECT count(*) FROM ingest_queue) + "
+                    "(SELECT count(*) FROM records)"
+                ).fetchone()
+            return int(row[0]) if row else 0
         return sum(
             f.stat().st_size
             for f in self.seeded.store.rglob("*")

@@ -34,6 +34,12 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
+def store_location(tmp_path: Path) -> Path:
+    """These tests look at the store's files: a file store (the shared tests cover both)."""
+    return tmp_path / "store"
+
+
+@pytest.fixture
 def small_limit(seeded: Seeded) -> Iterator[LiveServer]:
     live = LiveServer(create_app(seeded.store, max_api_body_bytes=LIMIT))
     yield live
@@ -155,7 +161,7 @@ def test_every_member_of_a_gzip_body_is_read(empty_server: LiveServer, tmp_path:
         {"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip"},
     )
     assert reply.status == 200, reply.body
-    store = FileStore(tmp_path / "empty-store")
+    store = FileStore(tmp_path / "store")  # empty_server's store (store_location)
     traces = store.search_traces()
     assert sorted(len(t.spans) for t in traces) == [2, 3]
     assert {t.trace_id for t in traces} == {

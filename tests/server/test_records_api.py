@@ -11,26 +11,28 @@ import pytest
 
 from otelfeedback.errors import ConflictError, InvalidArgumentError, NotFoundError
 from otelfeedback.server import create_app
-from otelfeedback.store import FileStore
 from otelfeedback.store.records import RecordWrite
 from otelfeedback.store.remote import RemoteStore
+from tests.conftest import open_store
 from tests.server.live import LiveServer, get, request, send_json
 from tests.store.test_records import EDGE_VALUES
 
 
 @pytest.fixture
-def records_server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(create_app(tmp_path / "store", max_body_bytes=2 * 1024 * 1024))
+def records_server(store_location: Path | str) -> Iterator[LiveServer]:
+    live = LiveServer(create_app(store_location, max_body_bytes=2 * 1024 * 1024))
     yield live
     live.close()
 
 
-def test_round_trip_matches_the_file_store(records_server: LiveServer, tmp_path: Path) -> None:
+def test_round_trip_matches_the_store(
+    records_server: LiveServer, store_location: Path | str
+) -> None:
     remote = RemoteStore(records_server.url)
     first = remote.append_record("dataset", "d-1", {"name": "golden"}, author="alice")
     second = remote.append_record("dataset", "d-1", {"name": "gold"}, expected_version=1)
     assert (first.version, second.version, first.created_by) == (1, 2, "alice")
-    local = FileStore(tmp_path / "store")
+    local = open_store(store_location)
     assert local.record_history("dataset", "d-1") == [first, second]
     assert remote.record_history("dataset", "d-1") == [first, second]
     assert remote.get_record("dataset", "d-1") == second
@@ -70,13 +72,13 @@ def test_listing_pages_through_a_snapshot(records_server: LiveServer) -> None:
     assert remote.list_records("item")[-1].id == "z-last"
 
 
-def test_changed_after_over_http_matches_the_file_store(
-    records_server: LiveServer, tmp_path: Path
+def test_changed_after_over_http_matches_the_store(
+    records_server: LiveServer, store_location: Path | str
 ) -> None:
     remote = RemoteStore(records_server.url)
     mark = remote.append_record("item", "a", {"n": 1}, parent="p").sequence
     later = remote.append_record("item", "b", {"n": 1}, parent="p")
-    local = FileStore(tmp_path / "store")
+    local = open_store(store_location)
     assert remote.list_records("item", parent="p", changed_after=mark) == [later]
     assert local.list_records("item", parent="p", changed_after=mark) == [later]
     reply = get(records_server.url + "/api/records/item?changed_after=soon")

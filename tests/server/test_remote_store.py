@@ -18,14 +18,14 @@ from otelfeedback.errors import (
     OtelFeedbackError,
 )
 from otelfeedback.server import create_app
-from otelfeedback.store import FileStore
 from otelfeedback.store.remote import RemoteStore
+from tests.conftest import open_store
 from tests.server.conftest import Seeded
 from tests.server.live import LiveServer, free_port
 
 
 def test_reads_match_the_local_store(server: LiveServer, seeded: Seeded) -> None:
-    remote, local = RemoteStore(server.url), FileStore(seeded.store)
+    remote, local = RemoteStore(server.url), open_store(seeded.store)
     assert remote.get_trace(seeded.trace_id).to_dict() == local.get_trace(seeded.trace_id).to_dict()
     query = "feedback.user_feedback = 'false'"
     assert [t.to_dict() for t in remote.search_traces(query)] == [
@@ -108,8 +108,8 @@ def test_token_and_unreachable_server(seeded: Seeded) -> None:
 
 
 @pytest.fixture
-def remote_server(tmp_path: Path) -> Iterator[LiveServer]:
-    live = LiveServer(create_app(tmp_path / "server-store"))
+def remote_server(store_location: Path | str) -> Iterator[LiveServer]:
+    live = LiveServer(create_app(store_location))
     yield live
     otelfeedback.reset()  # flush to the server while it is still up
     live.close()
@@ -162,7 +162,7 @@ def test_remote_mode_overrides_updates_and_deletes_like_the_local_store(
 
 
 def test_existing_trace_ids_match_the_local_store(server: LiveServer, seeded: Seeded) -> None:
-    remote, local = RemoteStore(server.url), FileStore(seeded.store)
+    remote, local = RemoteStore(server.url), open_store(seeded.store)
     asked = [seeded.trace_id, "ab" * 16, seeded.script_trace_id] + [f"{n:032x}" for n in range(450)]
     expected = {seeded.trace_id, seeded.script_trace_id}
     assert local.existing_trace_ids(asked) == remote.existing_trace_ids(asked) == expected

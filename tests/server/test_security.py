@@ -19,6 +19,12 @@ TOKEN = "s3cret-token"
 
 
 @pytest.fixture
+def store_location(tmp_path: Path) -> Path:
+    """These tests look at the store's files: a file store (the shared tests cover both)."""
+    return tmp_path / "store"
+
+
+@pytest.fixture
 def token_server(seeded: Seeded) -> Iterator[LiveServer]:
     live = LiveServer(create_app(seeded.store, token=TOKEN))
     yield live
@@ -256,8 +262,10 @@ def test_untrusted_trace_content_is_escaped(server: LiveServer, seeded: Seeded) 
 def test_a_url_store_is_refused(tmp_path: Path) -> None:
     from otelfeedback.errors import ConfigurationError
 
-    with pytest.raises(ConfigurationError, match="not a URL"):
+    with pytest.raises(ConfigurationError, match="a file store directory or a PostgreSQL"):
         create_app("http://127.0.0.1:5050")
+    with pytest.raises(ConfigurationError, match=r"'db:5432'"):  # no password in messages
+        create_app("mysql://user:secret@db:5432")
     with pytest.raises(ConfigurationError, match="token"):
         create_app(tmp_path, token=" ")
 

@@ -1,13 +1,64 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from otelfeedback.store import FileStore
+from tests.conftest import STORE_KINDS, open_store
 from tests.store.otlp_fixtures import append, io_attrs, line, sid, span, tid
+
+__all__ = ["Backend", "open_store"]
+
+
+class Backend:
+    """One store of each kind, filled the way its writers fill it: OTLP/JSON lines appended
+    to the file store's segments (the SDK's exporter, the server's receiver) or stored
+    through ``SqlStore.append_line`` (the server's receiver on PostgreSQL)."""
+
+    def __init__(self, kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        self.kind = kind
+        self.directory = tmp_path
+        self.location: str | Path = tmp_path
+        self._store: Any = None
+        self._opened: list[Any] = []
+        if kind == "postgres":
+            self.location = request.getfixturevalue("postgres_url")
+
+    def write(self, text: str, segment: int = 1) -> None:
+        """Append OTLP/JSON lines (``otlp_fixtures.line``)."""
+        if self.kind == "file":
+            append(self.directory, text, segment)
+            return
+        for raw in text.splitlines():
+            if raw.strip():
+                self.store().append_line(raw.encode())
+
+    def store(self) -> Any:
+        """The store (opened once; ``open()`` gives another handle on the same data)."""
+        if self._store is None:
+            self._store = self.open()
+        return self._store
+
+    def open(self) -> Any:
+        """Another handle on the same store (closed with this one)."""
+        opened = open_store(self.location)
+        self._opened.append(opened)
+        return opened
+
+    def close(self) -> None:
+        for opened in self._opened:
+            opened.close()
+
+
+@pytest.fixture(params=STORE_KINDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """A file store and a PostgreSQL store (the test runs once with each)."""
+    made = Backend(request.param, tmp_path, request)
+    yield made
+    made.close()
 
 
 def _record(
@@ -50,18 +101,19 @@ def carrier(n: int, trace: str, target: str, attrs: dict, start_ms: float = 1000
 
 
 @pytest.fixture
-def sample_store(tmp_path: Path) -> Iterator[FileStore]:
-    """Five traces with known shapes (see the filter table in test_filters.py)."""
-    write_sample_store(tmp_path)
-    with FileStore(tmp_path) as store:
-        yield store
+def sample_store(backend: Backend) -> Iterator[Any]:
+    """Five traces with known shapes (see the filter table in test_filters.py), in each
+    kind of store."""
+    write_sample_store(backend.directory, backend.write)
+    yield backend.store()
 
 
-def write_sample_store(path: Path) -> None:
-    """Write the five traces of ``sample_store`` into the store directory ``path``."""
+def write_sample_store(path: Path, write: Callable[[str], None] | None = None) -> None:
+    """Write the five traces of ``sample_store`` into the store directory ``path`` (or
+    through ``write``, one OTLP/JSON line at a time)."""
+    put: Callable[[str], None] = write or (lambda text: append(path, text) and None)
     t = [tid(i) for i in range(1, 6)]
-    append(
-        path,
+    put(
         line(
             [
                 span(
@@ -111,8 +163,7 @@ def write_sample_store(path: Path) -> None:
             ]
         ),
     )
-    append(
-        path,
+    put(
         line(
             [
                 span(
@@ -145,8 +196,7 @@ def write_sample_store(path: Path) -> None:
             service="other",
         ),
     )
-    append(
-        path,
+    put(
         line(
             [
                 span(
@@ -185,8 +235,7 @@ def write_sample_store(path: Path) -> None:
     )
     # assessments: t1 thumbs down (then overridden to up), t2 thumbs down + score 2,
     # t3 score 4.5, t4 expectation; t5 none.
-    append(
-        path,
+    put(
         line(
             [
                 carrier(

@@ -1,4 +1,5 @@
-"""Several writer and reader processes on one store: every trace indexed exactly once."""
+"""Several writer and reader processes on one store (a file store, a PostgreSQL store):
+every trace stored exactly once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 from otelfeedback.store import FileStore
+from tests.store.conftest import Backend
 
 WRITER = textwrap.dedent("""
     import sys, otelfeedback
@@ -27,8 +29,8 @@ WRITER = textwrap.dedent("""
 
 READER = textwrap.dedent("""
     import sys, time
-    from otelfeedback.store import FileStore
-    store = FileStore(sys.argv[1])
+    from tests.store.conftest import open_store
+    store = open_store(sys.argv[1])
     deadline = time.monotonic() + 60
     seen = 0
     while time.monotonic() < deadline:
@@ -43,22 +45,28 @@ READER = textwrap.dedent("""
 """)
 
 
-def test_concurrent_writers_and_readers(tmp_path: Path) -> None:
+def test_concurrent_writers_and_readers(backend: Backend) -> None:
+    location = str(backend.location)
+    root = Path(__file__).parents[2]
     per_writer = 150
     total = 2 * per_writer
     env_python = [sys.executable, "-c"]
     readers = [
         subprocess.Popen(
-            [*env_python, READER, str(tmp_path), str(total)],
+            [*env_python, READER, location, str(total)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            cwd=root,
         )
         for _ in range(2)
     ]
     writers = [
         subprocess.Popen(
-            [*env_python, WRITER, str(tmp_path), str(per_writer)], stderr=subprocess.PIPE, text=True
+            [*env_python, WRITER, location, str(per_writer)],
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=root,
         )
         for _ in range(2)
     ]
@@ -69,11 +77,12 @@ def test_concurrent_writers_and_readers(tmp_path: Path) -> None:
         out, err = process.communicate(timeout=120)
         assert process.returncode == 0, err
         assert int(out) == total
-    assert len(list((tmp_path / "traces").glob("segment-*.jsonl"))) > 1
-    store = FileStore(tmp_path)
+    store = backend.open()
     traces = store.search_traces(max_results=None)
     assert len(traces) == total
     assert all(t.info.span_count == 2 for t in traces)
-    before = sorted(t.trace_id for t in traces)
-    store.reindex()
-    assert sorted(t.trace_id for t in store.search_traces(max_results=None)) == before
+    if isinstance(store, FileStore):
+        assert len(list((backend.directory / "traces").glob("segment-*.jsonl"))) > 1
+        before = sorted(t.trace_id for t in traces)
+        store.reindex()
+        assert sorted(t.trace_id for t in store.search_traces(max_results=None)) == before

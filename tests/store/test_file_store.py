@@ -1,4 +1,5 @@
-"""The file store's index: contents, incremental reads, torn and corrupt lines, reindex."""
+"""Reading a store: contents, incremental reads, duplicates, other writers' forms (every kind
+of store); torn and corrupt lines, reindex (the file store's index)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import pytest
 from otelfeedback.errors import NotFoundError
 from otelfeedback.store import FileStore
 from otelfeedback.store.schema import MIGRATIONS
+from tests.store.conftest import Backend
 from tests.store.otlp_fixtures import append, io_attrs, line, sid, span, tid
+
+FILE_ONLY = pytest.mark.parametrize("backend", ["file"], indirect=True)
 
 
 def test_get_trace_returns_info_spans_and_assessments(sample_store: FileStore) -> None:
@@ -60,16 +64,15 @@ def test_unknown_trace_raises_not_found(sample_store: FileStore) -> None:
         sample_store.get_trace(tid(99))
 
 
-def test_reads_pick_up_appended_lines_incrementally(tmp_path: Path) -> None:
-    append(tmp_path, line([span(tid(1), sid(1), "a")]))
-    store = FileStore(tmp_path)
+def test_reads_pick_up_appended_lines_incrementally(backend: Backend) -> None:
+    backend.write(line([span(tid(1), sid(1), "a")]))
+    store = backend.store()
     assert len(store.search_traces()) == 1
-    append(tmp_path, line([span(tid(2), sid(2), "b", start_ms=5)]))
-    append(tmp_path, line([span(tid(3), sid(3), "c", start_ms=9)]), segment=2)
+    backend.write(line([span(tid(2), sid(2), "b", start_ms=5)]))
+    backend.write(line([span(tid(3), sid(3), "c", start_ms=9)]), segment=2)
     assert [t.info.name for t in store.search_traces()] == ["c", "b", "a"]
     # A trace whose spans arrive in several lines is summarized over all of them.
-    append(
-        tmp_path,
+    backend.write(
         line(
             [
                 span(
@@ -85,7 +88,6 @@ def test_reads_pick_up_appended_lines_incrementally(tmp_path: Path) -> None:
     )
     info = store.get_trace(tid(1)).info
     assert (info.span_count, info.input_tokens, info.name) == (2, 3, "a")
-    store.close()
 
 
 def test_torn_last_line_waits_for_its_newline(tmp_path: Path) -> None:
@@ -115,6 +117,7 @@ def test_corrupt_line_is_skipped_with_a_warning_naming_file_and_line(
     assert any(f"line 3 of {path}" in m for m in messages)
 
 
+@FILE_ONLY
 def test_reindex_rebuilds_the_same_index(sample_store: FileStore) -> None:
     before = [t.to_dict() for t in sample_store.search_traces()]
     stats = sample_store.reindex()
@@ -122,6 +125,7 @@ def test_reindex_rebuilds_the_same_index(sample_store: FileStore) -> None:
     assert [t.to_dict() for t in sample_store.search_traces()] == before
 
 
+@FILE_ONLY
 def test_deleted_index_is_rebuilt_from_segments(sample_store: FileStore) -> None:
     before = sample_store.get_trace(tid(1)).to_dict()
     sample_store.close()
@@ -137,15 +141,15 @@ def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
     assert names == [m.name for m in MIGRATIONS]
 
 
-def test_spans_exported_twice_are_stored_once(tmp_path: Path) -> None:
+def test_spans_exported_twice_are_stored_once(backend: Backend) -> None:
     text = line([span(tid(1), sid(1), "a", attrs=io_attrs("CHAIN", "find me", None))])
-    append(tmp_path, text + text)
-    store = FileStore(tmp_path)
+    backend.write(text + text)
+    store = backend.store()
     assert store.get_trace(tid(1)).info.span_count == 1
     assert len(store.search_traces("trace.text LIKE '%find me%'")) == 1
 
 
-def test_decoder_accepts_other_writers_forms(tmp_path: Path) -> None:
+def test_decoder_accepts_other_writers_forms(backend: Backend) -> None:
     """snake_case names, base64 ids, int64 as numbers, enum names, every AnyValue kind."""
     b64 = lambda hexid: base64.b64encode(bytes.fromhex(hexid)).decode()  # noqa: E731
     request = {
@@ -187,8 +191,8 @@ def test_decoder_accepts_other_writers_forms(tmp_path: Path) -> None:
             }
         ]
     }
-    append(tmp_path, json.dumps(request) + "\n")
-    trace = FileStore(tmp_path).get_trace(tid(7))
+    backend.write(json.dumps(request) + "\n")
+    trace = backend.store().get_trace(tid(7))
     (only,) = trace.spans
     assert (only.name, only.status, only.status_message, only.kind) == (
         "remote",
@@ -202,9 +206,8 @@ def test_decoder_accepts_other_writers_forms(tmp_path: Path) -> None:
     assert trace.info.service_name == "go"
 
 
-def test_root_from_elsewhere_is_earliest_span_with_unknown_parent(tmp_path: Path) -> None:
-    append(
-        tmp_path,
+def test_root_from_elsewhere_is_earliest_span_with_unknown_parent(backend: Backend) -> None:
+    backend.write(
         line(
             [
                 span(tid(1), sid(2), "late", parent=sid(99), start_ms=5),
@@ -213,28 +216,30 @@ def test_root_from_elsewhere_is_earliest_span_with_unknown_parent(tmp_path: Path
             ]
         ),
     )
-    info = FileStore(tmp_path).get_trace(tid(1)).info
+    info = backend.store().get_trace(tid(1)).info
     assert (info.root_span_id, info.name) == (sid(3), "first")
 
 
-def test_assessment_names_come_from_the_index_including_an_old_rare_one(tmp_path: Path) -> None:
+def test_assessment_names_come_from_the_index_including_an_old_rare_one(
+    backend: Backend,
+) -> None:
     from otelfeedback import delete_assessment, log_feedback
     from otelfeedback.api.assessments import writing_to
 
-    append(tmp_path, line([span(tid(n), sid(n), f"t{n}", start_ms=n) for n in range(1, 601)]))
-    with FileStore(tmp_path) as store:
-        assert store.assessment_names() == []
-        with writing_to(store):
-            old = log_feedback(tid(1), "rare_name", 1)  # the oldest of 600 traces
-            log_feedback(tid(600), "common", True)
-            log_feedback(tid(599), "common", False)
-        assert sorted(store.assessment_names()) == [
-            ("feedback", "common"),
-            ("feedback", "rare_name"),
-        ]
-        with writing_to(store):
-            delete_assessment(tid(1), old.assessment_id)
-        assert store.assessment_names() == [("feedback", "common")]
+    backend.write(line([span(tid(n), sid(n), f"t{n}", start_ms=n) for n in range(1, 601)]))
+    store = backend.store()
+    assert store.assessment_names() == []
+    with writing_to(store):
+        old = log_feedback(tid(1), "rare_name", 1)  # the oldest of 600 traces
+        log_feedback(tid(600), "common", True)
+        log_feedback(tid(599), "common", False)
+    assert sorted(store.assessment_names()) == [
+        ("feedback", "common"),
+        ("feedback", "rare_name"),
+    ]
+    with writing_to(store):
+        delete_assessment(tid(1), old.assessment_id)
+    assert store.assessment_names() == [("feedback", "common")]
 
 
 def test_a_new_index_has_8_kib_pages(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ from otelfeedback.store.query.parser import (
     MAX_VALUES,
     BoolOp,
 )
+from tests.store.conftest import Backend
+from tests.store.otlp_fixtures import io_attrs, line, sid, span, tid
 
 CASES = [
     ("", {1, 2, 3, 4, 5}),
@@ -209,9 +211,17 @@ def test_filters_at_every_limit_run(sample_store: FileStore) -> None:
     )
     limits.append(f"({wide}) AND {alternating(MAX_DEPTH - 4)}")
     for filter_string in limits:
+        if type(sample_store).__name__ == "SqlStore":
+            # PostgreSQL plans many subqueries for minutes: at most 64 (docs/store.md)
+            try:
+                sample_store.search_traces(filter_string)
+            except InvalidArgumentError as exc:
+                assert "too many conditions for the PostgreSQL store" in str(exc)
+            continue
         sample_store.search_traces(filter_string)  # no exception
     assert ids(sample_store.search_traces("NOT " * MAX_NESTING + "trace.status = 'ERROR'")) == {2}
-    assert ids(sample_store.search_traces(limits[0])) == {1, 4}
+    if type(sample_store).__name__ != "SqlStore":  # (over PostgreSQL's limit, above)
+        assert ids(sample_store.search_traces(limits[0])) == {1, 4}
 
 
 OVER_LIMITS = [
@@ -269,3 +279,46 @@ def test_labeling_session_fields_compile_for_both_dialects() -> None:
         parse_filter("labeling_session.id IN ('a', 'b')"), PostgresDialect()
     )
     assert "s.id IN (%s, %s)" in sql and params[-2:] == ["a", "b"]
+
+
+#: Full text beyond ASCII: both stores fold case by Unicode rules. The PostgreSQL store folds
+#: with ``casefold`` (``ß`` matches ``ss``); the file store with simple folding, where it
+#: does not (docs/search.md), so it fails the marked case.
+UNICODE_TEXT = [
+    ("trace.text LIKE '%zürich%'", {1}, None),
+    ("trace.text LIKE '%日本語%'", {1}, None),
+    ("trace.text LIKE '%été%'", {1}, None),
+    ("trace.text ILIKE '%CAFÉ%'", {1}, None),
+    (
+        "trace.text LIKE '%STRASSE%'",
+        {2},
+        pytest.mark.xfail(reason="file store: simple case folding keeps ß", strict=True),
+    ),
+    ("trace.text LIKE '%本%'", {1}, None),
+    ("trace.name = 'Été'", {1}, None),
+    ("trace.name LIKE 'É%'", {1}, None),
+    ("trace.name ILIKE 'été'", set(), None),  # names compare as SQLite does: ASCII folding
+]
+
+
+@pytest.mark.parametrize(("filter_string", "expected", "mark"), UNICODE_TEXT)
+def test_full_text_beyond_ascii(
+    backend: Backend,
+    request: pytest.FixtureRequest,
+    filter_string: str,
+    expected: set[int],
+    mark: pytest.MarkDecorator | None,
+) -> None:
+    if mark is not None and backend.kind == "file":
+        request.applymarker(mark)
+    backend.write(
+        line(
+            [
+                span(
+                    tid(1), sid(1), "Été", attrs=io_attrs("CHAIN", "Un café à Zürich ÉTÉ", "日本語")
+                ),
+                span(tid(2), sid(2), "b", start_ms=1, attrs=io_attrs("CHAIN", "Hauptstraße", "x")),
+            ]
+        )
+    )
+    assert ids(backend.store().search_traces(filter_string)) == expected

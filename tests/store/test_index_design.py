@@ -158,6 +158,7 @@ def test_indexing_leaves_the_garbage_collector_as_it_was(tmp_path: Path, enabled
 
 
 @pytest.mark.parametrize(("filter_string", "expected"), CASES)
+@pytest.mark.parametrize("backend", ["file"], indirect=True)
 def test_every_filter_gives_the_same_traces_when_sets_and_text_are_walked(
     sample_store: FileStore,
     monkeypatch: pytest.MonkeyPatch,
@@ -193,6 +194,7 @@ def _index_names(store: FileStore) -> set[str]:
     return {row[0] for row in rows}
 
 
+@pytest.mark.parametrize("backend", ["file"], indirect=True)
 def test_bulk_load_builds_secondary_indexes_at_the_end(
     sample_store: FileStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

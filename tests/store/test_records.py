@@ -1,5 +1,5 @@
-"""The records store of the file store: versions, conflicts, edge values, history, snapshots,
-reindex, corrupt lines, and four processes appending at once."""
+"""The records store: versions, conflicts, edge values, history, snapshots and four processes
+appending at once (every kind of store); reindex and corrupt lines (the file store)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,9 @@ import pytest
 from otelfeedback.errors import ConflictError, InvalidArgumentError, NotFoundError
 from otelfeedback.store import FileStore
 from otelfeedback.store.records import MAX_DEPTH, Record, RecordWrite
+from tests.store.conftest import Backend
+
+FILE_ONLY = pytest.mark.parametrize("backend", ["file"], indirect=True)
 
 EDGE_VALUES: dict[str, Any] = {
     "big": 2**64 + 1,
@@ -39,12 +41,11 @@ def deep(levels: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[FileStore]:
-    with FileStore(tmp_path / "store") as store:
-        yield store
+def store(backend: Backend) -> Any:
+    return backend.store()
 
 
-def test_versions_count_up_and_every_version_stays_readable(store: FileStore) -> None:
+def test_versions_count_up_and_every_version_stays_readable(store: Any) -> None:
     first = store.append_record("dataset", "d-1", {"name": "golden"}, author="alice")
     second = store.append_record("dataset", "d-1", {"name": "golden", "n": 2}, author="bob")
     assert (first.version, second.version) == (1, 2)
@@ -57,7 +58,7 @@ def test_versions_count_up_and_every_version_stays_readable(store: FileStore) ->
     assert store.list_records("dataset") == [second]
 
 
-def test_an_unexpected_version_is_a_conflict_and_writes_nothing(store: FileStore) -> None:
+def test_an_unexpected_version_is_a_conflict_and_writes_nothing(store: Any) -> None:
     store.append_record("dataset", "d-1", {"n": 1})
     with pytest.raises(ConflictError) as info:
         store.append_records(
@@ -72,13 +73,13 @@ def test_an_unexpected_version_is_a_conflict_and_writes_nothing(store: FileStore
     assert store.append_record("dataset", "d-1", {"n": 2}, expected_version=1).version == 2
 
 
-def test_expected_version_zero_creates_once(store: FileStore) -> None:
+def test_expected_version_zero_creates_once(store: Any) -> None:
     store.append_record("name", "n-golden", {"id": "d-1"}, expected_version=0)
     with pytest.raises(ConflictError):
         store.append_record("name", "n-golden", {"id": "d-2"}, expected_version=0)
 
 
-def test_delete_keeps_history_and_a_new_life_starts_over(store: FileStore) -> None:
+def test_delete_keeps_history_and_a_new_life_starts_over(store: Any) -> None:
     store.append_record("dataset", "d-1", {"n": 1}, author="alice")
     tombstone = store.delete_record("dataset", "d-1", author="bob")
     assert tombstone.deleted and tombstone.data == {} and tombstone.version == 2
@@ -93,7 +94,7 @@ def test_delete_keeps_history_and_a_new_life_starts_over(store: FileStore) -> No
     assert (again.version, again.created_by) == (3, "carol")
 
 
-def test_listing_as_of_a_sequence_is_a_snapshot(store: FileStore) -> None:
+def test_listing_as_of_a_sequence_is_a_snapshot(store: Any) -> None:
     a1 = store.append_record("item", "a", {"v": 1}, parent="p")
     store.append_record("item", "b", {"v": 1}, parent="p")
     snapshot = store.list_records("item", parent="p")[-1].sequence
@@ -110,7 +111,7 @@ def test_listing_as_of_a_sequence_is_a_snapshot(store: FileStore) -> None:
     assert store.list_records("item", as_of=0) == []
 
 
-def test_changed_after_lists_only_what_came_after_a_sequence(store: FileStore) -> None:
+def test_changed_after_lists_only_what_came_after_a_sequence(store: Any) -> None:
     first = store.append_record("item", "a", {"n": 1}, parent="p")
     store.append_record("item", "b", {"n": 1}, parent="p")
     store.append_record("item", "elsewhere", {"n": 1}, parent="q")
@@ -128,7 +129,7 @@ def test_changed_after_lists_only_what_came_after_a_sequence(store: FileStore) -
         store.list_records("item", changed_after=-1)
 
 
-def test_one_record_twice_in_a_batch_makes_two_versions(store: FileStore) -> None:
+def test_one_record_twice_in_a_batch_makes_two_versions(store: Any) -> None:
     store.append_record("item", "a", {"v": 0}, parent="p")
     first, second = store.append_records(
         [RecordWrite("item", "a", {"v": 1}, "p"), RecordWrite("item", "a", {"v": 2}, "p")]
@@ -138,21 +139,25 @@ def test_one_record_twice_in_a_batch_makes_two_versions(store: FileStore) -> Non
         assert [r.data for r in store.list_records("item", parent="p")] == [{"v": 2}]
         assert store.list_records("item", as_of=first.sequence) == [first]
         assert [r.version for r in store.record_history("item", "a")] == [1, 2, 3]
-        store.reindex()
+        if isinstance(store, FileStore):
+            store.reindex()
 
 
-def test_a_record_keeps_its_parent_while_it_lives(store: FileStore) -> None:
+def test_a_record_keeps_its_parent_while_it_lives(store: Any) -> None:
     store.append_record("item", "a", {}, parent="p")
     with pytest.raises(InvalidArgumentError, match="belongs to 'p'") as info:
         store.append_record("item", "a", {}, parent="q")
     assert info.value.argument == "records[0].parent"
 
 
-def test_edge_values_round_trip_exactly_and_survive_reindex(store: FileStore) -> None:
+def test_edge_values_round_trip_exactly(store: Any, backend: Backend) -> None:
     stored = store.append_record("edge", "e", EDGE_VALUES)
     assert stored.data == EDGE_VALUES
     assert store.get_record("edge", "e").data == EDGE_VALUES
     store.append_record("edge", "deep", deep(MAX_DEPTH))
+    assert backend.open().get_record("edge", "e").data == EDGE_VALUES  # read back anew
+    if backend.kind != "file":
+        return
     store.reindex()
     assert store.get_record("edge", "e").data == EDGE_VALUES
     assert store.get_record("edge", "deep").data == deep(MAX_DEPTH)
@@ -176,13 +181,14 @@ def test_edge_values_round_trip_exactly_and_survive_reindex(store: FileStore) ->
     ],
 )
 def test_bad_data_is_an_argument_error_naming_the_value(
-    store: FileStore, data: Any, argument: str, message: str
+    store: Any, data: Any, argument: str, message: str
 ) -> None:
     with pytest.raises(InvalidArgumentError, match=message) as info:
         store.append_record("edge", "e", data)
     assert info.value.argument == argument
     assert store.list_records("edge") == []
-    assert not store.records_dir.exists() or not any(store.records_dir.glob("*.jsonl"))
+    if isinstance(store, FileStore):
+        assert not store.records_dir.exists() or not any(store.records_dir.glob("*.jsonl"))
 
 
 @pytest.mark.parametrize(
@@ -198,15 +204,13 @@ def test_bad_data_is_an_argument_error_naming_the_value(
         (RecordWrite("dataset", "d", {}, expected_version=True), "records[0].expected_version"),
     ],
 )
-def test_malformed_writes_name_the_field(
-    store: FileStore, write: RecordWrite, argument: str
-) -> None:
+def test_malformed_writes_name_the_field(store: Any, write: RecordWrite, argument: str) -> None:
     with pytest.raises(InvalidArgumentError) as info:
         store.append_records([write])
     assert info.value.argument == argument
 
 
-def test_malformed_calls_are_argument_errors(store: FileStore) -> None:
+def test_malformed_calls_are_argument_errors(store: Any) -> None:
     with pytest.raises(InvalidArgumentError, match="at least one"):
         store.append_records([])
     with pytest.raises(InvalidArgumentError, match="RecordWrite"):
@@ -223,8 +227,9 @@ def test_malformed_calls_are_argument_errors(store: FileStore) -> None:
         store.get_record("a", "b")
 
 
+@FILE_ONLY
 def test_reindex_rebuilds_the_records_and_a_deleted_index_comes_back(
-    store: FileStore, tmp_path: Path
+    store: Any, tmp_path: Path
 ) -> None:
     store.append_records([RecordWrite("item", f"i{n}", {"n": n}) for n in range(50)])
     store.append_record("item", "i7", {"n": "seven"})
@@ -241,8 +246,9 @@ def test_reindex_rebuilds_the_records_and_a_deleted_index_comes_back(
     assert reopened.append_record("item", "i9", {}).sequence == 53
 
 
+@FILE_ONLY
 def test_a_corrupt_or_torn_line_is_skipped_and_reported(
-    store: FileStore, caplog: pytest.LogCaptureFixture
+    store: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     store.append_record("item", "a", {"n": 1})
     segment = store.records_dir / "segment-000001.jsonl"
@@ -261,8 +267,9 @@ def test_a_corrupt_or_torn_line_is_skipped_and_reported(
     assert store.reindex().skipped_lines == 3
 
 
+@FILE_ONLY
 def test_a_line_whose_versions_clash_is_skipped_as_a_whole(
-    store: FileStore, caplog: pytest.LogCaptureFixture
+    store: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     stored = store.append_record("item", "a", {"n": 1})
     clash = Record("item", "a", 1, 99, {"n": "other"})
@@ -284,8 +291,8 @@ def test_reads_of_a_store_that_does_not_exist_create_nothing(tmp_path: Path) -> 
     assert not (tmp_path / "nothing-here").exists()
 
 
-def test_another_process_sees_what_one_appends(store: FileStore) -> None:
-    other = FileStore(store.path)
+def test_another_process_sees_what_one_appends(store: Any, backend: Backend) -> None:
+    other = backend.open()
     store.append_record("item", "a", {"n": 1})
     assert other.get_record("item", "a").data == {"n": 1}
     other.append_record("item", "a", {"n": 2}, expected_version=1)
@@ -295,9 +302,9 @@ def test_another_process_sees_what_one_appends(store: FileStore) -> None:
 APPENDER = textwrap.dedent("""
     import sys
     from otelfeedback.errors import ConflictError
-    from otelfeedback.store import FileStore
     from otelfeedback.store.records import RecordWrite
-    store = FileStore(sys.argv[1])
+    from tests.store.conftest import open_store
+    store = open_store(sys.argv[1])
     worker, count = sys.argv[2], int(sys.argv[3])
     for i in range(count):
         store.append_records([
@@ -317,20 +324,21 @@ APPENDER = textwrap.dedent("""
 """)
 
 
-def test_four_processes_appending_at_once_lose_nothing(tmp_path: Path) -> None:
+def test_four_processes_appending_at_once_lose_nothing(backend: Backend) -> None:
     per_worker = 40
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", APPENDER, str(tmp_path), str(w), str(per_worker)],
+            [sys.executable, "-c", APPENDER, str(backend.location), str(w), str(per_worker)],
             stderr=subprocess.PIPE,
             text=True,
+            cwd=Path(__file__).parents[2],
         )
         for w in range(4)
     ]
     for process in processes:
         _, err = process.communicate(timeout=180)
         assert process.returncode == 0, err
-    store = FileStore(tmp_path)
+    store = backend.open()
     own = [r for r in store.list_records("item") if r.id != "shared"]
     assert len(own) == 4 * per_worker
     shared = store.record_history("item", "shared")
@@ -342,13 +350,15 @@ def test_four_processes_appending_at_once_lose_nothing(tmp_path: Path) -> None:
     assert [r.version for r in counter] == list(range(1, 4 * per_worker + 1))
     everything = [*own, *shared, *counter]
     assert len({r.sequence for r in everything}) == len(everything)
-    store.reindex()
-    assert store.record_history("item", "shared") == shared
+    if isinstance(store, FileStore):
+        store.reindex()
+        assert store.record_history("item", "shared") == shared
 
 
-def test_an_index_from_before_0006_is_upgraded_and_records_read_again(store: FileStore) -> None:
+def test_an_index_from_before_0006_is_upgraded_and_records_read_again(tmp_path: Path) -> None:
     import sqlite3
 
+    store = FileStore(tmp_path / "store")
     store.append_record("item", "a", {"v": 1}, parent="p")
     second = store.append_record("item", "a", {"v": 2}, parent="p")
     store.close()

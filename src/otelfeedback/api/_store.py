@@ -5,26 +5,41 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from otelfeedback import config, setup
 from otelfeedback.errors import ConfigurationError, StoreWriteError
 from otelfeedback.store.file_store import FileStore
 from otelfeedback.store.remote import RemoteStore
+from otelfeedback.store.sql.connect import is_postgres_url
+
+if TYPE_CHECKING:
+    from otelfeedback.store.sql import SqlStore
 
 _stores: dict[Path, FileStore] = {}
 _remotes: dict[tuple[str, str | None], RemoteStore] = {}
+_databases: dict[str, SqlStore] = {}
 _stores_lock = threading.Lock()
 
 
-def active_store(*, required: bool = True) -> FileStore | RemoteStore | None:
+def active_store(*, required: bool = True) -> FileStore | RemoteStore | SqlStore | None:
     """The store of the active configuration, else of the settings (``OTELFEEDBACK_STORE``
-    or ``./otelfeedback-data``): a ``FileStore``, or a ``RemoteStore`` in remote mode
-    (``store="http://..."``). Reading a file store that does not exist yet creates nothing.
+    or ``./otelfeedback-data``): a ``FileStore``, a ``SqlStore`` (``store="postgresql://..."``)
+    or a ``RemoteStore`` in remote mode (``store="http://..."``). Reading a file store that
+    does not exist yet creates nothing.
 
     Raises:
         ConfigurationError: no store is configured and ``required``.
     """
     path, url = setup.get_store_location()
+    if url is not None and is_postgres_url(url):
+        with _stores_lock:
+            database = _databases.get(url)
+            if database is None:
+                from otelfeedback.store.sql import SqlStore
+
+                database = _databases[url] = SqlStore(url)
+            return database
     if url is not None:
         key = (url, config.resolve("server_token"))
         with _stores_lock:
@@ -54,7 +69,7 @@ def flush_store() -> None:
         configuration.store_processor.force_flush(30_000)
 
 
-def read_store() -> FileStore | RemoteStore:
+def read_store() -> FileStore | RemoteStore | SqlStore:
     """The active store, after flushing what this process still has for it."""
     store = active_store()
     assert store is not None

@@ -16,8 +16,9 @@ from otelfeedback.store.file_store import FileStore
 def add_store_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store",
-        metavar="DIR",
-        help="file store directory (default: $OTELFEEDBACK_STORE or ./otelfeedback-data)",
+        metavar="DIR|URL",
+        help="file store directory or PostgreSQL URL (default: $OTELFEEDBACK_STORE or "
+        "./otelfeedback-data)",
     )
 
 
@@ -26,6 +27,7 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def store_path(args: argparse.Namespace) -> Path:
+    """The file store directory ``--store`` names (it must exist)."""
     value = config.resolve("store", args.store)
     if not value:
         raise ConfigurationError("no store: pass --store DIR or set OTELFEEDBACK_STORE")
@@ -35,8 +37,34 @@ def store_path(args: argparse.Namespace) -> Path:
     return path
 
 
-def open_store(args: argparse.Namespace) -> FileStore:
-    return FileStore(store_path(args))
+def open_store(args: argparse.Namespace) -> Any:
+    """The store ``--store`` names: a ``FileStore``, or a ``SqlStore`` for a PostgreSQL URL."""
+    value = config.resolve("store", args.store)
+    return open_location(str(value) if value else "")
+
+
+def open_location(text: str) -> Any:
+    """A store by location: a PostgreSQL URL, else an existing file store directory.
+
+    Raises:
+        ConfigurationError: no such directory, or another kind of URL.
+    """
+    from otelfeedback.store.sql.connect import is_postgres_url, redact
+
+    if is_postgres_url(text):
+        from otelfeedback.store.sql import SqlStore
+
+        return SqlStore(text)
+    if "://" in text:
+        raise ConfigurationError(
+            f"{redact(text)!r}: expected a file store directory or a PostgreSQL URL"
+        )
+    if not text:
+        raise ConfigurationError("no store: pass --store DIR or set OTELFEEDBACK_STORE")
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise ConfigurationError(f"--store: {path} is not a directory")
+    return FileStore(path)
 
 
 def dump(data: Any) -> None:

@@ -72,7 +72,8 @@ def _open(args: argparse.Namespace) -> TraceStore:
     value = config.resolve("store", args.store)
     if is_remote_url(value):
         return RemoteStore(str(value), token=config.resolve("server_token"))
-    return open_store(args)
+    store: TraceStore = open_store(args)
+    return store
 
 
 def _record_row(r: DatasetRecord) -> list[str]:

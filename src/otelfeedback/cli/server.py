@@ -1,12 +1,14 @@
 """``otelfeedback server`` (alias ``otelfeedback ui``): serve a store over HTTP.
 
-One process: the OTLP/HTTP receiver (``/v1/traces``), the JSON API (``/api/...``) and the web
-UI. Binds 127.0.0.1:5050 by default; any other address needs a token.
+The OTLP/HTTP receiver (``/v1/traces``), the JSON API (``/api/...``) and the web UI, in one
+process or, with ``--workers N``, in N processes sharing the store (a PostgreSQL database or
+a file store). Binds 127.0.0.1:5050 by default; any other address needs a token.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,21 @@ def register(groups: Any) -> None:
         )
         parser.add_argument(
             "--store",
-            metavar="DIR",
-            help="file store directory (default: $OTELFEEDBACK_STORE or ./otelfeedback-data); "
-            "created if missing",
+            metavar="DIR|URL",
+            help="file store directory (created if missing) or PostgreSQL URL "
+            "(postgresql://user@host/db); default: $OTELFEEDBACK_STORE or ./otelfeedback-data",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="server processes sharing the store (1); each takes OTLP and serves pages",
+        )
+        parser.add_argument(
+            "--retention",
+            metavar="DURATION",
+            help="PostgreSQL store: delete traces older than this (30d, 12h...) every hour "
+            "(default: $OTELFEEDBACK_RETENTION; unset keeps everything)",
         )
         parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (127.0.0.1)")
         parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (5050)")
@@ -51,14 +65,19 @@ def register(groups: Any) -> None:
         parser.set_defaults(handler=run)
 
 
-def _store_dir(args: argparse.Namespace) -> Path:
+def _store_dir(args: argparse.Namespace) -> Path | str:
     value = config.resolve("store", args.store)
     if not value:
         raise ConfigurationError("no store: pass --store DIR or set OTELFEEDBACK_STORE")
     text = str(value)
+    from otelfeedback.store.sql.connect import is_postgres_url, redact
+
+    if is_postgres_url(text):
+        return text
     if "://" in text:
         raise ConfigurationError(
-            f"--store {text!r}: the server serves a file store directory, not a URL"
+            f"--store {redact(text)!r}: the server serves a file store directory or a "
+            "PostgreSQL database (postgresql://...)"
         )
     path = Path(text).expanduser().resolve()
     if path.exists() and not path.is_dir():
@@ -99,12 +118,30 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise ConfigurationError(f"--port {args.port}: expected 0 to 65535")
+    if args.workers < 1:
+        raise ConfigurationError(f"--workers {args.workers}: expected 1 or more")
     store = _store_dir(args)
     token, generated = resolve_token(args)
-    app = create_app(store, token=token, public_hosts=_public_hosts(args))
+    public_hosts = _public_hosts(args)
+    retention = args.retention or os.environ.get("OTELFEEDBACK_RETENTION", "")
+    try:
+        retention_ms = config.parse_duration(retention) if retention.strip() else None
+    except ValueError as exc:
+        raise ConfigurationError(f"--retention {retention!r}: {exc}") from None
+    store_shown = store
+    if isinstance(store, str):  # a database: migrate once, here, and fail early
+        from otelfeedback.store.sql import SqlStore
+        from otelfeedback.store.sql.connect import redact
+
+        with SqlStore(store) as database:
+            database.migrate()
+        store_shown = redact(store)
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{host}:{args.port}"
-    print(f"otelfeedback server: {url}/  (store: {store})", flush=True)
+    print(
+        f"otelfeedback server: {url}/  (store: {store_shown}, {args.workers} worker(s))",
+        flush=True,
+    )
     if token:
         # A token the user chose is never echoed (it would end up in logs); a generated one
         # is shown once, since nobody else knows it.
@@ -112,5 +149,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"open the UI with: {url}/?token={shown}", flush=True)
         print("API and OTLP clients send: Authorization: Bearer <token>", flush=True)
     print(f"send traces: configure(store={url!r}) or OTLP to {url}/v1/traces", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    options: dict[str, Any] = {"log_level": "warning", "access_log": False}
+    if args.workers == 1:
+        app = create_app(store, token=token, public_hosts=public_hosts, retention_ms=retention_ms)
+        uvicorn.run(app, host=args.host, port=args.port, **options)
+        return 0
+    # Each worker process builds its app from the settings (uvicorn imports it anew).
+    os.environ["OTELFEEDBACK_STORE"] = str(store)
+    if token:
+        os.environ["OTELFEEDBACK_SERVER_TOKEN"] = token
+    if retention_ms is not None:
+        os.environ["OTELFEEDBACK_RETENTION"] = f"{retention_ms / 1000}s"
+    os.environ["OTELFEEDBACK_SERVER_PUBLIC_HOSTS"] = ",".join(public_hosts)
+    # fail here, not in N workers
+    create_app(store, token=token, public_hosts=public_hosts, retention_ms=retention_ms)
+    uvicorn.run(
+        "otelfeedback.server.app:app_from_environment",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        **options,
+    )
     return 0

@@ -29,7 +29,7 @@ from otelfeedback.datasets.dataset import Dataset
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.server.api_records import read_json, records_response
 from otelfeedback.server.context import ServerContext, get_context
-from otelfeedback.store.file_store import FileStore
+from otelfeedback.store.base import TraceStore
 
 MAX_RECORDS_PAGE = 5000
 
@@ -57,7 +57,7 @@ def dataset_of(ctx: ServerContext, request: Request) -> Dataset:
     return catalog.get(ctx.store, request.path_params["ref"], query_version(request))
 
 
-def get_or_create(store: FileStore, name: str) -> Dataset:
+def get_or_create(store: TraceStore, name: str) -> Dataset:
     """The dataset with this name or id; a new one with this name when there is none."""
     try:
         return catalog.get(store, name)
@@ -65,7 +65,7 @@ def get_or_create(store: FileStore, name: str) -> Dataset:
         return catalog.create(store, name)
 
 
-def add_traces(store: FileStore, ref: str, trace_ids: Any, create: bool) -> Dataset:
+def add_traces(store: TraceStore, ref: str, trace_ids: Any, create: bool) -> Dataset:
     """Merge stored traces (inputs, outputs, expectations) into a dataset.
 
     Raises:

@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from otelfeedback import config
 from otelfeedback._internal.meta import package_version
-from otelfeedback.errors import ConfigurationError
+from otelfeedback.errors import ConfigurationError, StoreUnavailableError
 from otelfeedback.server import (
     api_assessments,
     api_datasets,
@@ -27,6 +27,7 @@ from otelfeedback.server import (
     api_labeling,
     api_records,
     api_traces,
+    backends,
     labeling_pages,
     labeling_schema_pages,
     openapi,
@@ -46,6 +47,9 @@ from otelfeedback.server.security import SecurityMiddleware, SecurityPolicy, hos
 from otelfeedback.server.writes import AssessmentWriter
 from otelfeedback.store.background import BackgroundIndexer, ReadGate
 from otelfeedback.store.file_store import FileStore
+
+if TYPE_CHECKING:
+    from otelfeedback.store.sql import SqlStore
 
 #: Largest OTLP request body accepted, before and after gzip (the Collector's default
 #: batch is far smaller).
@@ -73,7 +77,7 @@ class ReadPriority:
 
 
 def create_app(
-    store: FileStore | str | os.PathLike[str],
+    store: FileStore | SqlStore | str | os.PathLike[str],
     *,
     token: str | None = None,
     loopback_only: bool | None = None,
@@ -82,11 +86,13 @@ def create_app(
     max_api_body_bytes: int = DEFAULT_MAX_API_BODY_BYTES,
     prices: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     background_indexing: bool = True,
+    retention_ms: int | None = None,
 ) -> Starlette:
-    """The otelfeedback server as an ASGI app over ``store`` (a file store or its directory).
+    """The otelfeedback server as an ASGI app over ``store``: a file store (or its
+    directory) or a PostgreSQL store (or its ``postgresql://`` URL).
 
     Args:
-        store: the file store to serve and to write received spans and assessments to.
+        store: the store to serve and to write received spans and assessments to.
         token: when set, every request must carry it (``Authorization: Bearer TOKEN``, or
             the cookie set by visiting ``/?token=TOKEN``).
         loopback_only: refuse requests whose ``Host`` is not a loopback address (DNS
@@ -105,18 +111,17 @@ def create_app(
             (its lifespan), so that requests spend at most ``DEFAULT_INDEX_BUDGET`` seconds
             catching up (a directory's store gets that budget; a ``FileStore`` passed in
             keeps its own ``index_budget``).
+        retention_ms: delete traces older than this, every hour (PostgreSQL stores;
+            default: the ``retention`` setting, unset keeps everything).
 
     Raises:
-        ConfigurationError: ``store`` is a URL, the token is empty, or public host names
-            are given without a token or are not host names, or the prices do not read.
+        ConfigurationError: ``store`` is another kind of URL, the token is empty, public
+            host names are given without a token or are not host names, the prices do not
+            read, or retention is asked of a file store.
     """
-    if not isinstance(store, FileStore):
-        text = os.fspath(store)
-        if "://" in text:
-            raise ConfigurationError(
-                f"store={text!r}: the server serves a file store directory, not a URL"
-            )
-        store = FileStore(Path(text).expanduser(), index_budget=DEFAULT_INDEX_BUDGET)
+    owned = not isinstance(store, FileStore) and type(store).__name__ != "SqlStore"
+    store = backends.open_store(store, index_budget=DEFAULT_INDEX_BUDGET)
+    retention = backends.retention_for(store, config.resolve("retention", retention_ms))
     if token is not None and not token.strip():
         raise ConfigurationError("token: must not be empty")
     policy = SecurityPolicy(
@@ -126,7 +131,7 @@ def create_app(
         # The review app checks its own signed links; static files are public.
         public_prefixes=("/review/", "/static/"),
     )
-    receiver = OTLPReceiver(store.segment_writer().append, max_body_bytes)
+    receiver = OTLPReceiver(backends.span_sink(store), max_body_bytes)
     context = ServerContext(
         store=store,
         writer=AssessmentWriter(store),
@@ -154,17 +159,32 @@ def create_app(
         Route("/static/{version}/{name}", rendering.static, methods=["GET"]),
     ]
     gate = ReadGate()
-    background = BackgroundIndexer(store.path, gate=gate) if background_indexing else None
+    background = (
+        BackgroundIndexer(store.path, gate=gate)
+        if background_indexing and isinstance(store, FileStore)
+        else None
+    )
+    queue = None if isinstance(store, FileStore) else store  # PostgreSQL: index the queue
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if background is not None:
             background.start()
+        if queue is not None:
+            queue.start_indexer()
+        if retention is not None:
+            retention.start()
         try:
             yield
         finally:
+            if retention is not None:
+                retention.stop()
+            if queue is not None:
+                queue.stop_indexer()
             if background is not None:
                 background.stop()
+            if owned:
+                store.close()  # opened here from a location: its pool goes with the app
 
     app = Starlette(
         routes=routes,
@@ -178,7 +198,11 @@ def create_app(
                 exempt=frozenset({OTLP_PATH}),  # the receiver applies max_body_bytes
             ),
         ],
-        exception_handlers={**EXCEPTION_HANDLERS, FormRejected: pages.form_rejected},
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            FormRejected: pages.form_rejected,
+            StoreUnavailableError: backends.unavailable,
+        },
         lifespan=lifespan,
     )
     app.state.otelfeedback = context
@@ -200,3 +224,23 @@ def _public_hosts(names: Iterable[str], token: str | None) -> frozenset[str]:
             "the name could otherwise read and write the store)"
         )
     return frozenset(hosts)
+
+
+def app_from_environment() -> Starlette:
+    """``create_app`` over the store, token, public host names and retention the settings
+    name (``OTELFEEDBACK_STORE``, ``OTELFEEDBACK_SERVER_TOKEN``,
+    ``OTELFEEDBACK_SERVER_PUBLIC_HOSTS``, ``OTELFEEDBACK_RETENTION``): the app each process
+    of ``otelfeedback server --workers N`` builds for itself.
+
+    Raises:
+        ConfigurationError: no store is set, or a setting is invalid.
+    """
+    store = config.resolve("store")
+    if not store:
+        raise ConfigurationError("no store: set OTELFEEDBACK_STORE")
+    hosts = str(config.resolve("server_public_hosts") or "")
+    return create_app(
+        store,
+        token=config.resolve("server_token") or None,
+        public_hosts=[name.strip() for name in hosts.split(",") if name.strip()],
+    )

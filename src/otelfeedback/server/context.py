@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from starlette.requests import Request
 
@@ -14,10 +14,13 @@ from otelfeedback.server.security import SecurityPolicy
 from otelfeedback.server.writes import AssessmentWriter
 from otelfeedback.store.file_store import FileStore
 
+if TYPE_CHECKING:
+    from otelfeedback.store.sql import SqlStore
+
 
 @dataclass
 class ServerContext:
-    store: FileStore
+    store: FileStore | SqlStore
     writer: AssessmentWriter
     receiver: OTLPReceiver
     policy: SecurityPolicy

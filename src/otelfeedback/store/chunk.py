@@ -13,7 +13,7 @@ import json
 import logging
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,11 +43,15 @@ def _records_of(span: SpanRecord) -> tuple[list[AssessmentRecord], bool]:
     return records, carrier
 
 
-def store(conn: sqlite3.Connection, spans: list[SpanRecord]) -> tuple[int, int]:
-    """Store a chunk of decoded spans (in the caller's transaction). Returns the numbers of
-    spans and of assessment records added."""
-    record_rows: list[tuple[str, str, int, str]] = []
-    # trace id -> span id -> span; a span exported twice is indexed once (the first copy).
+#: An ``assessment_records`` row: key, trace id, time (ns), the record as JSON.
+RecordRow = tuple[str, str, int, str]
+
+
+def split(spans: Iterable[SpanRecord]) -> tuple[list[RecordRow], dict[str, dict[str, SpanRecord]]]:
+    """Sort decoded spans into assessment record rows and the spans proper, by trace and
+    span id (a span exported twice is kept once: the first copy). Carrier spans are records
+    only. Every store takes spans through this."""
+    record_rows: list[RecordRow] = []
     fresh: dict[str, dict[str, SpanRecord]] = {}
     for span in spans:
         if span.events or sc.ASSESSMENT_ID in span.attributes:
@@ -67,6 +71,13 @@ def store(conn: sqlite3.Connection, spans: list[SpanRecord]) -> tuple[int, int]:
         if of_trace is None:
             of_trace = fresh[span.trace_id] = {}
         of_trace.setdefault(span.span_id, span)
+    return record_rows, fresh
+
+
+def store(conn: sqlite3.Connection, spans: list[SpanRecord]) -> tuple[int, int]:
+    """Store a chunk of decoded spans (in the caller's transaction). Returns the numbers of
+    spans and of assessment records added."""
+    record_rows, fresh = split(spans)
     added = _store_spans(conn, fresh) if fresh else 0
     added_records = 0
     if record_rows:
@@ -202,8 +213,23 @@ def _with_root_previews(
     summaries: list[tuple[Any, ...]],
     chunk_spans: dict[str, SpanRecord],
 ) -> list[tuple[Any, ...]]:
+    def stored_data(tid: int, span_id: str) -> str | None:
+        found = conn.execute(
+            "SELECT data FROM spans WHERE tid = ? AND span_id = ?", (tid, span_id)
+        ).fetchone()
+        return None if found is None else str(found[0])
+
+    return with_root_previews(summaries, chunk_spans, stored_data)
+
+
+def with_root_previews(
+    summaries: list[tuple[Any, ...]],
+    chunk_spans: dict[str, SpanRecord],
+    stored_data: Callable[[Any, str], str | None],
+) -> list[tuple[Any, ...]]:
     """Fill in the previews of a root that has a parent (the root lives in another service):
-    span rows carry previews for parentless spans only."""
+    span rows carry previews for parentless spans only. ``stored_data(tid, span_id)`` reads
+    a stored span's ``data`` column when the root is not in this chunk."""
     root = r.root_of(summaries)
     if root[2] is None:
         return summaries
@@ -211,10 +237,8 @@ def _with_root_previews(
     if span is not None:
         previews = r.previews(span.attributes)
     else:
-        found = conn.execute(
-            "SELECT data FROM spans WHERE tid = ? AND span_id = ?", (root[0], root[1])
-        ).fetchone()
-        previews = r.previews_from_data(found[0]) if found else (None, None)
+        found = stored_data(root[0], root[1])
+        previews = r.previews_from_data(found) if found else (None, None)
     return [(*s[:15], *previews, *s[17:]) if s is root else s for s in summaries]
 
 
@@ -232,28 +256,42 @@ def refresh_assessments(conn: sqlite3.Connection, trace_ids: Iterable[str]) -> N
             f"WHERE trace_id IN ({marks}) ORDER BY trace_id, time_ns, rowid",
             batch,
         ):
-            data = json.loads(record)
-            records[trace_id].append(
-                AssessmentRecord(data["operation"], data["fields"], time_ns, key)
-            )
-        rows = []
-        for trace_id, of_trace in records.items():
-            for a in resolve_records(of_trace):
-                text, number = r.kv_values(a["value"])
-                rows.append(
-                    (
-                        a["assessment_id"],
-                        trace_id,
-                        a["span_id"],
-                        a["name"],
-                        a["kind"],
-                        1 if a["valid"] else 0,
-                        text,
-                        number,
-                        a["create_time_ms"],
-                        json.dumps(a, ensure_ascii=False),
-                    )
-                )
+            records[trace_id].append(stored_record(key, time_ns, record))
+        rows = assessment_rows(records)
         conn.executemany(
             "INSERT OR REPLACE INTO assessments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
+
+
+def stored_record(key: str, time_ns: int, record: str) -> AssessmentRecord:
+    """An assessment record from its ``assessment_records`` row (``RecordRow``)."""
+    data = json.loads(record)
+    return AssessmentRecord(data["operation"], data["fields"], time_ns, key)
+
+
+#: An ``assessments`` row (``schema.py``): id, trace id, span id, name, kind, valid, value as
+#: text and as a number, creation time, the resolved assessment as JSON.
+AssessmentRow = tuple[str, str, Any, str, str, int, Any, Any, Any, str]
+
+
+def assessment_rows(records: dict[str, list[AssessmentRecord]]) -> list[AssessmentRow]:
+    """The ``assessments`` rows of traces, resolved from their records (in log order)."""
+    rows: list[AssessmentRow] = []
+    for trace_id, of_trace in records.items():
+        for a in resolve_records(of_trace):
+            text, number = r.kv_values(a["value"])
+            rows.append(
+                (
+                    a["assessment_id"],
+                    trace_id,
+                    a["span_id"],
+                    a["name"],
+                    a["kind"],
+                    1 if a["valid"] else 0,
+                    text,
+                    number,
+                    a["create_time_ms"],
+                    json.dumps(a, ensure_ascii=False),
+                )
+            )
+    return rows

@@ -10,11 +10,10 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from otelfeedback import config
 from otelfeedback._internal.otlp_json.segments import SegmentWriter
-from otelfeedback.errors import InvalidArgumentError, NotFoundError
+from otelfeedback.errors import NotFoundError
 from otelfeedback.store import record_batches, record_checks, record_index
 from otelfeedback.store.records import Record, RecordMethods, RecordWrite, json_text
 
@@ -82,7 +81,7 @@ class FileRecords(RecordMethods):
         """
         record_checks.check_kind(kind)
         record_checks.check_id(record_id)
-        _check_version(version)
+        record_checks.check_version(version)
         with self._lock:
             conn = self._records_read()
             found = record_index.get(conn, kind, record_id, version)
@@ -130,8 +129,8 @@ class FileRecords(RecordMethods):
             record_checks.check_id(parent, "parent")
         if after is not None:
             record_checks.check_id(after, "after")
-        _check_sequence(as_of)
-        _check_sequence(changed_after, "changed_after")
+        record_checks.check_sequence(as_of)
+        record_checks.check_sequence(changed_after, "changed_after")
         with self._lock:
             conn = self._records_read()
             if as_of is None:
@@ -156,17 +155,3 @@ class FileRecords(RecordMethods):
         conn = self._connect()
         record_index.update(conn, self.records_dir)
         return conn
-
-
-def _check_version(version: Any) -> None:
-    if version is not None and (
-        isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**63
-    ):
-        raise InvalidArgumentError("version", f"expected a positive int or None, got {version!r}")
-
-
-def _check_sequence(as_of: Any, argument: str = "as_of") -> None:
-    if as_of is not None and (
-        isinstance(as_of, bool) or not isinstance(as_of, int) or not 0 <= as_of < 2**63
-    ):
-        raise InvalidArgumentError(argument, f"expected a sequence number >= 0, got {as_of!r}")

@@ -20,7 +20,7 @@ from otelfeedback._internal.otlp_json.segments import SegmentWriter
 from otelfeedback.assessments.entities import Expectation, Feedback, assessment_from_dict
 from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
-from otelfeedback.errors import InvalidArgumentError, NotFoundError, StoreWriteError
+from otelfeedback.errors import NotFoundError, StoreWriteError
 from otelfeedback.semconv import RUN_ID
 from otelfeedback.store import index_db, indexer, record_index, stats
 from otelfeedback.store.base import WRITER_SERVICE_NAME
@@ -29,8 +29,10 @@ from otelfeedback.store.entities import Trace
 from otelfeedback.store.file_records import FileRecords
 from otelfeedback.store.index_db import IndexDatabase, IndexStatus, empty_index, index_status
 from otelfeedback.store.loading import load_traces
-from otelfeedback.store.paging import PagedList, decode_token, encode_token, query_fingerprint
-from otelfeedback.store.query import SQLiteDialect, compile_filter, parse_filter, parse_order_by
+from otelfeedback.store.paging import PagedList
+from otelfeedback.store.query import SQLiteDialect, compile_filter, parse_filter
+from otelfeedback.store.query.search import page_token as token_at
+from otelfeedback.store.query.search import plan_search
 
 INDEX_FILE = "index.sqlite"
 #: With an ``index_budget``, the largest backlog (bytes) a read waits for: about what an
@@ -224,36 +226,24 @@ class FileStore(FileRecords):
         run_id: str | None = None,
         include_spans: bool = True,
     ) -> PagedList[Trace]:
-        if filter_string is not None and not isinstance(filter_string, str):
-            raise InvalidArgumentError("filter_string", "expected a string or None")
-        if max_results is not None and (
-            isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1
-        ):
-            raise InvalidArgumentError(
-                "max_results", f"expected a positive int or None, got {max_results!r}"
-            )
-        if run_id is not None and (not isinstance(run_id, str) or not run_id):
-            raise InvalidArgumentError("run_id", "expected a non-empty string or None")
-        orders = parse_order_by(order_by)
-        tree = parse_filter(filter_string or "")
-        offset = decode_token(page_token, _fingerprint(filter_string, orders, run_id))
-        order_sql = ", ".join(f"t.{o.column} {'DESC' if o.descending else 'ASC'}" for o in orders)
-        order_sql += ", t.trace_id DESC" if orders[0].descending else ", t.trace_id ASC"
-        limit = -1 if max_results is None else max_results + 1
+        plan = plan_search(filter_string, max_results, order_by, page_token, run_id)
+        limit = -1 if plan.fetch is None else plan.fetch
 
-        def read(conn: sqlite3.Connection) -> tuple[list[Trace], int, bool]:
+        def read(conn: sqlite3.Connection) -> tuple[list[Trace], str | None]:
             # One snapshot for planning (full text probes the index), the query and loading.
-            where, params = compile_filter(tree, SQLiteDialect(conn))
+            where, params = compile_filter(plan.tree, SQLiteDialect(conn))
             if run_id is not None:
                 where, params = _with_run(where, params, run_id)
-            sql = f"SELECT t.id FROM traces t WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?"
-            tids = [row[0] for row in conn.execute(sql, [*params, limit, offset])]
-            more = max_results is not None and len(tids) > max_results
+            sql = (
+                f"SELECT t.id FROM traces t WHERE {where} ORDER BY {plan.order_sql()} "
+                "LIMIT ? OFFSET ?"
+            )
+            tids = [row[0] for row in conn.execute(sql, [*params, limit, plan.offset])]
+            token = plan.next_token(len(tids))
             tids = tids[:max_results] if max_results is not None else tids
-            return load_traces(conn, tids, include_spans=include_spans), len(tids), more
+            return load_traces(conn, tids, include_spans=include_spans), token
 
-        traces, count, more = self._reading(read)
-        token = self.page_token(offset + count, filter_string, order_by, run_id) if more else None
+        traces, token = self._reading(read)
         return PagedList(traces, token)
 
     def page_token(
@@ -269,11 +259,7 @@ class FileStore(FileRecords):
         Raises:
             InvalidArgumentError: ``offset`` is negative or ``order_by`` malformed.
         """
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise InvalidArgumentError("offset", f"expected an int >= 0, got {offset!r}")
-        if offset == 0:
-            return None
-        return encode_token(offset, _fingerprint(filter_string, parse_order_by(order_by), run_id))
+        return token_at(offset, filter_string, order_by, run_id)
 
     def trace_stats(
         self,
@@ -409,11 +395,4 @@ def _with_run(where: str, params: list[Any], run_id: str) -> tuple[str, list[Any
         "value_text = ?) OR t.trace_id IN (SELECT trace_id FROM assessments "
         "WHERE json_extract(data, '$.metadata.\"' || ? || '\"') = ?))",
         [*params, RUN_ID, run_id, RUN_ID, run_id],
-    )
-
-
-def _fingerprint(filter_string: str | None, orders: Sequence[Any], run_id: str | None) -> str:
-    """What a page token is tied to: the filter, the order and the run."""
-    return query_fingerprint(
-        filter_string, [o.column for o in orders], [o.descending for o in orders], run_id
     )

@@ -158,3 +158,20 @@ def check_writes(writes: Any) -> list[RecordWrite]:
             )
         check_object(write.data, f"{where}.data")
     return batch
+
+
+def check_version(version: Any) -> None:
+    """``version`` is None or a record version (1 to 2**63-1), else ``InvalidArgumentError``."""
+    if version is not None and (
+        isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**63
+    ):
+        raise InvalidArgumentError("version", f"expected a positive int or None, got {version!r}")
+
+
+def check_sequence(as_of: Any, argument: str = "as_of") -> None:
+    """``as_of`` is None or a store sequence (0 to 2**63-1), else ``InvalidArgumentError``
+    naming ``argument``."""
+    if as_of is not None and (
+        isinstance(as_of, bool) or not isinstance(as_of, int) or not 0 <= as_of < 2**63
+    ):
+        raise InvalidArgumentError(argument, f"expected a sequence number >= 0, got {as_of!r}")

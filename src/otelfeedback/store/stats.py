@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,14 +77,15 @@ class TraceStats:
         }
 
 
-def _walk_percentiles(conn: sqlite3.Connection, count: int) -> tuple[float | None, float | None]:
+def _walk_percentiles(conn: Any, count: int, mark: str) -> tuple[float | None, float | None]:
     """Nearest-rank p50 and p95 of every trace's latency: an ordered walk of the latency
     index, no sort."""
     found: list[float | None] = []
     for fraction in (0.5, 0.95):
         rank = max(1, math.ceil(fraction * count))
         row = conn.execute(
-            "SELECT execution_time_ms FROM traces ORDER BY execution_time_ms LIMIT 1 OFFSET ?",
+            "SELECT execution_time_ms FROM traces ORDER BY execution_time_ms "
+            f"LIMIT 1 OFFSET {mark}",
             [rank - 1],
         ).fetchone()
         found.append(None if row is None or not count else float(row[0]))
@@ -94,10 +94,12 @@ def _walk_percentiles(conn: sqlite3.Connection, count: int) -> tuple[float | Non
 
 #: The compiled form of "no filter".
 ALL = "1=1"
+#: 1 for a failed trace, else 0 (SQLite and PostgreSQL alike).
+_FAILED = "CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END"
 
 
 def compute(
-    conn: sqlite3.Connection,
+    conn: Any,
     where: str,
     params: list[Any],
     *,
@@ -105,6 +107,7 @@ def compute(
     end_ms: int | None = None,
     buckets: int = DEFAULT_BUCKETS,
     sample: int | None = None,
+    mark: str = "?",
 ) -> TraceStats:
     """The aggregates of ``SELECT ... FROM traces t WHERE {where}``. Slices split
     ``[start_ms, end_ms)``, by default the time span of the whole store (two index seeks),
@@ -115,7 +118,10 @@ def compute(
     One ``GROUP BY`` per slice over the ``traces_start`` index (start, status, latency: an
     index-only scan for an unfiltered selection) gives the counts, failures and mean
     latency; percentiles come from the latencies; ratings are yes/no feedback on the
-    selected traces, sliced by when they were given (``create_time_ms``)."""
+    selected traces, sliced by when they were given (``create_time_ms``).
+
+    ``conn`` is a SQLite connection, or a psycopg one with ``mark="%s"`` (the PostgreSQL
+    store: the same tables and columns)."""
     if sample is not None:
         where = (
             f"t.id IN (SELECT t.id FROM traces t WHERE {where} "
@@ -140,20 +146,20 @@ def compute(
     if where == ALL:  # per slice, a range of the start index (start, status, latency)
         for bucket in slices:
             n, failed, mean = conn.execute(
-                "SELECT count(*), coalesce(sum(status = 'ERROR'), 0), avg(execution_time_ms) "
-                "FROM traces WHERE start_ms >= ? AND start_ms < ?",
+                f"SELECT count(*), coalesce(sum({_FAILED}), 0), avg(execution_time_ms) "
+                f"FROM traces WHERE start_ms >= {mark} AND start_ms < {mark}",
                 [bucket.start_ms, bucket.end_ms],
             ).fetchone()
-            bucket.count, bucket.errors, bucket.mean_ms = n, failed, mean
-            stats.count += n
-            stats.errors += failed
-        stats.p50_ms, stats.p95_ms = _walk_percentiles(conn, stats.count)
+            bucket.count, bucket.errors = int(n), int(failed)
+            bucket.mean_ms = None if mean is None else float(mean)
+            stats.count += bucket.count
+            stats.errors += bucket.errors
+        stats.p50_ms, stats.p95_ms = _walk_percentiles(conn, stats.count, mark)
     else:  # one pass over the selection (the start index covers a time range)
         durations: list[float] = []
         sums: dict[int, float] = {}
         for start, failed, duration in conn.execute(
-            "SELECT t.start_ms, t.status = 'ERROR', t.execution_time_ms FROM traces t "
-            f"WHERE {where}",
+            f"SELECT t.start_ms, {_FAILED}, t.execution_time_ms FROM traces t WHERE {where}",
             params,
         ):
             bucket = slot((start - first) // width)
@@ -174,12 +180,12 @@ def compute(
         "" if where == ALL else f"AND a.trace_id IN (SELECT t.trace_id FROM traces t WHERE {where})"
     )
     for index, value, n in conn.execute(
-        "SELECT (coalesce(a.create_time_ms, 0) - ?) / ?, a.value_text, count(*) "
+        f"SELECT (coalesce(a.create_time_ms, 0) - {mark}) / {mark}, a.value_text, count(*) "
         "FROM assessments a WHERE a.kind = 'feedback' AND a.valid = 1 "
         f"AND a.value_text IN ('true', 'false') {selected} GROUP BY 1, 2",
         [first, width, *([] if where == ALL else params)],
     ):
-        bucket = slot(index)
+        bucket = slot(int(index))
         if value == "true":
             bucket.thumbs_up += n
             stats.thumbs_up += n
@@ -207,13 +213,13 @@ def _error_text(data: str) -> str | None:
     return None
 
 
-def first_errors(conn: sqlite3.Connection, trace_ids: list[str]) -> dict[str, str]:
+def first_errors(conn: Any, trace_ids: list[str], mark: str = "?") -> dict[str, str]:
     """For each of these traces with a failed span (the root or any other), what went
     wrong: the earliest failed span that says why (status message or exception), else
-    "<name> failed" for the earliest failed span."""
+    "<name> failed" for the earliest failed span. (``mark``: as in ``compute``.)"""
     if not trace_ids:
         return {}
-    marks = ", ".join("?" * len(trace_ids))
+    marks = ", ".join([mark] * len(trace_ids))
     found: dict[str, str] = {}
     fallback: dict[str, str] = {}
     for trace_id, name, data in conn.execute(

@@ -271,3 +271,50 @@ def encode_request(request: ExportTraceServiceRequest) -> dict[str, Any]:
             )
         )
     return {"resourceSpans": resource_spans}
+
+
+# -- stored spans -------------------------------------------------------------------------
+def encode_records(spans: Sequence[Any]) -> dict[str, Any]:
+    """One OTLP/JSON ``TracesData`` object holding stored spans (``decode.SpanRecord``),
+    grouped by resource and scope: what a store writes when it moves spans to a file
+    store (``otelfeedback store copy``). Decoding it gives the same records back."""
+    groups: dict[str, tuple[Any, dict[tuple[str, str], list[dict[str, Any]]]]] = {}
+    for span in spans:
+        resource_key = compact_json(allow_nan=True)(span.resource)
+        entry = groups.get(resource_key)
+        if entry is None:
+            entry = groups[resource_key] = (span.resource, {})
+        scope = (span.scope.get("name", ""), span.scope.get("version", ""))
+        out: dict[str, Any] = {"traceId": span.trace_id, "spanId": span.span_id}
+        if span.parent_id:
+            out["parentSpanId"] = span.parent_id
+        out["name"] = span.name
+        out["kind"] = span.kind
+        out["startTimeUnixNano"] = str(span.start_time_ns)
+        out["endTimeUnixNano"] = str(span.end_time_ns)
+        _put(out, "attributes", key_values(span.attributes))
+        if span.events:
+            out["events"] = [
+                event_json(e.timestamp_ns, e.name, e.attributes, 0) for e in span.events
+            ]
+        if span.links:
+            out["links"] = [
+                link_json(li["trace_id"], li["span_id"], "", li.get("attributes"), 0, 0)
+                for li in span.links
+            ]
+        out["status"] = status_json(span.status_code, span.status_message)
+        entry[1].setdefault(scope, []).append(out)
+    return {
+        "resourceSpans": [
+            resource_spans_json(
+                resource,
+                0,
+                [
+                    scope_spans_json(name, version, None, encoded, "")
+                    for (name, version), encoded in scopes.items()
+                ],
+                "",
+            )
+            for resource, scopes in groups.values()
+        ]
+    }

@@ -136,9 +136,9 @@ class Compiler:
         condition = self.column_condition(subject, f.TraceColumn(subject, "string"), node)
         subquery = (
             f"SELECT {json_text('i.data', 'trace_id')} FROM records i "
-            f"WHERE i.kind = {member_kind} AND i.deleted = 0 AND {latest('i')} "
+            f"WHERE i.kind = {member_kind} AND NOT i.deleted AND {latest('i')} "
             f"AND i.parent IN (SELECT s.id FROM records s WHERE s.kind = {set_kind} "
-            f"AND s.deleted = 0 AND {latest('s')} AND {condition})"
+            f"AND NOT s.deleted AND {latest('s')} AND {condition})"
         )
         return self.dialect.membership("t.trace_id", subquery, self.params[mark:])
 

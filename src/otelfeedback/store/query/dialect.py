@@ -305,8 +305,12 @@ def _trigram_query(pattern: str) -> str | None:
 
 
 class PostgresDialect:
-    """PostgreSQL: native LIKE / ILIKE; full text over ``trace_text.body`` (give it a
-    ``pg_trgm`` GIN index)."""
+    """PostgreSQL (``store/sql/``): native LIKE / ILIKE (text columns are ``COLLATE "C"``:
+    byte order, ASCII-only ILIKE, as SQLite); full text over ``trace_text.body``, which
+    holds case-folded text under a ``pg_trgm`` GIN index, matched with the case-folded
+    pattern (so case-insensitive for every script). Written as ``EXISTS``, the planner
+    chooses between the trigram index (few matches) and walking the traces in the requested
+    order (many)."""
 
     placeholder = "%s"
 
@@ -323,4 +327,7 @@ class PostgresDialect:
         return f"({column}::jsonb ->> '{key}')"
 
     def text_condition(self, pattern: str) -> tuple[str, list[Any]]:
-        return "t.id IN (SELECT tid FROM trace_text WHERE body ILIKE %s)", [pattern]
+        return (
+            "EXISTS (SELECT 1 FROM trace_text x WHERE x.tid = t.id AND x.body LIKE %s)",
+            [pattern.casefold()],
+        )
