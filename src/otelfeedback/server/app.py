@@ -62,14 +62,17 @@ DEFAULT_INDEX_BUDGET = 1.0
 
 class ReadPriority:
     """ASGI middleware: a request other than an OTLP export holds the ``ReadGate`` while it
-    runs, so that the background indexer gives way to pages and API reads."""
+    runs, so that the background indexer gives way to pages and API reads. With
+    ``exports``, OTLP exports hold it too (PostgreSQL: an export is acknowledged once
+    queued, and the queue's indexer gives way to it)."""
 
-    def __init__(self, app: ASGIApp, gate: ReadGate) -> None:
+    def __init__(self, app: ASGIApp, gate: ReadGate, exports: bool = False) -> None:
         self.app = app
         self.gate = gate
+        self.exports = exports
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] == OTLP_PATH:
+        if scope["type"] != "http" or (scope["path"] == OTLP_PATH and not self.exports):
             await self.app(scope, receive, send)
             return
         with self.gate.reading():
@@ -171,7 +174,7 @@ def create_app(
         if background is not None:
             background.start()
         if queue is not None:
-            queue.start_indexer()
+            queue.start_indexer(gate)
         if retention is not None:
             retention.start()
         try:
@@ -190,7 +193,7 @@ def create_app(
         routes=routes,
         middleware=[
             Middleware(SecurityMiddleware, policy=policy),
-            Middleware(ReadPriority, gate=gate),
+            Middleware(ReadPriority, gate=gate, exports=queue is not None),
             Middleware(
                 BodyLimitMiddleware,
                 max_bytes=max_api_body_bytes,

@@ -25,12 +25,13 @@ from typing import Any
 from otelfeedback._internal.otlp_json.decode import OTLPDecodeError, SpanRecord, iter_spans
 from otelfeedback._internal.otlp_json.values import encodable
 from otelfeedback.errors import StoreUnavailableError
+from otelfeedback.store.background import ReadGate
 from otelfeedback.store.index_db import IndexStatus
 
 logger = logging.getLogger("otelfeedback.store")
 
 #: Rows (requests) indexed per transaction.
-DRAIN_ROWS = 16
+DRAIN_ROWS = 32
 #: Seconds the background indexer sleeps when it was not woken.
 IDLE_WAIT = 0.5
 
@@ -166,10 +167,13 @@ def catch_up(conn: Any, store_spans: Callable[[Any, list[SpanRecord]], Any]) -> 
 class BackgroundIndexer:
     """Drains the queue in a thread of this process while the server runs: at once when
     woken (a request was queued here), else every ``IDLE_WAIT`` seconds (requests queued by
-    other processes)."""
+    other processes). With a ``gate``, each batch first gives way to the requests in flight
+    (the server's OTLP requests and pages: acknowledging comes first), within the gate's
+    bounds (at most a quarter second at a time, at most half of the time)."""
 
-    def __init__(self, drain: Callable[[], int]) -> None:
+    def __init__(self, drain: Callable[[], int], gate: ReadGate | None = None) -> None:
         self._drain = drain
+        self._gate = gate
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -193,8 +197,11 @@ class BackgroundIndexer:
             self._wake.wait(IDLE_WAIT)
             self._wake.clear()
             try:
-                while not self._stop.is_set() and self._drain():
-                    pass
+                while not self._stop.is_set():
+                    if self._gate is not None:
+                        self._gate.pause()
+                    if not self._drain():
+                        break
             except StoreUnavailableError as exc:
                 logger.warning("ingest queue: %s", exc)
                 self._stop.wait(1.0)

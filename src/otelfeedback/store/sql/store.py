@@ -29,6 +29,7 @@ from otelfeedback.store import reading, record_batches, record_checks, stats
 from otelfeedback.store.base import WRITER_SERVICE_NAME
 from otelfeedback.store.carriers import carrier_line
 from otelfeedback.store.entities import Span, Trace
+from otelfeedback.store.background import ReadGate
 from otelfeedback.store.index_db import IndexStatus
 from otelfeedback.store.paging import PagedList
 from otelfeedback.store.query import PostgresDialect, compile_filter, parse_filter
@@ -222,10 +223,11 @@ class SqlStore(RecordMethods):
         self._ensure_ready()
         return int(self._retrying(lambda conn: queue.drain_once(conn, self._store_queued)))
 
-    def start_indexer(self) -> None:
-        """Index queued requests in a background thread until ``stop_indexer``."""
+    def start_indexer(self, gate: ReadGate | None = None) -> None:
+        """Index queued requests in a background thread until ``stop_indexer``, giving way
+        to the requests in flight that hold ``gate``."""
         if self._indexer is None:
-            self._indexer = queue.BackgroundIndexer(self.index_queue)
+            self._indexer = queue.BackgroundIndexer(self.index_queue, gate)
             self._indexer.start()
 
     def stop_indexer(self) -> None:
