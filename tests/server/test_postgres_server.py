@@ -170,7 +170,13 @@ def test_a_request_that_cannot_be_indexed_is_kept_aside_with_its_error(postgres_
     with SqlStore(postgres_url) as store:
         store.enqueue_line(b'{"resourceSpans": "not a list"}\n')
         store.enqueue_line(_line(otlp(3, 2)))
+        queued = store.index_status()  # as the traces page and /api/health report it
+        assert not queued.up_to_date and queued.pending_bytes > 30
         assert store.get_trace(trace_id(3)).info.span_count == 2  # the read indexed the queue
+        status = store.index_status()
+        assert status.up_to_date and status.skipped_lines == 1
+        ((where, row_id, reason),) = status.last_skipped
+        assert where == "ingest_rejected" and row_id >= 1 and "Error" in reason
         rows = store._pool.run(
             lambda conn: conn.execute("SELECT line, error FROM ingest_rejected").fetchall()
         )

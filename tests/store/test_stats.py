@@ -1,8 +1,10 @@
-"""``FileStore.trace_stats``: the counts, percentiles and shares the summary strip shows."""
+"""``trace_stats`` (both stores): the counts, percentiles and shares the summary strip shows."""
 
 from __future__ import annotations
 
 from otelfeedback.store import FileStore
+from tests.store.conftest import Backend
+from tests.store.otlp_fixtures import line, sid, span, tid
 
 
 def test_stats_count_errors_latency_and_thumbs(sample_store: FileStore) -> None:
@@ -36,3 +38,23 @@ def test_page_token_links_any_page_of_a_search(sample_store: FileStore) -> None:
     page = sample_store.search_traces(max_results=2, page_token=token)
     assert [t.info.trace_id for t in page] == everything[2:4]
     assert sample_store.page_token(0) is None
+
+
+def test_first_errors_say_what_went_wrong_on_both_stores(backend: Backend) -> None:
+    failed = span(tid(1), sid(1), "root", status=2)
+    failed["status"]["message"] = "upstream timed out"
+    backend.write(
+        line(
+            [
+                failed,
+                span(tid(2), sid(2), "quiet failure", start_ms=1, status=2),
+                span(tid(3), sid(3), "fine", start_ms=2),
+            ]
+        )
+    )
+    store = backend.store()
+    assert store.first_errors([tid(1), tid(2), tid(3), tid(4)]) == {
+        tid(1): "upstream timed out",
+        tid(2): "quiet failure failed",
+    }
+    assert store.first_errors([]) == {}

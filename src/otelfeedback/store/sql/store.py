@@ -26,10 +26,10 @@ from otelfeedback.assessments.wire import AssessmentRecord
 from otelfeedback.errors import InvalidArgumentError, NotFoundError
 from otelfeedback.semconv import RUN_ID
 from otelfeedback.store import reading, record_batches, record_checks, stats
+from otelfeedback.store.background import ReadGate
 from otelfeedback.store.base import WRITER_SERVICE_NAME
 from otelfeedback.store.carriers import carrier_line
 from otelfeedback.store.entities import Span, Trace
-from otelfeedback.store.background import ReadGate
 from otelfeedback.store.index_db import IndexStatus
 from otelfeedback.store.paging import PagedList
 from otelfeedback.store.query import PostgresDialect, compile_filter, parse_filter
