@@ -120,22 +120,25 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_a_file_store_moves_into_postgresql_and_back_losslessly(
-    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, postgres_empty_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fill(tmp_path / "files")
     before = snapshot(FileStore(tmp_path / "files"))
     assert before["filters"]["feedback.user_feedback = false"]  # the data is all there
     assert ("feedback", "in_flight") in before["names"]
-    status, out, err = run(capsys, "store", "copy", str(tmp_path / "files"), postgres_url)
+    # Into a new, empty database (as created with createdb): migrated by the copy.
+    status, out, err = run(capsys, "store", "copy", str(tmp_path / "files"), postgres_empty_url)
     assert status == 0, err
     assert "copied" in out and "spans:" in err and "(100%)" in err
-    with SqlStore(postgres_url) as database:
+    with SqlStore(postgres_empty_url) as database:
         assert snapshot(database) == before
-    status, out, err = run(capsys, "store", "copy", postgres_url, str(tmp_path / "back"))
+    status, out, err = run(capsys, "store", "copy", postgres_empty_url, str(tmp_path / "back"))
     assert status == 0, err
     assert snapshot(FileStore(tmp_path / "back")) == before
     # Again into a second database from the copy: the same.
-    assert run(capsys, "store", "copy", "--json", str(tmp_path / "back"), postgres_url)[0] == 0
+    assert (
+        run(capsys, "store", "copy", "--json", str(tmp_path / "back"), postgres_empty_url)[0] == 0
+    )
 
 
 def test_a_stopped_copy_resumes_without_duplicates(

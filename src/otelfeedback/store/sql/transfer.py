@@ -98,6 +98,7 @@ class _State:
                 return {}
             saved: dict[str, Any] = json.loads(path.read_text()).get(self.key, {})
             return saved
+        self.target._ensure_ready()  # a new database: migrated first
         row = self.target._pool.run(
             lambda conn: conn.execute(
                 "SELECT value FROM store_settings WHERE key = %s", (self.key,)
