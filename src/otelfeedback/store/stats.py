@@ -220,13 +220,22 @@ def first_errors(conn: Any, trace_ids: list[str], mark: str = "?") -> dict[str, 
     if not trace_ids:
         return {}
     marks = ", ".join([mark] * len(trace_ids))
+    # The traces' keys first, then their failed spans by key (the span index's prefix):
+    # joined in one statement, PostgreSQL scans every span for the status.
+    keys = dict(
+        conn.execute(f"SELECT id, trace_id FROM traces WHERE trace_id IN ({marks})", trace_ids)
+    )
+    if not keys:
+        return {}
+    key_marks = ", ".join([mark] * len(keys))
     found: dict[str, str] = {}
     fallback: dict[str, str] = {}
-    for trace_id, name, data in conn.execute(
-        "SELECT t.trace_id, s.name, s.data FROM traces t JOIN spans s ON s.tid = t.id "
-        f"WHERE t.trace_id IN ({marks}) AND s.status = 'ERROR' ORDER BY s.start_ns",
-        trace_ids,
+    for tid, name, data in conn.execute(
+        f"SELECT tid, name, data FROM spans WHERE tid IN ({key_marks}) AND status = 'ERROR' "
+        "ORDER BY start_ns",
+        list(keys),
     ):
+        trace_id = keys[tid]
         if trace_id in found:
             continue
         text = _error_text(data)
