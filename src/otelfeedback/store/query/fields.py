@@ -111,3 +111,5 @@ ORDER_KEYS = {
     "output_tokens": "output_tokens",
     "span_count": "span_count",
 }
+#: The ``traces`` columns of ``ORDER_KEYS`` that may be NULL (the others never are).
+NULLABLE_ORDER_COLUMNS = frozenset({"name"})

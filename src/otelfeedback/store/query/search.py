@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.store.paging import decode_token, encode_token, query_fingerprint
+from otelfeedback.store.query.fields import NULLABLE_ORDER_COLUMNS
 from otelfeedback.store.query.order import OrderBy, parse_order_by
 from otelfeedback.store.query.parser import Node, parse_filter
 
@@ -33,11 +34,12 @@ class SearchPlan:
 
     def order_sql(self, *, nulls: bool = False) -> str:
         """``ORDER BY`` terms over ``t`` (traces), the trace id breaking ties. With
-        ``nulls``, NULLs sort first ascending and last descending, as SQLite sorts them."""
+        ``nulls``, NULLs sort first ascending and last descending, as SQLite sorts them (said
+        only of columns that may be NULL: PostgreSQL then still walks an index in order)."""
         terms = []
         for order in self.orders:
             direction = "DESC" if order.descending else "ASC"
-            if nulls:
+            if nulls and order.column in NULLABLE_ORDER_COLUMNS:
                 direction += " NULLS LAST" if order.descending else " NULLS FIRST"
             terms.append(f"t.{order.column} {direction}")
         terms.append("t.trace_id DESC" if self.orders[0].descending else "t.trace_id ASC")
