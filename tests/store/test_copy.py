@@ -181,10 +181,11 @@ def test_migrate_and_prune_on_the_command_line(
     )
     assert (status, out.strip()) == (
         0,
-        "schema version 0 -> 3 (0001_initial, 0002_ingest_queue, 0003_summary_indexes)",
+        "schema version 0 -> 4 (0001_initial, 0002_ingest_queue, 0003_summary_indexes, "
+        "0004_queue_uncompressed)",
     )
     status, out, _ = run(capsys, "store", "migrate", "--json", "--store", postgres_empty_url)
-    assert json.loads(out) == {"from_version": 3, "to_version": 3, "applied": []}
+    assert json.loads(out) == {"from_version": 4, "to_version": 4, "applied": []}
     status, out, _ = run(
         capsys, "store", "prune", "--store", postgres_empty_url, "--older-than", "30d"
     )
