@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from otelfeedback._internal.otlp_json.decode import iter_spans
-from otelfeedback._internal.otlp_json.encode import encode_sdk_spans
+from otelfeedback._internal.otlp_json.sdk_lines import sdk_spans_line
 from otelfeedback._internal.safety import log_internal_error
 from otelfeedback.errors import StoreUnavailableError
 from otelfeedback.store.sql.store import SqlStore
@@ -33,7 +32,7 @@ class SqlStoreSpanExporter(SpanExporter):
         if self._closed:
             return SpanExportResult.FAILURE
         try:
-            self.store.append_spans(iter_spans(encode_sdk_spans(spans)))
+            self.store.append_line(sdk_spans_line(spans))  # the file store's line
         except StoreUnavailableError as exc:
             logger.warning("%d spans not exported: %s", len(spans), exc)
             return SpanExportResult.FAILURE
