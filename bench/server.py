@@ -31,7 +31,6 @@ import multiprocessing
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,50 +42,11 @@ from typing import Any
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server_process import start_server, stop
+
 import store as store_bench  # bench/store.py: the trace generator
 
 BATCH = 512
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(store: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, otelfeedback.cli as c; sys.exit(c.main())",
-            "server",
-            "--store",
-            str(store),
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/api/health", timeout=1).read()
-            return process, url
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the server did not start") from None
-            time.sleep(0.05)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(10)
 
 
 def make_batch(rng: random.Random) -> bytes:
@@ -140,7 +100,7 @@ def _exporter(url: str, batches: int, seed: int, queue: Any) -> None:
 
 def bench_ingestion(exporters: int, batches: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        process, url = start_server(Path(tmp) / "store")
+        process, url = start_server(str(Path(tmp) / "store"))
         try:
             queue: Any = multiprocessing.Queue()
             workers = [
@@ -217,7 +177,7 @@ def bench_pages(traces: int, rounds: int, exporters: int) -> None:
             f"  generated {traces:,} traces / {spans:,} spans in "
             f"{time.perf_counter() - started:.1f} s"
         )
-        process, url = start_server(store)
+        process, url = start_server(str(store))
         try:
             started = time.perf_counter()
             first = timed_get(url + "/traces")

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import http.client
 import multiprocessing
-import os
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -21,52 +19,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from server_process import start_server, stop
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(store: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTELFEEDBACK_")}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, otelfeedback.cli as c; sys.exit(c.main())",
-            "server",
-            "--store",
-            store,
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        stdout=subprocess.DEVNULL,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/api/health", timeout=2).read()
-            return process, url
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the server did not start") from None
-            time.sleep(0.1)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(30)
 
 
 def _bodies(lines: list[bytes]) -> list[bytes]:
