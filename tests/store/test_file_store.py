@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from otelfeedback.errors import NotFoundError
+from otelfeedback.errors import InvalidArgumentError, NotFoundError
 from otelfeedback.store import FileStore
 from otelfeedback.store.schema import MIGRATIONS
 from tests.store.conftest import Backend
@@ -62,6 +62,15 @@ def test_trace_round_trips_through_json(sample_store: FileStore) -> None:
 def test_unknown_trace_raises_not_found(sample_store: FileStore) -> None:
     with pytest.raises(NotFoundError, match=tid(99)):
         sample_store.get_trace(tid(99))
+
+
+def test_a_url_is_refused_rather_than_made_a_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgumentError, match=r"postgresql://\.\.\. is a URL.*SqlStore"):
+        FileStore("postgresql://team@db.internal/traces")
+    assert list(tmp_path.iterdir()) == []  # no "postgresql:" directory left behind
 
 
 def test_reads_pick_up_appended_lines_incrementally(backend: Backend) -> None:

@@ -20,7 +20,7 @@ from otelfeedback._internal.otlp_json.segments import SegmentWriter
 from otelfeedback.assessments.entities import Expectation, Feedback, assessment_from_dict
 from otelfeedback.assessments.placement import Target
 from otelfeedback.assessments.wire import AssessmentRecord
-from otelfeedback.errors import NotFoundError, StoreWriteError
+from otelfeedback.errors import InvalidArgumentError, NotFoundError, StoreWriteError
 from otelfeedback.semconv import RUN_ID
 from otelfeedback.store import index_db, indexer, record_index, stats
 from otelfeedback.store.base import WRITER_SERVICE_NAME
@@ -55,7 +55,8 @@ class FileStore(FileRecords):
     indexes the lines appended since the last one (see ``index_budget``).
 
     Args:
-        path: the store directory.
+        path: the store directory (a URL such as ``postgresql://...`` is refused with
+            ``InvalidArgumentError``: open those with their own store class).
         index_budget: ``None`` (the default): each read first indexes every line present
             when it starts. A number of seconds: a read brings in a small backlog (at most
             ``READ_BACKLOG`` bytes: what was just sent) within that time, waiting for
@@ -67,6 +68,12 @@ class FileStore(FileRecords):
     """
 
     def __init__(self, path: str | Path, *, index_budget: float | None = None) -> None:
+        if isinstance(path, str) and "://" in path:  # Path() would make it a directory name
+            raise InvalidArgumentError(
+                "path",
+                f"{path.split('://', 1)[0]}://... is a URL, not a file store directory; "
+                'open a PostgreSQL store with otelfeedback.store.sql.SqlStore("postgresql://...")',
+            )
         self.path = Path(path)
         self.traces_dir = self.path / TRACES_DIR
         self.records_dir = self.path / record_index.RECORDS_DIR
