@@ -18,6 +18,7 @@ from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from otelfeedback.errors import NotFoundError
 from otelfeedback.server import create_app
 from otelfeedback.store.sql import SqlStore
 from otelfeedback.store.sql.ingest import lock_key
@@ -182,6 +183,27 @@ def test_a_request_that_cannot_be_indexed_is_kept_aside_with_its_error(postgres_
         )
     assert [bytes(line) for line, _ in rows] == [b'{"resourceSpans": "not a list"}\n']
     assert "OTLPDecodeError" in rows[0][1] or "Error" in rows[0][1]
+
+
+def test_with_an_index_budget_a_read_answers_without_waiting_for_the_queue(
+    postgres_url: str,
+) -> None:
+    """The server's setting: under an ingestion backlog its pages answer with what is
+    indexed, and the background indexer brings in the rest."""
+    with SqlStore(postgres_url, index_budget=0) as store:
+        store.enqueue_line(_line(otlp(3, 2)))
+        with pytest.raises(NotFoundError):  # acknowledged, not indexed: the read did not wait
+            store.get_trace(trace_id(3))
+        assert not store.index_status().up_to_date
+        store.start_indexer()
+        deadline = time.monotonic() + 20
+        while not store.index_status().up_to_date:
+            assert time.monotonic() < deadline, "the background indexer did not catch up"
+            time.sleep(0.05)
+        assert store.get_trace(trace_id(3)).info.span_count == 2
+    with SqlStore(postgres_url) as store:  # no budget: every read sees every queued span
+        store.enqueue_line(_line(otlp(4, 3)))
+        assert store.get_trace(trace_id(4)).info.span_count == 3
 
 
 def test_two_servers_taking_the_same_requests_store_each_span_once(postgres_url: str) -> None:

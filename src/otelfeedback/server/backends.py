@@ -35,7 +35,7 @@ RETENTION_INTERVAL = 3600.0
 
 def open_store(store: Any, *, index_budget: float | None = None) -> FileStore | SqlStore:
     """The store a server serves: a ``FileStore`` or ``SqlStore`` as given, a PostgreSQL URL
-    (``postgresql://...``), or a file store directory (opened with ``index_budget``).
+    (``postgresql://...``) or a file store directory, opened with ``index_budget``.
 
     Raises:
         ConfigurationError: another kind of URL.
@@ -47,7 +47,7 @@ def open_store(store: Any, *, index_budget: float | None = None) -> FileStore | 
     if is_postgres_url(text):
         from otelfeedback.store.sql import SqlStore
 
-        return SqlStore(text)
+        return SqlStore(text, index_budget=index_budget)
     if "://" in text:
         raise ConfigurationError(
             f"store={text.split('@')[-1]!r}: the server serves a file store directory or a "

@@ -149,18 +149,27 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
 
 
-def catch_up(conn: Any, store_spans: Callable[[Any, list[SpanRecord]], Any]) -> None:
+def catch_up(
+    conn: Any,
+    store_spans: Callable[[Any, list[SpanRecord]], Any],
+    deadline: float | None = None,
+) -> bool:
     """Index every row queued before this call (helping other drainers, then waiting for the
-    rows they hold): afterwards a read sees every span acknowledged before it."""
+    rows they hold): afterwards a read sees every span acknowledged before it. With a
+    ``deadline`` (``time.monotonic()``), stop there and leave the rest to the background
+    indexer. Returns whether every such row is indexed."""
     upto = newest(conn)
     if upto is None:
-        return
+        return True
     while True:
+        if deadline is not None and time.monotonic() >= deadline:
+            left = conn.execute("SELECT 1 FROM ingest_queue WHERE id <= %s LIMIT 1", (upto,))
+            return left.fetchone() is None
         if drain_once(conn, store_spans, upto):
             continue
         left = conn.execute("SELECT 1 FROM ingest_queue WHERE id <= %s LIMIT 1", (upto,))
         if left.fetchone() is None:
-            return
+            return True
         time.sleep(0.005)  # rows another process is indexing right now
 
 

@@ -59,6 +59,12 @@ class SqlStore(RecordMethods):
             (ignored once the schema exists; see ``docs/scaling.md``).
         pool_size: connections this process may open.
         pool_timeout: seconds a call waits for a connection before ``StoreUnavailableError``.
+        index_budget: ``None`` (the default): each read first indexes every request queued
+            before it, so it sees every span acknowledged before it. A number of seconds:
+            a read indexes queued requests for at most that long and answers with what is
+            indexed, leaving the rest to the background indexer (``start_indexer``);
+            ``index_status()`` says how far behind it is. The server sets this, like the
+            file store's, so its pages answer on time under an ingestion backlog.
         search_timeout: seconds a search may run before it is cancelled (an
             ``InvalidArgumentError`` naming the filter: hundreds of span conditions are
             planned slowly by PostgreSQL).
@@ -76,6 +82,7 @@ class SqlStore(RecordMethods):
         pool_size: int = connect.POOL_MAX,
         pool_timeout: float = connect.POOL_TIMEOUT,
         search_timeout: float = SEARCH_TIMEOUT,
+        index_budget: float | None = None,
     ) -> None:
         connect.require_psycopg()
         if partition_traces is not None and (
@@ -88,6 +95,7 @@ class SqlStore(RecordMethods):
         self.path = connect.redact(url)  # for messages, like FileStore.path
         self._pool = connect.Pool(url, max_size=pool_size, timeout=pool_timeout)
         self._search_timeout_ms = max(1, int(search_timeout * 1000))
+        self.index_budget = index_budget
         self._partition_traces = partition_traces
         self._lock = threading.Lock()
         self._ready = False
@@ -140,7 +148,9 @@ class SqlStore(RecordMethods):
         requests queued before the read are indexed first (``queue.py``)."""
         self._ensure_ready()
         if spans:
-            self._retrying(lambda conn: queue.catch_up(conn, self._store_queued))
+            budget = self.index_budget
+            deadline = None if budget is None else time.monotonic() + max(0.0, budget)
+            self._retrying(lambda conn: queue.catch_up(conn, self._store_queued, deadline))
 
         def snapshot(conn: Any) -> Any:
             import psycopg
