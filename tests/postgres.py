@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 class ClusterError(RuntimeError):
@@ -89,11 +90,13 @@ class Cluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
-    def sql(self, statement: str, database: str = "postgres") -> list[tuple[object, ...]]:
+    def sql(
+        self, statement: str, database: str = "postgres", params: Any = None
+    ) -> list[tuple[object, ...]]:
         import psycopg
 
         with psycopg.connect(self.url(database), autocommit=True) as conn:
-            cur = conn.execute(statement)
+            cur = conn.execute(statement, params)
             return cur.fetchall() if cur.description else []
 
     def create_database(self, name: str, template: str = "template0") -> str:

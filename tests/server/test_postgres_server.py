@@ -99,19 +99,23 @@ def test_a_database_that_goes_away_gets_503_then_works_again_without_a_restart(
         store.close()
 
 
-def _backend_waiting_on_lock(cluster: Cluster, database: str) -> int | None:
+def _backend_waiting_on_lock(cluster: Cluster, database: str, statement: str) -> int | None:
     rows = cluster.sql(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-        "AND application_name = 'otelfeedback' AND wait_event_type = 'Lock'",
+        "AND application_name = 'otelfeedback' AND wait_event_type = 'Lock' "
+        "AND strpos(query, %s) > 0",
         database,
+        (statement,),
     )
     return int(rows[0][0]) if rows else None  # type: ignore[call-overload]
 
 
-def _terminate_when_waiting(cluster: Cluster, database: str) -> None:
+def _terminate_when_waiting(cluster: Cluster, database: str, statement: str) -> None:
+    """Terminate the server's connection that waits on a lock running ``statement`` (a part
+    of its SQL: the request's insert, or the indexer's work, never the other one)."""
     deadline = time.monotonic() + 20
-    while (pid := _backend_waiting_on_lock(cluster, database)) is None:
-        assert time.monotonic() < deadline, "nothing reached the lock"
+    while (pid := _backend_waiting_on_lock(cluster, database, statement)) is None:
+        assert time.monotonic() < deadline, f"nothing reached the lock with {statement!r}"
         time.sleep(0.05)
     cluster.sql(f"SELECT pg_terminate_backend({pid})", database)
 
@@ -130,7 +134,7 @@ def test_a_connection_dropped_mid_request_is_a_503_and_stores_nothing_of_it(
         replies: list[Any] = []
         sender = threading.Thread(target=lambda: replies.append(post(live.url, otlp(7, 5))))
         sender.start()
-        _terminate_when_waiting(own_cluster, database)
+        _terminate_when_waiting(own_cluster, database, "INSERT INTO ingest_queue")
         sender.join(30)
         blocker.rollback()
         blocker.close()
@@ -155,7 +159,7 @@ def test_a_connection_dropped_while_indexing_loses_nothing_acknowledged(
         blocker = psycopg.connect(own_url, autocommit=True)
         blocker.execute("SELECT pg_advisory_lock(%s)", (lock_key(trace_id(7)),))
         assert post(live.url, otlp(7, 5)).status == 200  # durable, not indexed yet
-        _terminate_when_waiting(own_cluster, database)  # the background indexer's connection
+        _terminate_when_waiting(own_cluster, database, "pg_advisory_xact_lock(k)")  # indexing
         blocker.close()
         deadline = time.monotonic() + 20
         while (reply := get(live.url + f"/api/traces/{trace_id(7)}")).status != 200:
