@@ -124,13 +124,7 @@ class FileRecords(RecordMethods):
     ) -> tuple[list[Record], int]:
         """One page of ``list_records``: ids after ``after``, at most ``limit``; with the
         sequence it reflects (``as_of``, or the newest), to ask for the next page with."""
-        record_checks.check_kind(kind)
-        if parent is not None:
-            record_checks.check_id(parent, "parent")
-        if after is not None:
-            record_checks.check_id(after, "after")
-        record_checks.check_sequence(as_of)
-        record_checks.check_sequence(changed_after, "changed_after")
+        record_checks.check_listing(kind, parent, after, as_of, changed_after)
         with self._lock:
             conn = self._records_read()
             if as_of is None:

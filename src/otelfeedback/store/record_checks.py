@@ -175,3 +175,15 @@ def check_sequence(as_of: Any, argument: str = "as_of") -> None:
         isinstance(as_of, bool) or not isinstance(as_of, int) or not 0 <= as_of < 2**63
     ):
         raise InvalidArgumentError(argument, f"expected a sequence number >= 0, got {as_of!r}")
+
+
+def check_listing(kind: Any, parent: Any, after: Any, as_of: Any, changed_after: Any) -> None:
+    """The arguments of a store's ``list_records_page``, else ``InvalidArgumentError``
+    naming the one that is wrong."""
+    check_kind(kind)
+    if parent is not None:
+        check_id(parent, "parent")
+    if after is not None:
+        check_id(after, "after")
+    check_sequence(as_of)
+    check_sequence(changed_after, "changed_after")

@@ -526,13 +526,7 @@ class SqlStore(RecordMethods):
         changed_after: int | None = None,
     ) -> tuple[list[Record], int]:
         """One page of ``list_records`` and the sequence it reflects (see ``FileStore``)."""
-        record_checks.check_kind(kind)
-        if parent is not None:
-            record_checks.check_id(parent, "parent")
-        if after is not None:
-            record_checks.check_id(after, "after")
-        record_checks.check_sequence(as_of)
-        record_checks.check_sequence(changed_after, "changed_after")
+        record_checks.check_listing(kind, parent, after, as_of, changed_after)
 
         def work(conn: Any) -> tuple[list[Record], int]:
             upto = record_table.max_sequence(conn) if as_of is None else as_of
