@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from otelfeedback.testing import FakeOpenAIServer
 from tests.bridges.servers import STARTERS, Server
+from tests.bridges.tutorial import ANSWER
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +88,11 @@ def mlflow_experiment(mlflow: Server) -> str:
             "experiment_id"
         ]
     )
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAIServer]:
+    """An OpenAI-speaking server on loopback answering the tutorial's question."""
+    with FakeOpenAIServer() as server:
+        server.reply(ANSWER)
+        yield server

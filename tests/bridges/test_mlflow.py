@@ -6,7 +6,6 @@ late feedback leaving the trace's duration as it was."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,11 @@ import pytest
 import otelfeedback
 from otelfeedback import AssessmentSource, AssessmentSourceType
 from otelfeedback.bridges import MLflowBridge
-from otelfeedback.testing import FakeOpenAIServer
 from tests.bridges.readback import MLflow, seconds
 from tests.bridges.servers import Server
 from tests.bridges.tutorial import ANSWER, QUESTION, RATIONALE, end_user_feedback, step_1
 
 pytestmark = pytest.mark.backends
-
-
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        server.reply(ANSWER)
-        yield server
 
 
 @pytest.fixture
