@@ -42,7 +42,7 @@ from typing import Any
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server_process import start_server, stop
+from server_process import run_exporters, start_server, stop
 
 import store as store_bench  # bench/store.py: the trace generator
 
@@ -102,21 +102,7 @@ def bench_ingestion(exporters: int, batches: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         process, url = start_server(str(Path(tmp) / "store"))
         try:
-            queue: Any = multiprocessing.Queue()
-            workers = [
-                multiprocessing.Process(target=_exporter, args=(url, batches, n, queue))
-                for n in range(exporters)
-            ]
-            for w in workers:
-                w.start()
-            for _ in workers:
-                assert queue.get(timeout=120) == "ready"
-            start = time.perf_counter()
-            for _ in workers:
-                assert queue.get(timeout=600) == "done"
-            elapsed = time.perf_counter() - start
-            for w in workers:
-                w.join()
+            elapsed = run_exporters(_exporter, [(url, batches, n) for n in range(exporters)])
             health = json.loads(urllib.request.urlopen(url + "/api/health").read())
         finally:
             stop(process)

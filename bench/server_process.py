@@ -1,14 +1,18 @@
 """An ``otelfeedback server`` in a child process for the benchmarks: started on a free
-loopback port, ready when ``/api/health`` answers, stopped at the end."""
+loopback port, ready when ``/api/health`` answers, stopped at the end; and the exporter
+processes that post to it, timed from all ready to all done."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Sequence
+from typing import Any
 
 
 def free_port() -> int:
@@ -54,3 +58,24 @@ def start_server(store: str, workers: int = 1) -> tuple[subprocess.Popen[bytes],
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     process.wait(30)
+
+
+def run_exporters(
+    target: Callable[..., None], args: Sequence[tuple[Any, ...]], context: Any = multiprocessing
+) -> float:
+    """One process per ``args`` running ``target(*args, queue)``, which puts ``"ready"`` on
+    the queue once set up and ``"done"`` when finished; returns the seconds from all ready to
+    all done."""
+    queue = context.Queue()
+    workers = [context.Process(target=target, args=(*a, queue)) for a in args]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        assert queue.get(timeout=600) == "ready"
+    started = time.perf_counter()
+    for _ in workers:
+        assert queue.get(timeout=3600) == "done"
+    seconds = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+    return seconds

@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from server_process import start_server, stop
+from server_process import run_exporters, start_server, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,21 +59,8 @@ def segment_lines(store: Path) -> list[bytes]:
 
 def ingest(url: str, lines: list[bytes], exporters: int) -> float:
     """Post every line (as protobuf) with ``exporters`` processes; returns seconds."""
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    parts = [lines[n::exporters] for n in range(exporters)]
-    workers = [ctx.Process(target=_exporter, args=(url, part, queue)) for part in parts]
-    for worker in workers:
-        worker.start()
-    for _ in workers:
-        assert queue.get(timeout=600) == "ready"
-    started = time.perf_counter()
-    for _ in workers:
-        assert queue.get(timeout=3600) == "done"
-    seconds = time.perf_counter() - started
-    for worker in workers:
-        worker.join()
-    return seconds
+    parts = [(url, lines[n::exporters]) for n in range(exporters)]
+    return run_exporters(_exporter, parts, multiprocessing.get_context("spawn"))
 
 
 def wait_indexed(server: str) -> None:
