@@ -17,6 +17,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, Status
 
+from otelfeedback._internal.otlp_json.sdk_lines import plain_attributes
 from otelfeedback._internal.otlp_json.values import clamp_time, encodable_attributes, safe_text
 
 
@@ -41,8 +42,7 @@ def encodable_span(span: ReadableSpan) -> ReadableSpan:
     name = safe_text(span.name)
     # The SDK's BoundedAttributes dict is checked directly (through the read-only view,
     # every key costs a Python call).
-    inner = getattr(getattr(span, "_attributes", None), "_dict", None)
-    checked = inner if type(inner) is dict else given_attributes
+    checked = plain_attributes(getattr(span, "_attributes", given_attributes))
     attributes = encodable_attributes(checked)
     if attributes is checked:
         attributes = given_attributes

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from otelfeedback._internal.otlp_json.sdk_lines import plain_attributes
+
 #: A finished span's own objects (context, times, status, containers), in bytes.
 SPAN_BYTES = 2560
 #: An attribute's dict entry beside its value.
@@ -42,8 +44,8 @@ def estimated_span_bytes(span: Any) -> int:
 def _attribute_values(attributes: Any) -> Iterable[Any]:
     if not attributes:
         return ()
-    inner = getattr(attributes, "_dict", None)  # the SDK's BoundedAttributes
-    return (inner if type(inner) is dict else attributes).values()
+    values: Iterable[Any] = plain_attributes(attributes).values()
+    return values
 
 
 def _values_bytes(values: Iterable[Any]) -> int:

@@ -71,6 +71,13 @@ def sdk_spans_line(spans: Sequence[ReadableSpan]) -> bytes:
         return safe_text(text).encode("utf-8")
 
 
+def plain_attributes(attributes: Any) -> Any:
+    """The dict inside the SDK's ``BoundedAttributes`` (iterating one through its mapping
+    interface costs a Python call per key), else ``attributes`` as given."""
+    inner = getattr(attributes, "_dict", None)
+    return inner if type(inner) is dict else attributes
+
+
 def _traces_data(spans: Sequence[ReadableSpan], out: list[str]) -> None:
     compact = compact_json(allow_nan=False)
     out.append('{"resourceSpans":[')
@@ -148,10 +155,9 @@ def _span_parts(span: ReadableSpan, separator: str, out: list[str]) -> None:
         ctx, parent, name, kind = span._context, span._parent, span._name, span._kind
         start, end, attributes = span._start_time or 0, span._end_time or 0, span._attributes
         status, has_more = span._status, bool(span._events or span._links)
-        inner = getattr(attributes, "_dict", None)  # the SDK's BoundedAttributes
-        dropped = 0
-        if type(inner) is dict:
-            dropped, attributes = attributes.dropped, inner
+        plain = plain_attributes(attributes)
+        dropped = 0 if plain is attributes else attributes.dropped
+        attributes = plain
     except AttributeError:
         ctx, parent, name, kind = span.context, span.parent, span.name, span.kind
         start, end, attributes = span.start_time or 0, span.end_time or 0, span.attributes
