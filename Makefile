@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 setup: $(BIN)/python
-	$(BIN)/pip install -q -e '.[openai,server]'
+	$(BIN)/pip install -q -e '.[openai,server,fast]'
 
 setup-dev: $(BIN)/python
 	$(BIN)/pip install -q -e '.[all,dev]'

@@ -18,7 +18,10 @@ store. The tight loop (``--loop``, default 100,000 W1 + 25,000 W2 + 10,000 W3 ca
 with no ``configure()`` at all (the store given by ``OTELFEEDBACK_STORE``), as an
 evaluation run or a batch job would.
 
-    python bench/tracing_overhead.py [--calls 20000] [--rounds 7] [--loop 100000]
+Long string values are quoted by orjson when it is installed (the ``fast`` extra);
+``--no-orjson`` measures the standard library's quoting instead, as without the extra.
+
+    python bench/tracing_overhead.py [--calls 20000] [--rounds 7] [--loop 100000] [--no-orjson]
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -242,8 +247,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--loop", type=int, default=100_000, help="W1 calls of the loop")
+    parser.add_argument("--no-orjson", action="store_true", help="quote as without the extra")
     args = parser.parse_args()
-    print(load())
+    if args.no_orjson:
+        sys.modules["orjson"] = None  # type: ignore[assignment]  # its import now fails
+    quoting = "standard library" if args.no_orjson or find_spec("orjson") is None else "orjson"
+    print(f"{load()}; long values quoted by {quoting}")
     with tempfile.TemporaryDirectory() as tmp:
         expected, stored = ratios(Path(tmp) / "ratios", args.calls, args.rounds)
         print(f"file store: {stored}/{expected} spans in store")

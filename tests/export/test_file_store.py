@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import logging
 import multiprocessing
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from google.protobuf import json_format
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 import otelfeedback
 from otelfeedback._internal.otlp_json.segments import SegmentWriter, list_segments
+from otelfeedback.export.file_store import LINE_SPANS
 
 
 def parse_otlp_json_line(line: str) -> trace_pb2.TracesData:
@@ -155,6 +159,60 @@ def test_a_torn_last_line_does_not_swallow_the_next_record(tmp_path: Path) -> No
         b'{"resourceSpans":[]}',
         b"",
     ]
+
+
+def test_a_large_batch_is_written_as_several_whole_lines_in_span_order(tmp_path: Path) -> None:
+    otelfeedback.configure(store=tmp_path, export_batch_size=512)
+
+    @otelfeedback.trace
+    def step(i: int) -> int:
+        return i
+
+    count = 3 * LINE_SPANS + 5
+    for i in range(count):
+        step(i)
+    otelfeedback.flush(30)
+    lines = read_lines(tmp_path)
+    order = []
+    for line in lines:
+        for rs in parse_otlp_json_line(line).resource_spans:
+            for ss in rs.scope_spans:
+                assert len(ss.spans) <= LINE_SPANS
+                for span in ss.spans:
+                    attrs = {kv.key: kv.value.string_value for kv in span.attributes}
+                    order.append(json.loads(attrs["input.value"])["i"])
+    assert order == list(range(count))
+    assert len(lines) >= 4
+
+
+def test_a_store_directory_removed_while_running_is_made_again(tmp_path: Path) -> None:
+    traces = tmp_path / "store" / "traces"
+    writer = SegmentWriter(traces, max_bytes=1 << 20)
+    writer.append(b'{"resourceSpans":[]}\n')
+    shutil.rmtree(tmp_path / "store")
+    writer.append([b'{"a":1}\n', b'{"b":2}\n'])
+    assert (traces / "segment-000001.jsonl").read_bytes() == b'{"a":1}\n{"b":2}\n'
+    # It locks the new directory's lock file, which other writers use.
+    with writer.exclusive():
+        with open(traces / ".lock", "rb") as lock:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    writer.close()
+
+
+def test_a_writer_follows_another_writer_to_a_newer_segment(tmp_path: Path) -> None:
+    traces = tmp_path / "traces"
+    roomy = SegmentWriter(traces, max_bytes=1 << 20)
+    tight = SegmentWriter(traces, max_bytes=10)  # moves on after every line
+    roomy.append(b'{"first":1}\n')
+    tight.append(b'{"second":2}\n')  # segment 1 is past its bound: it starts segment 2
+    roomy.append(b'{"third":3}\n')  # follows to the newest segment, not back to 1
+    assert [p.read_bytes() for _, p in list_segments(traces)] == [
+        b'{"first":1}\n',
+        b'{"second":2}\n{"third":3}\n',
+    ]
+    roomy.close()
+    tight.close()
 
 
 def test_an_unwritable_store_logs_and_never_raises_into_the_app(

@@ -113,6 +113,8 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         self._queue: collections.deque[tuple[ReadableSpan, int]] = collections.deque()
         #: Estimated bytes of the queued spans and of the batch being exported.
         self._queued_bytes = 0
+        #: The most ``_queued_bytes`` has been: how near the bound the queue came.
+        self.peak_queued_bytes = 0
         self._bytes_lock = threading.Lock()
         self._cond = threading.Condition(threading.Lock())
         self._flush_requests: list[threading.Event] = []
@@ -147,6 +149,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             if fits:
                 self._queued_bytes = queued_bytes
                 queue.append((span, size))
+                self.peak_queued_bytes = max(self.peak_queued_bytes, queued_bytes)
         if not fits:
             self._drop(span, size)
         elif len(queue) >= self.max_batch_size or queued_bytes >= BATCH_BYTES:
@@ -318,6 +321,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         counters: dict[str, Any] = {
             "queued": len(self._queue),
             "queued_bytes": self._queued_bytes,
+            "peak_queued_bytes": self.peak_queued_bytes,
             "in_flight": self._in_flight,
             "exported": self.exported_spans,
             "dropped": self.dropped_spans,

@@ -20,7 +20,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,18 +100,35 @@ class LockedSegments:
     def __init__(self, writer: SegmentWriter) -> None:
         self._writer = writer
 
-    def write(self, data: bytes) -> Appended:
-        fd = self._writer._current_segment()
-        size = os.fstat(fd).st_size
-        torn = bool(size) and os.pread(fd, 1, size - 1) != b"\n"
+    def write(self, data: bytes | Sequence[bytes]) -> Appended:
+        """Append ``data``: bytes, or several buffers (whole lines) written with one call."""
+        fd, size = self._writer._current_segment()
+        parts = [data] if isinstance(data, bytes) else list(data)
+        # The last byte is ours (a newline) when nobody wrote since our last append.
+        torn = bool(size) and size != self._writer._end and os.pread(fd, 1, size - 1) != b"\n"
         if torn:
-            data = b"\n" + data
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+            parts.insert(0, b"\n")
+        length = _write_all(fd, parts)
+        self._writer._end = size + length
         path = self._writer.directory / segment_name(self._writer._number)
-        return Appended(path, size, size + len(data), torn)
+        return Appended(path, size, size + length, torn)
+
+
+def _write_all(fd: int, parts: list[bytes]) -> int:
+    """Write every buffer, in order, resuming after a short write; the bytes written."""
+    total = 0
+    views = [memoryview(part) for part in parts if part]
+    while views:
+        written = os.writev(fd, views[:_IOV_MAX])
+        total += written
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if written:
+            views[0] = views[0][written:]
+    return total
+
+
+_IOV_MAX = 1024
 
 
 class SegmentWriter:
@@ -122,15 +139,16 @@ class SegmentWriter:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._fd: int | None = None
-        self._lock_fd: int | None = None  # the directory's lock, while held
+        self._lock_fd: int | None = None  # the directory's lock file
         self._number = 0
+        self._end = -1  # the segment's size after our last append (-1: unknown)
         self._pid = os.getpid()
         self._fork_locked = False
         forks.register(self)
 
-    def append(self, data: bytes) -> None:
-        """Append ``data`` (one or more complete lines) atomically with respect to other
-        writers of the same directory."""
+    def append(self, data: bytes | Sequence[bytes]) -> None:
+        """Append ``data`` (one or more complete lines, in one buffer or several) atomically
+        with respect to other writers of the same directory."""
         with self.exclusive() as segments:
             segments.write(data)
 
@@ -140,29 +158,45 @@ class SegmentWriter:
         block ends. The records store reads what is stored and appends under it."""
         with self._lock:
             if self._pid != os.getpid():  # forked without the fork hooks: start afresh
-                self._fd, self._pid = None, os.getpid()
-            self.directory.mkdir(parents=True, exist_ok=True)
-            lock_fd = os.open(
-                self.directory / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644
-            )
-            self._lock_fd = lock_fd
+                self._fd = self._lock_fd = None
+                self._pid = os.getpid()
+            lock_fd = self._locked_fd()
             try:
-                fcntl.flock(lock_fd, fcntl.LOCK_EX)
                 yield LockedSegments(self)
             finally:
-                self._lock_fd = None
-                os.close(lock_fd)  # closing releases the flock
+                fcntl.flock(lock_fd, fcntl.LOCK_UN)
 
-    def _current_segment(self) -> int:
-        """The descriptor of the segment to write now (called with the flock held)."""
+    def _locked_fd(self) -> int:
+        """The directory's lock file, flocked. Its descriptor stays open between appends
+        (each system call is a chance for the app's thread to take the interpreter for a
+        switch interval); a lock file removed with its directory is made again."""
+        while True:
+            if self._lock_fd is None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._lock_fd = os.open(
+                    self.directory / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644
+                )
+            lock_fd = self._lock_fd
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            if os.fstat(lock_fd).st_nlink:
+                return lock_fd
+            self._close_descriptors()  # the directory was removed behind our back
+
+    def _current_segment(self) -> tuple[int, int]:
+        """The descriptor of the segment to write now and its size (with the flock held).
+
+        The open segment is kept while it is below ``max_bytes``, still linked and not
+        followed by a newer one (another writer moved on): one ``fstat`` and one ``stat``.
+        """
         fd = self._fd
         if fd is not None:
-            try:
-                newest = max((n for n, _ in list_segments(self.directory)), default=0)
-            except OSError:
-                newest = self._number
-            if newest == self._number and os.fstat(fd).st_size < self.max_bytes:
-                return fd
+            info = os.fstat(fd)
+            if (
+                info.st_nlink
+                and info.st_size < self.max_bytes
+                and not os.path.exists(self.directory / segment_name(self._number + 1))
+            ):
+                return fd, info.st_size
             os.close(fd)
             self._fd = None
         segments = list_segments(self.directory)
@@ -171,15 +205,25 @@ class SegmentWriter:
         if path.exists() and path.stat().st_size >= self.max_bytes:
             number += 1
             path = self.directory / segment_name(number)
-        self._fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         self._number = number
-        return self._fd
+        self._end = -1
+        return fd, os.fstat(fd).st_size
 
     def close(self) -> None:
         with self._lock:
-            if self._fd is not None and self._pid == os.getpid():
-                os.close(self._fd)
-            self._fd = None
+            if self._pid == os.getpid():
+                self._close_descriptors()
+            self._fd = self._lock_fd = None
+
+    def _close_descriptors(self) -> None:
+        for fd in (self._fd, self._lock_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)  # closing the lock file's last copy releases its flock
+                except OSError:
+                    pass
+        self._fd = self._lock_fd = None
 
     # -- fork (``_internal/forks.py``) -----------------------------------------------------
     def _before_fork(self) -> None:
@@ -193,13 +237,7 @@ class SegmentWriter:
     def _after_fork_in_child(self) -> None:
         # Closing the child's copies leaves the parent's descriptors, and its flock, as
         # they are; a flock is released only when every copy is closed.
-        for fd in (self._fd, self._lock_fd):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        self._close_descriptors()
         self._lock = threading.Lock()
-        self._fd = self._lock_fd = None
         self._fork_locked = False
         self._pid = os.getpid()
