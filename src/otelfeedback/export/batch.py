@@ -10,11 +10,12 @@ never be queued: it is dropped the same way, with its own warning. A count bound
 (``max_queue_size``) applies as well when set (``OTEL_BSP_MAX_QUEUE_SIZE``).
 
 Batches are large on purpose: up to ``max_batch_size`` spans and ``BATCH_BYTES`` (8 MiB,
-estimated). The worker gives up the GIL at every system call of a write (lock, stat,
-write) and, while the app's thread is busy, waits up to the interpreter's switch interval
-(5 ms) to get it back: a file-store write costs about 5-10 ms of the worker's time
-whatever its size, so few large writes keep up with a tight loop where many small ones fell
-behind (1 MiB batches of 20 KB spans lost 28 % of them).
+estimated). The worker gives up the GIL at every system call of a write and, while the
+app's thread is busy, waits up to the interpreter's switch interval (5 ms) to get it back:
+a file-store append costs about 6-8 ms of the worker's time whatever its size, so few large
+writes keep up with a tight loop where many small ones fell behind (1 MiB batches of 20 KB
+spans lost 28 % of them). The file store still encodes a batch as lines of at most
+``LINE_SPANS`` spans, written in one call: small lines stay in the cache.
 
 Exit is bounded: ``shutdown`` waits at most ``shutdown_timeout_ms`` for what is queued or
 being exported, then shuts the exporter down (an OTLP exporter stops retrying a dead

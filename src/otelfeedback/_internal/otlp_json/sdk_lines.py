@@ -22,6 +22,11 @@ fields have been stable since SDK 1.0; a span without them (another ``ReadableSp
 implementation, or an SDK that renamed them) is read through the public properties instead,
 at the properties' cost, and encodes to the same text.
 Encoding a small span (six short attributes) costs about 4 µs, a fifth of the dict path.
+
+Quoting long string values (prompts, documents, tool outputs) is most of a large span's
+cost: the ``json`` module's C quoting runs at about 0.7 GB/s. With orjson installed (the
+``fast`` extra) strings of ``_LONG`` characters or more are quoted by it instead, about ten
+times faster and to the same text; orjson is imported at the first long value, not before.
 """
 
 from __future__ import annotations

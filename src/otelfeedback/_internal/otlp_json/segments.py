@@ -1,12 +1,19 @@
 """The file store's segment layout: numbered OTLP/JSON-lines files and their writer.
 
 Layout: ``<dir>/segment-000001.jsonl``, ``segment-000002.jsonl``, ... Each append writes whole
-lines with a single ``write`` under an exclusive ``flock`` on ``<dir>/.lock``, so several
+lines with a single ``writev`` under an exclusive ``flock`` on ``<dir>/.lock``, so several
 processes can share a directory without interleaving or losing lines. A segment that has
 reached ``max_bytes`` is left alone (never renamed) and writing moves on to the next number.
 A torn last line (a writer killed mid-write) is closed with a newline before anything else
 is appended, so it cannot swallow the next record. The exporter, the server's receiver and
 the indexer all use this module.
+
+An append makes few system calls (``flock``, two ``fstat``, a ``stat``, the write, the
+unlock): the lock file and the segment stay open between appends, and the segment is checked
+with ``fstat`` (still linked, under ``max_bytes``) and one ``stat`` (no newer segment from
+another writer) instead of a directory listing. That matters in the exporter's thread: each
+system call releases the GIL, and a busy app thread may then keep it for a switch interval
+(5 ms). A directory removed behind a writer's back is made again at its next append.
 
 Across ``fork()`` (``_internal/forks.py``): a fork waits for an append in progress in
 another thread, so a child never inherits the directory's lock held; the child closes the
