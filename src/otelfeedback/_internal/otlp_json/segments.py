@@ -9,9 +9,9 @@ is appended, so it cannot swallow the next record. The exporter, the server's re
 the indexer all use this module.
 
 An append makes few system calls (``flock``, two ``fstat``, a ``stat``, the write, the
-unlock): the lock file and the segment stay open between appends, and the segment is checked
-with ``fstat`` (still linked, under ``max_bytes``) and one ``stat`` (no newer segment from
-another writer) instead of a directory listing. That matters in the exporter's thread: each
+unlock): the lock file and the segment stay open between appends, the segment is checked
+with ``fstat`` (still linked, under ``max_bytes``), and the directory is listed again only
+when its modification time says it may have changed. That matters in the exporter's thread: each
 system call releases the GIL, and a busy app thread may then keep it for a switch interval
 (5 ms). A directory removed behind a writer's back is made again at its next append.
 
@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -115,7 +116,11 @@ class LockedSegments:
         torn = bool(size) and size != self._writer._end and os.pread(fd, 1, size - 1) != b"\n"
         if torn:
             parts.insert(0, b"\n")
-        length = _write_all(fd, parts)
+        try:
+            length = _write_all(fd, parts)
+        except OSError:
+            self._writer._forget_segment()  # the next append finds its segment afresh
+            raise
         self._writer._end = size + length
         path = self._writer.directory / segment_name(self._writer._number)
         return Appended(path, size, size + length, torn)
@@ -136,6 +141,11 @@ def _write_all(fd: int, parts: list[bytes]) -> int:
 
 
 _IOV_MAX = 1024
+#: A directory modification time at least this old cannot be followed by another change
+#: stamped with the same time: local file systems stamp with a clock that ticks every 1 to
+#: 10 ms. (On one stamping in seconds, a change in the same second can go unseen until the
+#: next; rotation needs no listing to be seen: the full segment's size shows it.)
+_SETTLED_NS = 50_000_000
 
 
 class SegmentWriter:
@@ -149,6 +159,8 @@ class SegmentWriter:
         self._lock_fd: int | None = None  # the directory's lock file
         self._number = 0
         self._end = -1  # the segment's size after our last append (-1: unknown)
+        self._listed_mtime = -1  # the directory's modification time at the last listing
+        self._own_mtime = False  # ... and it was stamped by this writer's own new segment
         self._pid = os.getpid()
         self._fork_locked = False
         forks.register(self)
@@ -192,20 +204,24 @@ class SegmentWriter:
     def _current_segment(self) -> tuple[int, int]:
         """The descriptor of the segment to write now and its size (with the flock held).
 
-        The open segment is kept while it is below ``max_bytes``, still linked and not
-        followed by a newer one (another writer moved on): one ``fstat`` and one ``stat``.
+        The open segment is kept while it is still linked, below ``max_bytes`` and the
+        newest of the directory. That last check lists the directory only when it may have
+        changed since the last listing: its modification time moved, or is too recent to
+        trust (file systems stamp it with a coarse clock). So a steady writer makes one
+        ``fstat`` and one ``stat`` here, and still follows another writer to a newer segment
+        or a segment renamed or replaced behind its back, as a listing on every append did.
         """
         fd = self._fd
         if fd is not None:
             info = os.fstat(fd)
-            if (
-                info.st_nlink
-                and info.st_size < self.max_bytes
-                and not os.path.exists(self.directory / segment_name(self._number + 1))
-            ):
-                return fd, info.st_size
-            os.close(fd)
-            self._fd = None
+            if info.st_nlink and info.st_size < self.max_bytes:
+                if self._listing_is_current():
+                    return fd, info.st_size
+                newest = max((n for n, _ in list_segments(self.directory)), default=0)
+                if newest == self._number:
+                    return fd, info.st_size
+            self._forget_segment()
+        self._listing_is_current()  # the listing below sees at least this modification time
         segments = list_segments(self.directory)
         number = segments[-1][0] if segments else 1
         path = self.directory / segment_name(number)
@@ -215,7 +231,31 @@ class SegmentWriter:
         self._fd = fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         self._number = number
         self._end = -1
+        # Our own change, made under the lock, that no other writer could make with us.
+        self._listed_mtime, self._own_mtime = os.stat(self.directory).st_mtime_ns, True
         return fd, os.fstat(fd).st_size
+
+    def _listing_is_current(self) -> bool:
+        """Whether the directory is unchanged since it was last listed: its modification
+        time is the one seen then, and was stamped by this writer's own new segment or is
+        older than ``_SETTLED_NS``. Remembers the time seen now for the listing the caller
+        makes when it is not."""
+        try:
+            mtime = os.stat(self.directory).st_mtime_ns
+        except OSError:
+            return False
+        if mtime != self._listed_mtime:
+            self._listed_mtime, self._own_mtime = mtime, False
+            return False
+        return self._own_mtime or time.time_ns() - mtime > _SETTLED_NS
+
+    def _forget_segment(self) -> None:
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+        self._fd = None
 
     def close(self) -> None:
         with self._lock:
