@@ -7,12 +7,12 @@ import json.encoder
 import subprocess
 import sys
 from importlib.util import find_spec
-from typing import Any
 
 import pytest
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 from otelfeedback._internal.otlp_json.sdk_lines import quote_with_orjson, sdk_spans_line
@@ -39,15 +39,6 @@ def test_a_lone_surrogate_falls_back_to_the_standard_library() -> None:
     assert quote_with_orjson(text) == json.encoder.encode_basestring(text)
 
 
-class _Keep(SpanExporter):
-    def __init__(self) -> None:
-        self.spans: list[ReadableSpan] = []
-
-    def export(self, spans: Any) -> SpanExportResult:
-        self.spans.extend(spans)
-        return SpanExportResult.SUCCESS
-
-
 LONG_VALUES = {
     "controls": 'line\n\ttab\x00nul\x1fus "quoted" back\\slash ' * 100,
     "unicode": "東京 ünïcode 🚀 \u2028 " * 200,
@@ -66,12 +57,12 @@ class _FixedIds(IdGenerator):
 
 def _line() -> bytes:
     """One span holding ``LONG_VALUES``, the same in every process, as a store line."""
-    keep = _Keep()
+    keep = InMemorySpanExporter()
     provider = TracerProvider(id_generator=_FixedIds(), resource=Resource({"service.name": "q"}))
     provider.add_span_processor(SimpleSpanProcessor(keep))
     span = provider.get_tracer("quoting").start_span("long", attributes=LONG_VALUES, start_time=1)
     span.end(end_time=2)
-    return sdk_spans_line(keep.spans)
+    return sdk_spans_line(keep.get_finished_spans())
 
 
 def test_lines_are_the_same_bytes_with_and_without_orjson() -> None:
