@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 from openai import OpenAI
+from opentelemetry.sdk.trace import SpanLimits, TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 
 import otelfeedback
 from otelfeedback.errors import ConfigurationError
@@ -237,3 +240,54 @@ def test_our_pages_show_the_same_facts_for_both_profiles(
         assert _conversation(page) == list(MESSAGE_TEXTS)
         assert "CHAT_MODEL" in page and "s-42" in page and "u-7" in page
     assert listing.count(">14<") >= 2  # total tokens of both traces in the table
+
+
+class _SeenBySampler(Sampler):
+    """Samples everything and keeps the attributes each span was started with."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        attributes = kwargs.get("attributes", args[4] if len(args) > 4 else None)
+        self.seen.append(dict(attributes or {}))
+        return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+
+    def get_description(self) -> str:
+        return "seen"
+
+
+def test_a_sampler_sees_operation_provider_model_and_server_and_app_limits_hold(
+    server: FakeOpenAIServer, client: OpenAI
+) -> None:
+    """The attributes the GenAI conventions list for sampling are given at the start; the
+    rest are added right after, under the app's span limits (here a value length limit)."""
+    sampler = _SeenBySampler()
+    provider = TracerProvider(sampler=sampler, span_limits=SpanLimits(max_attribute_length=12))
+    exporter = InMemorySpanExporter()
+    otelfeedback.configure(store="", tracer_provider=provider, exporters=[exporter])
+    try:
+        otelfeedback.instrument_openai()
+        server.reply("Paris is the capital.", usage=USAGE)
+        chat(client)
+        otelfeedback.flush()
+    finally:
+        otelfeedback.configure(store="")
+    assert sampler.seen == [
+        {
+            "gen_ai.provider.name": "openai",
+            "gen_ai.operation.name": "chat",
+            "server.address": "127.0.0.1",
+            "server.port": server.port,
+            "gen_ai.request.model": "gpt-4o-mini",
+        }
+    ]
+    a = attrs(only_span(exporter))
+    assert set(a) == LEAN_CHAT | {"gen_ai.usage.cache_read.input_tokens"}
+    assert a["llm.output_messages.0.message.content"] == "Paris is the"  # the app's limit
+    assert len(a["input.value"]) == 12 and len(a["output.value"]) == 12
+
+
+def only_span(exporter: InMemorySpanExporter) -> Any:
+    (span,) = exporter.get_finished_spans()
+    return span

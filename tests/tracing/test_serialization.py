@@ -62,6 +62,18 @@ def test_circular_structures_are_marked_not_fatal() -> None:
     assert json.loads(to_json(loop)) == {"name": "loop", "self": "<circular reference>"}
 
 
+def test_shared_and_deep_values_encode_whole_and_too_deep_never_raises() -> None:
+    shared = [1, 2]
+    assert json.loads(to_json({"a": shared, "b": shared})) == {"a": [1, 2], "b": [1, 2]}
+    deep: Any = "leaf"
+    for _ in range(300):
+        deep = [deep]
+    assert json.loads(to_json(deep)) == deep
+    for _ in range(5000):  # past the interpreter's recursion limit: cut, not raised
+        deep = [deep]
+    assert "<max depth>" in to_json(deep)
+
+
 def test_pydantic_style_models_use_model_dump() -> None:
     class Model:
         def model_dump(self, mode: str = "python") -> dict[str, Any]:

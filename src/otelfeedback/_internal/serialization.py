@@ -12,6 +12,7 @@ import dataclasses
 import datetime
 import enum
 import json
+import json.encoder
 import math
 import uuid
 from collections.abc import Mapping
@@ -98,6 +99,18 @@ def _sanitize(value: Any, depth: int, seen: set[int]) -> Any:
 # One encoder for every call: ``json.dumps`` with options builds a new encoder each time.
 # Encoders keep no state between calls, so sharing one across threads is safe.
 _ENCODER = json.JSONEncoder(default=_default, ensure_ascii=False, allow_nan=False)
+# Hot path: the C encoder itself, made once, without the circular-reference check (a cycle
+# ends in RecursionError and takes the slow path, which names it); half the cost of
+# ``_ENCODER.encode`` for a small document, which builds a C encoder and a marker dict per
+# call. ``None`` on an interpreter without the C accelerator.
+_make_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE = (
+    None
+    if _make_c_encoder is None
+    else _make_c_encoder(
+        None, _default, json.encoder.encode_basestring, None, ": ", ", ", False, False, False
+    )
+)
 
 
 def to_json(value: Any) -> str:
@@ -107,6 +120,8 @@ def to_json(value: Any) -> str:
     '{"q": "hi", "k": 3}'
     """
     try:
+        if _C_ENCODE is not None:
+            return "".join(_C_ENCODE(value, 0))
         return _ENCODER.encode(value)
     except Exception:  # non-str keys, cycles, NaN, a failing hook: take the slow path
         try:

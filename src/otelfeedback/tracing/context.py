@@ -66,7 +66,12 @@ class _Attached:
 
 def current_context_attributes() -> Mapping[str, Any]:
     """Span attributes from the session/user/tags/metadata in force (often empty)."""
-    attached = otel_context.get_value(_ATTRS_KEY)
+    return context_attributes(otel_context.get_current())
+
+
+def context_attributes(ctx: otel_context.Context) -> Mapping[str, Any]:
+    """Span attributes from the session/user/tags/metadata in force in ``ctx``."""
+    attached = ctx.get(_ATTRS_KEY)
     return attached.attributes if isinstance(attached, _Attached) else _EMPTY
 
 

@@ -22,7 +22,8 @@ from otelfeedback._internal.safety import log_internal_error
 from otelfeedback.instrumentation.openai import raw, streams
 from otelfeedback.instrumentation.openai.content import Content
 from otelfeedback.tracing import _state
-from otelfeedback.tracing.context import current_context_attributes, with_local_root
+from otelfeedback.tracing.context import context_attributes, with_local_root
+from otelfeedback.tracing.sdk_attributes import add_attributes
 from otelfeedback.tracing.span import record_error
 
 if TYPE_CHECKING:
@@ -30,16 +31,25 @@ if TYPE_CHECKING:
 
 
 def start_span(
-    tracer: trace_api.Tracer, name: str, attributes: dict[str, Any]
+    tracer: trace_api.Tracer,
+    name: str,
+    attributes: dict[str, Any],
+    later: dict[str, Any] | None = None,
+    parent: otel_context.Context | None = None,
 ) -> tuple[trace_api.Span, otel_context.Context, int, int]:
-    """A CLIENT span, child of the current context, carrying the session/user/tags in force,
-    and known to the tracing layer as live (like ``tracing.span.begin``, with a kind).
-    Returns the span, the context in which it is current, its trace id and span id."""
-    parent = otel_context.get_current()
-    extra = current_context_attributes()
-    if extra:  # last: past the attribute limit the SDK drops the earliest attributes
-        attributes = {**attributes, **extra}
+    """A CLIENT span, child of ``parent`` (default: the current context), known to the
+    tracing layer as live (like ``tracing.span.begin``, with a kind). ``attributes`` are
+    given to the SDK at the start (a sampler sees them); ``later`` are added right after,
+    then the session/user/tags in force, with ``sdk_attributes.add_attributes``. Returns
+    the span, the context in which it is current, its trace id and span id."""
+    if parent is None:
+        parent = otel_context.get_current()
     span = tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=attributes)
+    extra = context_attributes(parent)
+    if extra:  # last: past the attribute limit the SDK drops the earliest attributes
+        later = {**later, **extra} if later else dict(extra)
+    if later:
+        add_attributes(span, later)
     span_context = span.get_span_context()
     trace_id, span_id = span_context.trace_id, span_context.span_id
     ctx = with_local_root(trace_api.set_span_in_context(span, parent), span, trace_id, span_id)
@@ -194,7 +204,7 @@ class Call:
             attrs[sc.HTTP_REQUEST_RESEND_COUNT] = self.retries
         try:
             if attrs:
-                self.span.set_attributes(attrs)
+                add_attributes(self.span, attrs)
             self.span.end(end_time=_state.span_ending(self.trace_id, self.span_id))
             _state._last_trace_id.set(self.trace_id)
         except Exception:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from otelfeedback import semconv
 from otelfeedback._internal.serialization import to_json, truncate
@@ -33,6 +33,8 @@ class Content:
         """``value`` redacted and cut to the size cap."""
         if self.redact is not None:
             value = self.redact(value)
+        elif len(value) <= self.max_length:  # hot path: short and not redacted
+            return value
         return truncate(value, self.max_length)[0]
 
     def io(self, which: str, value: Any) -> dict[str, Any]:
@@ -60,10 +62,12 @@ def dump_json(value: Any) -> str:
 
     Response models are dumped with only the fields the server sent (close to the wire
     body, and faster than a full ``model_dump``)."""
-    dump = getattr(value, "model_dump_json", None)
-    if dump is not None and not isinstance(value, type):
+    # pydantic's own serializer, called directly: what ``model_dump_json`` calls, without
+    # its Python layer of keyword arguments.
+    serializer = getattr(value, "__pydantic_serializer__", None)
+    if serializer is not None and not isinstance(value, type):
         try:
-            return str(dump(exclude_unset=True, warnings=False))
+            return str(serializer.to_json(value, exclude_unset=True, warnings=False), "utf-8")
         except Exception:  # an exotic field pydantic cannot dump: fall back to our encoder
             pass
     return to_json(value)
@@ -89,3 +93,35 @@ def get(obj: Any, key: str, default: Any = None) -> Any:
         else:
             value = getattr(obj, key, None)
     return default if value is None else value
+
+
+class Fields(Protocol):
+    """What ``fields`` returns: ``.get(key, default)`` with the meaning of ``get``."""
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+
+
+class _Other:
+    """``get`` on an object that is neither a dict nor a pydantic model."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def get(self, key: str, default: Any = None, /) -> Any:
+        return get(self.obj, key, default)
+
+
+def fields(obj: Any) -> Fields:
+    """The fields of ``obj`` (JSON data or a response model) to read several of them:
+    ``fields(obj).get(key)`` is ``get(obj, key)`` (for a default, ``.get(key) or default``,
+    since a field can be ``None``). Hot path: for a dict or a pydantic model it is a plain
+    dict, whose ``get`` is no Python call."""
+    if type(obj) is dict:
+        return obj
+    if hasattr(type(obj), "__pydantic_extra__"):
+        own: dict[str, Any] = obj.__dict__
+        extra = obj.__pydantic_extra__
+        return {**extra, **own} if extra else own
+    return _Other(obj)

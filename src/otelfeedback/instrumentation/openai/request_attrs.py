@@ -76,7 +76,7 @@ def _tools(tools: Any, attrs: dict[str, Any]) -> None:
 def _output_type(fmt: Any, full: bool, attrs: dict[str, Any]) -> None:
     """``gen_ai.output.type``: ``json`` for structured outputs; ``text`` otherwise, which
     the lean profile leaves out (the conventions ask for it only when a format is given)."""
-    kind = get(fmt, "type") if isinstance(fmt, Mapping) else None
+    kind = get(fmt, "type") if fmt is not None and isinstance(fmt, Mapping) else None
     if kind in ("json_schema", "json_object"):
         attrs[sc.GEN_AI_OUTPUT_TYPE] = "json"
     elif full or kind is not None:
@@ -105,9 +105,12 @@ def message_attributes(
             url = get(part.get("image_url"), "url") or part.get("image_url")
             if isinstance(url, str):
                 attrs[base + sc.MESSAGE_CONTENT_IMAGE_URL] = content.text(url)
-    for key, attr in (("name", sc.MESSAGE_NAME), ("tool_call_id", sc.MESSAGE_TOOL_CALL_ID)):
-        if isinstance(message.get(key), str):
-            attrs[prefix + attr] = message[key]
+    name = message.get("name")
+    if isinstance(name, str):
+        attrs[prefix + sc.MESSAGE_NAME] = name
+    call_id = message.get("tool_call_id")
+    if isinstance(call_id, str):
+        attrs[prefix + sc.MESSAGE_TOOL_CALL_ID] = call_id
     calls = message.get("tool_calls")
     if isinstance(calls, list):
         tool_call_attributes(prefix, calls, content, attrs)
@@ -150,10 +153,10 @@ def input_messages(messages: list[Any], content: Content, attrs: dict[str, Any])
     encoded: list[dict[str, Any]] = []
     for i, message in enumerate(messages):
         one: dict[str, Any] = {}
-        if isinstance(message, Mapping):
+        if type(message) is dict or isinstance(message, Mapping):
             message_attributes(f"{sc.LLM_INPUT_MESSAGES}.{i}.", message, content, one)
         encoded.append(one)
-    total = sum(len(one) for one in encoded)
+    total = sum(map(len, encoded))
     if total <= MAX_INPUT_MESSAGE_ATTRIBUTES:
         for one in encoded:
             attrs.update(one)

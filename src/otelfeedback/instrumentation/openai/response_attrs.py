@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from otelfeedback import semconv as sc
-from otelfeedback.instrumentation.openai.content import Content, get
+from otelfeedback.instrumentation.openai.content import Content, fields, get
 from otelfeedback.instrumentation.openai.request_attrs import tool_call_attributes
 
 
@@ -21,16 +21,17 @@ def usage(data: Any, attrs: dict[str, Any], full: bool) -> None:
     usage."""
     if data is None:
         return
-    inp = get(data, "prompt_tokens")
+    f = fields(data)
+    inp = f.get("prompt_tokens")
     if inp is not None:  # chat and legacy completions
-        out = get(data, "completion_tokens")
-        in_details = get(data, "prompt_tokens_details")
-        out_details = get(data, "completion_tokens_details")
+        out = f.get("completion_tokens")
+        in_details = f.get("prompt_tokens_details")
+        out_details = f.get("completion_tokens_details")
     else:  # the Responses API
-        inp = get(data, "input_tokens")
-        out = get(data, "output_tokens")
-        in_details = get(data, "input_tokens_details")
-        out_details = get(data, "output_tokens_details")
+        inp = f.get("input_tokens")
+        out = f.get("output_tokens")
+        in_details = f.get("input_tokens_details")
+        out_details = f.get("output_tokens_details")
     cached = get(in_details, "cached_tokens") if in_details is not None else None
     reasoning = get(out_details, "reasoning_tokens") if out_details is not None else None
     if not full:  # lean: the details only when there are some (OpenAI sends zeros)
@@ -43,7 +44,7 @@ def usage(data: Any, attrs: dict[str, Any], full: bool) -> None:
         if isinstance(reasoning, int) and reasoning:
             attrs[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning
         return
-    total = get(data, "total_tokens")
+    total = f.get("total_tokens")
     if isinstance(inp, int):
         attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] = attrs[sc.LLM_TOKEN_COUNT_PROMPT] = inp
     if isinstance(out, int):
@@ -63,22 +64,23 @@ def usage(data: Any, attrs: dict[str, Any], full: bool) -> None:
 
 
 def _identity(resp: Any, attrs: dict[str, Any], full: bool) -> None:
-    rid = get(resp, "id")
+    f = fields(resp)
+    rid = f.get("id")
     if isinstance(rid, str):
         attrs[sc.GEN_AI_RESPONSE_ID] = rid
-    model = get(resp, "model")
+    model = f.get("model")
     if isinstance(model, str):
         attrs[sc.GEN_AI_RESPONSE_MODEL] = model
         if full:
             attrs[sc.LLM_MODEL_NAME] = model
     if full:
-        tier = get(resp, "service_tier")
+        tier = f.get("service_tier")
         if isinstance(tier, str):
             attrs[sc.OPENAI_RESPONSE_SERVICE_TIER] = tier
-        fingerprint = get(resp, "system_fingerprint")
+        fingerprint = f.get("system_fingerprint")
         if isinstance(fingerprint, str):
             attrs[sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
-    usage(get(resp, "usage"), attrs, full)
+    usage(f.get("usage"), attrs, full)
 
 
 def _output_message(
@@ -97,16 +99,18 @@ def chat(resp: Any, content: Content) -> dict[str, Any]:
     _identity(resp, attrs, content.full)
     reasons = []
     for i, choice in enumerate(get(resp, "choices", ())):
-        reason = get(choice, "finish_reason")
+        f = fields(choice)
+        reason = f.get("finish_reason")
         if reason is not None:
             reasons.append(str(reason))
         if content.capture:
-            message = get(choice, "message")
-            text = get(message, "content")
+            message = fields(f.get("message"))
+            text = message.get("content")
             if text is None:
-                text = get(message, "refusal")
-            calls = list(get(message, "tool_calls", ()))
-            _output_message(get(choice, "index", i), text, calls, content, attrs)
+                text = message.get("refusal")
+            calls = list(message.get("tool_calls") or ())
+            index = f.get("index")
+            _output_message(i if index is None else index, text, calls, content, attrs)
     if reasons:
         attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
     if content.capture:

@@ -45,7 +45,8 @@ def _provider(client: Any, full: bool) -> dict[str, str]:
 
 def _server(client: Any) -> dict[str, Any]:
     global _last_server
-    url = client.base_url
+    # The SDK keeps the URL in ``_base_url`` (its ``base_url`` property is a call away).
+    url = getattr(client, "_base_url", None) or client.base_url
     last_url, attrs = _last_server
     if url is last_url:
         return attrs
@@ -81,20 +82,25 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
     the call through."""
     if not registry.enabled_for(client) or _CURRENT.get() is not None:
         return None
-    if otel_context.get_value(_SUPPRESS_INSTRUMENTATION_KEY):
+    parent = otel_context.get_current()
+    if parent.get(_SUPPRESS_INSTRUMENTATION_KEY):
         return None
     try:
         options = args[1] if len(args) > 1 else kwargs["options"]
         endpoint = endpoints.lookup(options.method, options.url)
         if endpoint is None:
             return None
-        body = options.json_data if isinstance(options.json_data, Mapping) else {}
+        body = options.json_data
+        if type(body) is not dict and not isinstance(body, Mapping):
+            body = {}
         extra = options.extra_json
-        if isinstance(extra, Mapping) and extra:
+        if extra and isinstance(extra, Mapping):
             body = {**body, **extra}
         state = _state.current()
         content = _content(state)
-        attrs: dict[str, Any] = {
+        # What a sampler may read goes to the SDK at the start (the conventions' list:
+        # operation, provider, model, server); the rest is added right after.
+        head: dict[str, Any] = {
             **_provider(client, content.full),
             sc.GEN_AI_OPERATION_NAME: endpoint.operation,
             **_server(client),
@@ -102,15 +108,15 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
         name = endpoint.operation
         model = body.get("model")
         if isinstance(model, str):
-            attrs[sc.GEN_AI_REQUEST_MODEL] = model
+            head[sc.GEN_AI_REQUEST_MODEL] = model
             if content.full:
-                attrs[sc.LLM_MODEL_NAME] = model
+                head[sc.LLM_MODEL_NAME] = model
             name = f"{name} {model}"
-        attrs.update(endpoint.request(body, content))
+        rest = endpoint.request(body, content)
         if content.capture:
-            attrs.update(content.io("input", body))
-        attrs.update(endpoint.type_attributes)  # late: see call.start_span
-        span, ctx, trace_id, span_id = start_span(state.tracer, name, attrs)
+            rest.update(content.io("input", body))
+        rest.update(endpoint.type_attributes)  # late: see call.start_span
+        span, ctx, trace_id, span_id = start_span(state.tracer, name, head, rest, parent)
         return Call(span, (trace_id, span_id), ctx, endpoint, content)
     except Exception:
         log_internal_error("starting an OpenAI span")

@@ -1,0 +1,78 @@
+"""Attributes this package built, added to an SDK span without the SDK's per-value pass.
+
+``Span.set_attributes`` runs every value through the SDK's recursive cleaning (about 6,000
+instructions an attribute, more than building it) to turn whatever a caller passes into a
+valid attribute value. The OpenAI instrumentation's values are valid by construction (a
+``str``, ``int``, ``float``, ``bool`` or a tuple of ``str``), so ``add_attributes`` checks
+their types in one loop and adds them to the span's attribute dict directly, under the span's
+lock, with the SDK's own rules: a key set again moves to the end, nothing is added to an ended
+span. Whenever the fast path could differ from ``set_attributes`` it is not taken: another
+``Span`` class or attribute container, a value length limit in force, the count limit
+reached, a value of another type, an ended span (``set_attributes`` logs its warning).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.trace import Span
+
+_SCALARS = frozenset((str, int, float, bool))
+_STR = frozenset((str,))
+
+
+def _plain(attributes: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """``attributes`` as the SDK would store them (list values as tuples), or ``None`` if
+    a key or a value is not plain. The common case (every value a scalar) is checked in C:
+    ``map`` and ``issuperset`` make no Python call per value."""
+    if not _STR.issuperset(map(type, attributes)) or "" in attributes:
+        return None
+    if _SCALARS.issuperset(map(type, attributes.values())):
+        return attributes
+    plain = dict(attributes)
+    for key, value in attributes.items():
+        kind = type(value)
+        if kind in _SCALARS:
+            continue
+        if (kind is list or kind is tuple) and _STR.issuperset(map(type, value)):
+            plain[key] = tuple(value)
+            continue
+        return None
+    return plain
+
+
+def add_attributes(span: Span, attributes: Mapping[str, Any]) -> None:
+    """``span.set_attributes(attributes)``, faster for plain values on an SDK span.
+
+    Args:
+        span: a span; the fast path applies to the SDK's (``opentelemetry.sdk.trace``).
+        attributes: plain values (``str``, ``int``, ``float``, ``bool``, a list or tuple
+            of ``str``, stored as a tuple like the SDK does) under non-empty string keys
+            take the fast path; anything else goes through ``set_attributes``.
+    """
+    bounded: Any = getattr(span, "_attributes", None)
+    lock: Any = getattr(span, "_lock", None)
+    plain = (
+        None
+        if type(bounded) is not BoundedAttributes
+        or lock is None
+        or bounded.max_value_len is not None
+        or bounded._immutable
+        else _plain(attributes)
+    )
+    if plain is None:
+        span.set_attributes(attributes)
+        return
+    with lock:
+        found: dict[str, Any] = bounded._dict
+        if getattr(span, "_end_time", None) is None and (
+            bounded.maxlen is None or len(found) + len(plain) <= bounded.maxlen
+        ):
+            if not found.keys().isdisjoint(plain):
+                for key in plain:
+                    found.pop(key, None)
+            found.update(plain)
+            return
+    span.set_attributes(attributes)  # ended or full: the SDK warns, or drops the oldest
