@@ -1,0 +1,213 @@
+"""Where one plain chat call's recording goes, part by part (docs/openai.md, "Overhead").
+
+A plain chat call is made once against FakeOpenAIServer (in this process) to keep its
+request options and its response; then each part of the recording is replayed ``--calls``
+times on its own: the whole recording (the wrapper's start, the response, the end, the
+export through our batch processor to a discarding exporter), a bare span through the same
+pipeline, and the pieces. Before each part ``os.getppid()`` is called, a marker on which
+callgrind can cut its profile.
+
+Run plainly it prints µs per call of each part, in a hot loop: for finding costs (the
+benchmark, bench/openai_overhead.py, gives the numbers). With ``--callgrind`` it runs itself
+under valgrind's callgrind and prints thousands of CPU instructions per call of each part,
+which do not depend on the machine's load (about a minute).
+
+    python bench/openai_recording_profile.py [--calls 300] [--profile lean] [--callgrind]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+MESSAGES = [
+    {"role": "system", "content": "You are a helpful assistant. Answer in one sentence."},
+    {"role": "user", "content": "What is OpenTelemetry, and why would I trace my LLM app?"},
+]
+ANSWER = "OpenTelemetry is a vendor-neutral standard for traces and metrics."
+
+
+class Discard(SpanExporter):
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+def recorded_call() -> tuple[Any, tuple[Any, ...], dict[str, Any], Any]:
+    """One real plain chat call: the client, the ``request`` arguments and the response."""
+    from openai import OpenAI
+    from openai._base_client import SyncAPIClient
+
+    from otelfeedback.testing import FakeOpenAIServer, RecordedRequest, Reply
+
+    kept: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any]] = []
+    original = SyncAPIClient.request
+
+    def keep(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        kept.append((self, (self, *args), dict(kwargs), result))
+        return result
+
+    def answer(request: RecordedRequest) -> Reply:
+        return Reply(ANSWER)
+
+    SyncAPIClient.request = keep  # type: ignore[method-assign]
+    try:
+        with FakeOpenAIServer(default=answer) as server:
+            client = OpenAI(base_url=server.base_url, api_key="bench", max_retries=0)
+            client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)  # type: ignore[arg-type]
+    finally:
+        SyncAPIClient.request = original  # type: ignore[method-assign]
+    return kept[0]
+
+
+def parts(profile: str) -> dict[str, Callable[[], Any]]:
+    """The parts to replay, by name."""
+    from opentelemetry.trace import SpanKind
+
+    import otelfeedback
+    from otelfeedback.export.encodable import encodable_span
+    from otelfeedback.export.span_size import estimated_span_bytes
+    from otelfeedback.instrumentation.openai import call, endpoints, wrapper
+    from otelfeedback.tracing import _state
+    from otelfeedback.tracing.sdk_attributes import add_attributes
+
+    otelfeedback.configure(store="", exporters=[Discard()])
+    client, args, kwargs, response = recorded_call()
+    args = args[1:]  # the wrapper gets the bound method's arguments
+    otelfeedback.instrument_openai(attributes=profile)
+    state = _state.current()
+    tracer = state.tracer
+    content = wrapper._content(state)
+    body = (args[1] if len(args) > 1 else kwargs["options"]).json_data
+    endpoint = endpoints.CHAT
+
+    started: dict[str, dict[str, Any]] = {}
+    original_start = call.start_span
+
+    def keep_start(*a: Any) -> Any:  # the attributes the wrapper starts the span with
+        started["head"], started["rest"] = dict(a[2]), dict(a[3] or {})
+        return original_start(*a)
+
+    wrapper.start_span = keep_start  # type: ignore[assignment]
+    try:
+        first = wrapper._begin(client, args, kwargs)
+        assert first is not None
+        first.succeed(response, False, False)
+    finally:
+        wrapper.start_span = original_start  # type: ignore[assignment]
+    head, rest = started["head"], started["rest"]
+    answer = endpoint.response(response, content)
+    everything = {**head, **rest}
+    finished = tracer.start_span("chat", attributes=everything)
+    finished.set_attributes(answer)
+    finished.end()
+
+    def whole() -> None:
+        recording = wrapper._begin(client, args, kwargs)
+        assert recording is not None
+        recording.succeed(response, False, False)
+
+    def bare_span() -> None:
+        tracer.start_span("chat", kind=SpanKind.CLIENT).end()
+
+    return {
+        "whole recording (wrapper, attributes, span, export)": whole,
+        "bare span through the same pipeline": bare_span,
+        "span started, not ended, no attributes": lambda: tracer.start_span("chat"),
+        "  + all attributes through set_attributes": lambda: tracer.start_span(
+            "chat", attributes=everything
+        ).set_attributes(answer),
+        "  + 5 at the start, the rest by add_attributes": lambda: (
+            span := tracer.start_span("chat", attributes=head),
+            add_attributes(span, rest),
+            add_attributes(span, answer),
+        ),
+        "request attributes": lambda: endpoint.request(body, content),
+        "input.value": lambda: content.io("input", body),
+        "response attributes (with output.value)": lambda: endpoint.response(response, content),
+        "output.value": lambda: content.io("output", response),
+        "pipeline: size estimate (calling thread)": lambda: estimated_span_bytes(finished),
+        "pipeline: value check (export worker)": lambda: encodable_span(finished),
+    }
+
+
+def replay(calls: int, profile: str) -> list[tuple[str, float]]:
+    """Each part ``calls`` times after a warm-up, each after a ``getppid`` marker; µs per
+    call of each part."""
+    import otelfeedback
+
+    found = parts(profile)
+    for fn in found.values():
+        for _ in range(30):
+            fn()
+    otelfeedback.flush()
+    timings = []
+    for name, fn in found.items():
+        os.getppid()
+        start = time.perf_counter_ns()
+        for _ in range(calls):
+            fn()
+        otelfeedback.flush()  # the export worker's share lands in this part
+        timings.append((name, (time.perf_counter_ns() - start) / calls / 1e3))
+    os.getppid()
+    return timings
+
+
+def under_callgrind(calls: int, profile: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cg.out"
+        child = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--dump-before=getppid",
+                f"--callgrind-out-file={out}",
+                sys.executable,
+                __file__,
+                "--calls",
+                str(calls),
+                "--profile",
+                profile,
+            ],
+            check=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        names = [line[10:] for line in child.stdout.splitlines()[1:]]  # as printed
+        print(f"thousand CPU instructions per call ({profile}, {calls} calls per part)")
+        for index, name in enumerate(names, start=2):  # dump 1 is the setup
+            text = Path(f"{out}.{index}").read_text()
+            totals = next(
+                line for line in text.splitlines() if line.startswith(("totals:", "summary:"))
+            )
+            print(f"{int(totals.split()[1]) / calls / 1e3:>8.0f}  {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--calls", type=int, default=300, help="replays per part")
+    parser.add_argument("--profile", default="lean", help="lean or full")
+    parser.add_argument("--callgrind", action="store_true", help="count instructions")
+    args = parser.parse_args()
+    if args.callgrind:
+        under_callgrind(args.calls, args.profile)
+        return
+    timings = replay(args.calls, args.profile)
+    print(f"µs per call in a hot loop ({args.profile}, {args.calls} calls per part)")
+    for name, us in timings:
+        print(f"{us:>8.1f}  {name}")
+
+
+if __name__ == "__main__":
+    main()
