@@ -54,19 +54,21 @@ def add_attributes(span: Span, attributes: Mapping[str, Any]) -> None:
     """
     bounded: Any = getattr(span, "_attributes", None)
     lock: Any = getattr(span, "_lock", None)
+    found: Any = getattr(bounded, "_dict", None)
+    # Any field missing or of another shape (another SDK version): the SDK's own path.
     plain = (
         None
         if type(bounded) is not BoundedAttributes
         or lock is None
-        or bounded.max_value_len is not None
-        or bounded._immutable
+        or type(found) is not dict
+        or getattr(bounded, "max_value_len", 0) is not None
+        or getattr(bounded, "_immutable", True) is not False
         else _plain(attributes)
     )
     if plain is None:
         span.set_attributes(attributes)
         return
     with lock:
-        found: dict[str, Any] = bounded._dict
         if getattr(span, "_end_time", None) is None and (
             bounded.maxlen is None or len(found) + len(plain) <= bounded.maxlen
         ):
