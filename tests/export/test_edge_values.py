@@ -12,10 +12,12 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 
 import otelfeedback
-from otelfeedback._internal.otlp_json.values import encodable, safe_text
+from otelfeedback._internal.otlp_json.values import encodable, encodable_attributes, safe_text
 from otelfeedback.store import FileStore
 
 BAD_VALUES = {
@@ -123,3 +125,32 @@ def test_the_value_rule_leaves_good_values_untouched() -> None:
         assert encodable(value) is value
     text = "ok"
     assert safe_text(text) is text
+
+
+_scalars = st.one_of(
+    st.text(),  # lone surrogates included
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(),
+    st.booleans(),
+)
+_attribute_values = st.one_of(
+    _scalars,
+    st.lists(st.text(), max_size=3).map(tuple),
+    st.lists(st.integers(min_value=-(2**70), max_value=2**70), max_size=3),
+    st.lists(st.floats(), max_size=3).map(tuple),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _attribute_values, max_size=8))
+def test_attributes_are_repaired_exactly_when_a_value_needs_it(attributes: dict) -> None:  # type: ignore[type-arg]
+    """The batch processor's check passes a span on
+    untouched exactly when no key or value needs the rule, and repairs it as the rule says."""
+    expected = {encodable(key): encodable(value) for key, value in attributes.items()}
+    needs_repair = any(
+        encodable(key) is not key or encodable(value) is not value
+        for key, value in attributes.items()
+    )
+    result = encodable_attributes(attributes)
+    assert (result is not attributes) == needs_repair
+    assert result == expected
