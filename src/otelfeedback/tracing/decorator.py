@@ -66,10 +66,10 @@ class _Recipe:
         self, args: tuple[Any, ...], kwargs: dict[str, Any], attach: bool = True
     ) -> tuple[trace_api.Span, object | None, _state.TracingState, otel_context.Context]:
         state = _state.current()
-        attrs = self.attributes
+        inputs = None
         if self.binder is not None and state.capture_content:
-            attrs = {**attrs, **io_attributes("input", self.binder.bind(args, kwargs), state)}
-        span, token, ctx = begin(state, self.name, attrs, attach)
+            inputs = io_attributes("input", self.binder.bind(args, kwargs), state)
+        span, token, ctx = begin(state, self.name, self.attributes, attach, later=inputs)
         return span, token, state, ctx
 
     def try_start(

@@ -20,6 +20,7 @@ from otelfeedback._internal.serialization import to_json, truncate
 from otelfeedback.semconv import SpanType
 from otelfeedback.tracing import _state
 from otelfeedback.tracing.context import current_context_attributes, with_local_root
+from otelfeedback.tracing.sdk_attributes import add_attributes
 
 _PRIMITIVES = (str, bool, int, float)
 
@@ -72,13 +73,21 @@ def io_attributes(which: str, value: Any, state: _state.TracingState) -> dict[st
 
 def set_io(span: trace_api.Span, which: str, value: Any, state: _state.TracingState) -> None:
     """Set ``input.*`` (``which="input"``) or ``output.*`` on ``span``."""
-    span.set_attributes(io_attributes(which, value, state))
+    add_attributes(span, io_attributes(which, value, state))
 
 
 def begin(
-    state: _state.TracingState, name: str, attributes: Mapping[str, Any], attach: bool = True
+    state: _state.TracingState,
+    name: str,
+    attributes: Mapping[str, Any],
+    attach: bool = True,
+    later: Mapping[str, Any] | None = None,
 ) -> tuple[trace_api.Span, object | None, otel_context.Context]:
     """Start a span as a child of the current context; make it current when ``attach``.
+
+    ``attributes`` (the span type, the decorator's own) and the session/user/tags in force
+    are given at the start, where a sampler sees them; ``later`` (the inputs: built by us,
+    valid by construction) are added right after with ``add_attributes``.
 
     Returns the span, the token to detach with (``None`` when not attached) and the
     context in which the span is current.
@@ -87,6 +96,8 @@ def begin(
     extra = current_context_attributes()
     attrs = {**extra, **attributes} if extra else attributes
     span = state.tracer.start_span(name, context=parent, attributes=attrs)
+    if later:
+        add_attributes(span, later)
     span_context = span.get_span_context()
     ctx = with_local_root(
         trace_api.set_span_in_context(span, parent),
