@@ -15,12 +15,12 @@ import pytest
 from openai import OpenAI
 from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 
 import otelfeedback
 from otelfeedback.errors import ConfigurationError
 from otelfeedback.testing import CapturedSpans, FakeOpenAIServer, ToolCall, capture_spans
 from tests.instrumentation.conftest import MESSAGES, WEATHER_TOOL, attrs, only
+from tests.samplers import SeenBySampler
 from tests.server.live import LiveServer, get
 
 USAGE = {"prompt_tokens": 12, "completion_tokens": 2, "cached_tokens": 4}
@@ -242,27 +242,12 @@ def test_our_pages_show_the_same_facts_for_both_profiles(
     assert listing.count(">14<") >= 2  # total tokens of both traces in the table
 
 
-class _SeenBySampler(Sampler):
-    """Samples everything and keeps the attributes each span was started with."""
-
-    def __init__(self) -> None:
-        self.seen: list[dict[str, Any]] = []
-
-    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
-        attributes = kwargs.get("attributes", args[4] if len(args) > 4 else None)
-        self.seen.append(dict(attributes or {}))
-        return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
-
-    def get_description(self) -> str:
-        return "seen"
-
-
 def test_a_sampler_sees_operation_provider_model_and_server_and_app_limits_hold(
     server: FakeOpenAIServer, client: OpenAI
 ) -> None:
     """The attributes the GenAI conventions list for sampling are given at the start; the
     rest are added right after, under the app's span limits (here a value length limit)."""
-    sampler = _SeenBySampler()
+    sampler = SeenBySampler()
     provider = TracerProvider(sampler=sampler, span_limits=SpanLimits(max_attribute_length=12))
     exporter = InMemorySpanExporter()
     otelfeedback.configure(store="", tracer_provider=provider, exporters=[exporter])

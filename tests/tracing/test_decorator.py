@@ -10,10 +10,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace import SpanLimits, TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import otelfeedback
 from otelfeedback.errors import InvalidArgumentError
 from otelfeedback.testing import CapturedSpans, capture_spans
+from tests.samplers import SeenBySampler
 
 
 def by_name(spans: CapturedSpans) -> dict[str, Any]:
@@ -341,3 +344,31 @@ def test_recursion_depth_is_not_an_issue_for_deep_nesting() -> None:
         assert depth(50) == 50
         assert len(spans.get_finished_spans()) == 51
     assert sys.getrecursionlimit() >= 1000
+
+
+def test_a_sampler_sees_the_span_type_and_limits_cut_inputs_and_outputs() -> None:
+    """A span starts with its type, the decorator's attributes and the session/user in
+    force (what a sampler decides on); inputs and outputs come after, under the app's
+    attribute value length limit."""
+    sampler = SeenBySampler()
+    provider = TracerProvider(sampler=sampler, span_limits=SpanLimits(max_attribute_length=8))
+    exporter = InMemorySpanExporter()
+    otelfeedback.configure(store="", tracer_provider=provider, exporters=[exporter])
+    try:
+
+        @otelfeedback.trace(span_type="RETRIEVER", attributes={"index": "docs"})
+        def retrieve(query: str) -> str:
+            return "a long answer"
+
+        with otelfeedback.using_user("u-7"):
+            retrieve("a long question")
+        otelfeedback.flush()
+    finally:
+        otelfeedback.configure(store="")
+    (started,) = sampler.seen
+    assert started["otelfeedback.span_type"] == "RETRIEVER"
+    assert started["index"] == "docs" and started["user.id"] == "u-7"
+    assert "input.value" not in started
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes["input.value"] == '{"query"'  # 8 characters: the app's limit
+    assert span.attributes["output.value"] == "a long a"
