@@ -235,7 +235,7 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     ),
     _setting(
         "export_queue_bytes",
-        64 * 1024 * 1024,
+        128 * 1024 * 1024,
         "Memory the spans held for export may take, per exporter (estimated from their "
         "attribute values); beyond it new spans are dropped and counted, never blocking the "
         "app. A single span larger than this is dropped.",

@@ -4,7 +4,7 @@ at exit.
 
 The queue is bounded by bytes, not by span count: each span's size is estimated as it ends
 (``export/span_size.py``) and a span is queued while the queued and in-flight spans stay
-within ``max_queue_bytes`` (64 MiB by default); a span that would pass it is dropped,
+within ``max_queue_bytes`` (128 MiB by default); a span that would pass it is dropped,
 counted and warned about at a bounded rate. A single span larger than the whole bound can
 never be queued: it is dropped the same way, with its own warning. A count bound
 (``max_queue_size``) applies as well when set (``OTEL_BSP_MAX_QUEUE_SIZE``).
@@ -49,7 +49,7 @@ logger = logging.getLogger("otelfeedback")
 #: How many ids of dropped or failed spans a processor remembers (``was_lost``).
 LOST_MEMORY = 8192
 #: The default bound of the queue's memory (queued and in-flight spans), in bytes.
-QUEUE_BYTES = 64 * 1024 * 1024
+QUEUE_BYTES = 128 * 1024 * 1024
 #: Spans of one export call hold at most this many bytes (and at least one span).
 BATCH_BYTES = 8 * 1024 * 1024
 
