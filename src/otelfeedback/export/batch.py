@@ -39,6 +39,7 @@ from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from otelfeedback import config
 from otelfeedback._internal import forks
 from otelfeedback._internal.safety import log_internal_error, warn_limited
 from otelfeedback.export import fork_support
@@ -48,8 +49,9 @@ from otelfeedback.export.span_size import estimated_span_bytes
 logger = logging.getLogger("otelfeedback")
 #: How many ids of dropped or failed spans a processor remembers (``was_lost``).
 LOST_MEMORY = 8192
-#: The default bound of the queue's memory (queued and in-flight spans), in bytes.
-QUEUE_BYTES = 128 * 1024 * 1024
+#: The default bound of the queue's memory (queued and in-flight spans), in bytes: the
+#: ``export_queue_bytes`` setting's default.
+QUEUE_BYTES: int = next(s.default for s in config.SETTINGS if s.name == "export_queue_bytes")
 #: Spans of one export call hold at most this many bytes (and at least one span).
 BATCH_BYTES = 8 * 1024 * 1024
 
