@@ -494,26 +494,6 @@ class SqlStore(RecordMethods):
             raise NotFoundError(f"{what}{kind} {record_id!r} not found")
         return found  # type: ignore[no-any-return]
 
-    def list_records(
-        self,
-        kind: str,
-        *,
-        parent: str | None = None,
-        as_of: int | None = None,
-        include_deleted: bool = False,
-        changed_after: int | None = None,
-    ) -> list[Record]:
-        """The latest version of every record of ``kind`` (with this ``parent``), by id;
-        with ``as_of``, as they were when the store's sequence was ``as_of``; with
-        ``changed_after``, only those written after that sequence."""
-        return self.list_records_page(
-            kind,
-            parent=parent,
-            as_of=as_of,
-            include_deleted=include_deleted,
-            changed_after=changed_after,
-        )[0]
-
     def list_records_page(
         self,
         kind: str,
