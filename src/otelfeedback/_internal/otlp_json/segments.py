@@ -160,7 +160,7 @@ class SegmentWriter:
         self._number = 0
         self._end = -1  # the segment's size after our last append (-1: unknown)
         self._listed_mtime = -1  # the directory's modification time at the last listing
-        self._own_mtime = False  # ... and it was stamped by this writer's own new segment
+        self._own_mtime = False  # ... and it was read under the lock after opening a segment
         self._pid = os.getpid()
         self._fork_locked = False
         forks.register(self)
@@ -221,7 +221,6 @@ class SegmentWriter:
                 if newest == self._number:
                     return fd, info.st_size
             self._forget_segment()
-        self._listing_is_current()  # the listing below sees at least this modification time
         segments = list_segments(self.directory)
         number = segments[-1][0] if segments else 1
         path = self.directory / segment_name(number)
@@ -231,14 +230,15 @@ class SegmentWriter:
         self._fd = fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         self._number = number
         self._end = -1
-        # Our own change, made under the lock, that no other writer could make with us.
+        # The directory as this listing (and our own segment, if we made it) left it, under
+        # the lock: no writer that takes the lock can change it until we let go.
         self._listed_mtime, self._own_mtime = os.stat(self.directory).st_mtime_ns, True
         return fd, os.fstat(fd).st_size
 
     def _listing_is_current(self) -> bool:
         """Whether the directory is unchanged since it was last listed: its modification
-        time is the one seen then, and was stamped by this writer's own new segment or is
-        older than ``_SETTLED_NS``. Remembers the time seen now for the listing the caller
+        time is the one seen then, and was read under the lock right after opening a segment
+        (so no writer that locks changed it since) or is older than ``_SETTLED_NS``. Remembers the time seen now for the listing the caller
         makes when it is not."""
         try:
             mtime = os.stat(self.directory).st_mtime_ns
