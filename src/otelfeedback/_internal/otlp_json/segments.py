@@ -238,8 +238,8 @@ class SegmentWriter:
     def _listing_is_current(self) -> bool:
         """Whether the directory is unchanged since it was last listed: its modification
         time is the one seen then, and was read under the lock right after opening a segment
-        (so no writer that locks changed it since) or is older than ``_SETTLED_NS``. Remembers the time seen now for the listing the caller
-        makes when it is not."""
+        (so no writer that locks changed it since) or is older than ``_SETTLED_NS``.
+        Remembers the time seen now for the listing the caller makes when it is not."""
         try:
             mtime = os.stat(self.directory).st_mtime_ns
         except OSError:
