@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.trace import Status, StatusCode
 
 import otelfeedback
 from otelfeedback._internal.otlp_json.values import encodable, encodable_attributes, safe_text
+from otelfeedback.export.encodable import encodable_span
 from otelfeedback.store import FileStore
 
 BAD_VALUES = {
@@ -154,3 +157,37 @@ def test_attributes_are_repaired_exactly_when_a_value_needs_it(attributes: dict)
     result = encodable_attributes(attributes)
     assert (result is not attributes) == needs_repair
     assert result == expected
+
+
+def _ended(name: str = "ok", **kwargs: object) -> ReadableSpan:
+    tracer = TracerProvider().get_tracer("t")
+    span = tracer.start_span(name, attributes={"k": "v", "n": 1}, start_time=10)
+    if "status" in kwargs:
+        span.set_status(Status(StatusCode.ERROR, str(kwargs["status"])))
+    if "value" in kwargs:
+        span.set_attribute("bad", kwargs["value"])  # type: ignore[arg-type]
+    span.end(end_time=int(kwargs.get("end", 20)))  # type: ignore[call-overload]
+    return span  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("span", "check"),
+    [
+        (_ended("bad \ud800 name"), lambda s: s.name == "bad \ufffd name"),
+        (_ended(status="bad \udfff"), lambda s: s.status.description == "bad \ufffd"),
+        (_ended(value=2**64), lambda s: s.attributes["bad"] == str(2**64)),
+        (_ended(value="x\ud800"), lambda s: s.attributes["bad"] == "x\ufffd"),
+        (_ended(end=2**70), lambda s: s.end_time == 2**64 - 1),
+    ],
+    ids=["name", "status", "int", "surrogate", "time"],
+)
+def test_a_span_without_events_is_repaired_too(span: ReadableSpan, check: Any) -> None:
+    """The check's shortcut for spans without events or links still catches every rule."""
+    fixed = encodable_span(span)
+    assert fixed is not span and check(fixed)
+    assert fixed.attributes["k"] == "v" and fixed.attributes["n"] == 1
+
+
+def test_a_clean_span_is_passed_on_as_it_is() -> None:
+    span = _ended("é ok", status="fine")
+    assert encodable_span(span) is span

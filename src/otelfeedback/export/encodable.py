@@ -18,7 +18,13 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, Status
 
 from otelfeedback._internal.otlp_json.sdk_lines import plain_attributes
-from otelfeedback._internal.otlp_json.values import clamp_time, encodable_attributes, safe_text
+from otelfeedback._internal.otlp_json.values import (
+    UINT64_MAX,
+    clamp_time,
+    encodable_attributes,
+    has_surrogates,
+    safe_text,
+)
 
 
 def encodable_spans(spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
@@ -36,6 +42,8 @@ def encodable_spans(spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
 
 def encodable_span(span: ReadableSpan) -> ReadableSpan:
     """``span`` itself when OTLP can carry all its values, else a repaired copy."""
+    if _plainly_fine(span):
+        return span
     # Each property read once: ``attributes``, ``events`` and ``links`` build a new view or
     # tuple per read, so comparing against a second read would copy every span.
     given_attributes, given_events, given_links = span.attributes, span.events, span.links
@@ -78,6 +86,28 @@ def encodable_span(span: ReadableSpan) -> ReadableSpan:
         start_time=start,
         end_time=end,
         instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def _plainly_fine(span: ReadableSpan) -> bool:
+    """Whether ``span`` (an SDK span, read through its own fields: its properties build a
+    view or a tuple per read) has no event, no link and nothing to repair: the usual span,
+    checked at the cost of its attributes. ``False`` sends it through the whole check."""
+    try:
+        name, attributes, status = span._name, span._attributes, span._status
+        if span._events or span._links:
+            return False
+        start, end, resource = span._start_time, span._end_time, span._resource
+    except AttributeError:  # another implementation, or renamed fields
+        return False
+    plain = plain_attributes(attributes)
+    return (
+        (type(name) is str and (name.isascii() or not has_surrogates(name)))
+        and (status.description is None or not has_surrogates(status.description))
+        and (start is None or 0 <= start <= UINT64_MAX)
+        and (end is None or 0 <= end <= UINT64_MAX)
+        and _resource(resource) is resource
+        and encodable_attributes(plain) is plain
     )
 
 

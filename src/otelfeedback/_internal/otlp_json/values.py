@@ -115,6 +115,42 @@ def _fine(value: Any) -> bool:
     return encodable(value) is value
 
 
+#: Attribute keys already found fine (a span's keys come from a small vocabulary): checking
+#: a known key is one set lookup in C. Bounded; cleared when full.
+_FINE_KEYS: set[Any] = set()
+_FINE_KEYS_MAX = 4096
+
+
+def _fine_keys(attributes: Mapping[str, Any]) -> bool:
+    if _FINE_KEYS.issuperset(attributes):
+        return True
+    if not all(map(_fine, attributes)):
+        return False
+    if len(_FINE_KEYS) >= _FINE_KEYS_MAX:
+        _FINE_KEYS.clear()
+    _FINE_KEYS.update(attributes)
+    return True
+
+
+def _fine_values(attributes: Mapping[str, Any]) -> bool:
+    """``_fine`` of every value, the usual types inline (no Python call per value: this
+    runs for every attribute of every span an exporter gets)."""
+    for value in attributes.values():
+        kind = type(value)
+        if kind is str:
+            if value.isascii() or _SURROGATE.search(value) is None:  # isascii is O(1)
+                continue
+        elif kind is float or kind is bool:
+            continue
+        elif kind is int:
+            if INT64_MIN <= value <= INT64_MAX:
+                continue
+        elif encodable(value) is value:
+            continue
+        return False
+    return True
+
+
 def safe_json(value: Any) -> Any:
     """Decoded JSON data with every string (and key) made UTF-8 encodable by ``safe_text``;
     numbers are left as they are (JSON text carries any integer exactly). For JSON that
@@ -135,12 +171,7 @@ def safe_json(value: Any) -> Any:
 def encodable_attributes(attributes: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """``attributes`` with keys and values made encodable; the same object when nothing
     changes (the usual case allocates nothing)."""
-    if not attributes:
-        return attributes
-    for key, value in attributes.items():
-        if not (_fine(key) and _fine(value)):
-            break
-    else:
+    if not attributes or (_fine_keys(attributes) and _fine_values(attributes)):
         return attributes
     return {encodable(key): encodable(value) for key, value in attributes.items()}
 
