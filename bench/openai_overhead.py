@@ -1,7 +1,10 @@
 """Per-call overhead of OpenAI instrumentation: a chat completion, plain and streamed (50
 chunks), against FakeOpenAIServer on loopback, uninstrumented vs each attribute profile
-(``lean``, the default, and ``full``), and a bare OpenTelemetry span per call (``otel``: the
-floor of any span-per-call instrumentation with this pipeline), interleaved in one run.
+(``lean``, the default, and ``full``), and bare OpenTelemetry spans (no attributes) per call:
+``sdk``, a span of the OpenTelemetry SDK alone (a provider with no span processor: none of
+our code), ``otel``, a span through our pipeline (the floor of any span-per-call
+instrumentation with it), ``otel2``, that span and a second one right after it (what a
+span costs when the SDK's code has just run), interleaved in one run.
 
 The server runs in a child process, so the client process's CPU time is the client's own.
 The sides take turns in blocks of calls, in an order that rotates each cycle: ``off`` (the
@@ -20,7 +23,8 @@ collections per generation; ``spans`` exported per call and ``attrs`` per span.
 
 Target: at most 150 µs added CPU per plain chat call.
 
-    python bench/openai_overhead.py [--block 20] [--cycles 60] [--sides off,otel,lean,full]
+    python bench/openai_overhead.py [--block 20] [--cycles 60]
+        [--sides off,sdk,otel,otel2,lean,full]
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 CHUNKS = [f"w{i} " for i in range(48)]  # + the role chunk and the finish chunk = 50
@@ -99,7 +103,10 @@ class SDKTimer:
 
     For the ``otel`` side it also wraps each request in a bare OpenTelemetry span (no
     attributes, current during the request, through the same pipeline): what any
-    span-per-call instrumentation costs here before it records anything."""
+    span-per-call instrumentation costs here before it records anything. ``sdk`` is the
+    same span from a provider with no span processor at all (the OpenTelemetry SDK alone,
+    none of our code), and ``otel2`` adds a second bare span right after the first (what a
+    span costs once the SDK's code has just run: the first span's extra is cold code)."""
 
     def __init__(self) -> None:
         from openai._base_client import SyncAPIClient
@@ -107,6 +114,7 @@ class SDKTimer:
 
         self.ns = 0
         self.tracer: trace.Tracer | None = None
+        self.second = False
         original = SyncAPIClient.__dict__["request"]
         timer = self
 
@@ -115,6 +123,8 @@ class SDKTimer:
             if timer.tracer is not None:
                 span = timer.tracer.start_span("chat", kind=trace.SpanKind.CLIENT)
                 token = context.attach(trace.set_span_in_context(span))
+                if timer.second:
+                    timer.tracer.start_span("second", kind=trace.SpanKind.CLIENT).end()
             start = time.thread_time_ns()
             try:
                 return original(self, *args, **kwargs)
@@ -175,14 +185,20 @@ def block(
         side.gc[i] += g1[i] - g0[i]
 
 
-def enter(side: str, sdk: SDKTimer, tracer: Any) -> None:
-    """Put the client in the state of ``side``: ``off``, ``otel`` (a bare span per call) or
-    an attribute profile of ours."""
+#: Sides that are not an attribute profile of ours.
+BARE_SIDES = ("off", "sdk", "otel", "otel2")
+
+
+def enter(side: str, sdk: SDKTimer, tracer: Any, alone: Any) -> None:
+    """Put the client in the state of ``side``: ``off``, ``sdk`` (a bare span of the SDK
+    alone, ``alone``), ``otel`` (a bare span through our pipeline), ``otel2`` (and a second
+    one), or an attribute profile of ours."""
     import otelfeedback
 
     otelfeedback.uninstrument_openai()
-    sdk.tracer = tracer if side == "otel" else None
-    if side not in ("off", "otel"):
+    sdk.tracer = {"sdk": alone, "otel": tracer, "otel2": tracer}.get(side)
+    sdk.second = side == "otel2"
+    if side not in BARE_SIDES:
         otelfeedback.instrument_openai(attributes=side)
 
 
@@ -195,6 +211,7 @@ def compare(
     watch: GCWatch,
     sdk: SDKTimer,
     tracer: Any,
+    alone: Any,
 ) -> dict[str, float]:
     """Print what each side costs; return the added CPU per call of each traced side.
 
@@ -205,7 +222,7 @@ def compare(
     import otelfeedback
 
     for side in sides:  # warm up every side
-        enter(side, sdk, tracer)
+        enter(side, sdk, tracer, alone)
         for _ in range(args.block):
             fn()
     results = {s: Side(s) for s in sides}
@@ -213,9 +230,9 @@ def compare(
     for cycle in range(args.cycles):
         order = sides[cycle % len(sides) :] + sides[: cycle % len(sides)]
         for side in order:
-            enter(side, sdk, tracer)
+            enter(side, sdk, tracer, alone)
             block(results[side], fn, args.block, watch, sdk, exporter)
-    enter("off", sdk, tracer)
+    enter("off", sdk, tracer, alone)
     off = results["off"]
     off_sdk = off.sdk_ns / off.calls / 1e3
     print(f"\n{name}: {args.cycles} cycles of {args.block} calls per side; µs per call")
@@ -248,7 +265,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--block", type=int, default=20, help="calls per block")
     parser.add_argument("--cycles", type=int, default=60, help="blocks per side")
-    parser.add_argument("--sides", default="off,otel,lean,full", help="off first")
+    parser.add_argument("--sides", default="off,sdk,otel,otel2,lean,full", help="off first")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -272,6 +289,7 @@ def main() -> None:
     tracer = otelfeedback.configure(store="", exporters=[exporter]).tracer_provider.get_tracer(
         "bench"
     )
+    alone = TracerProvider().get_tracer("bench")  # no span processor: the SDK alone
     client = OpenAI(base_url=base_url, api_key="bench", max_retries=0)
     sdk = SDKTimer()
     watch = GCWatch()
@@ -294,14 +312,14 @@ def main() -> None:
     print(f"{load}; fake server in a child process (pid {child.pid}), its CPU not counted")
     try:
         added = {
-            name: compare(name, fn, sides, args, exporter, watch, sdk, tracer)
+            name: compare(name, fn, sides, args, exporter, watch, sdk, tracer, alone)
             for name, fn in (("chat", plain), ("chat, 50 chunks", streamed))
         }
         print()
         for name, per_side in added.items():
             for side, us in per_side.items():
                 verdict = ""
-                if name == "chat" and side != "otel":
+                if name == "chat" and side not in BARE_SIDES:
                     verdict = "  OK" if us <= TARGET_US else f"  over the {TARGET_US:.0f} µs target"
                 print(f"added cpu per call, {name}, {side}: {us:+.0f} µs{verdict}")
         print("load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
