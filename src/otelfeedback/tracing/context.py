@@ -64,11 +64,6 @@ class _Attached:
         self.attributes: Mapping[str, Any] = MappingProxyType(data.attributes())
 
 
-def current_context_attributes() -> Mapping[str, Any]:
-    """Span attributes from the session/user/tags/metadata in force (often empty)."""
-    return context_attributes(otel_context.get_current())
-
-
 def context_attributes(ctx: otel_context.Context) -> Mapping[str, Any]:
     """Span attributes from the session/user/tags/metadata in force in ``ctx``."""
     attached = ctx.get(_ATTRS_KEY)

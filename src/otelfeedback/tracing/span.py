@@ -19,7 +19,7 @@ from otelfeedback import semconv
 from otelfeedback._internal.serialization import to_json, truncate
 from otelfeedback.semconv import SpanType
 from otelfeedback.tracing import _state
-from otelfeedback.tracing.context import current_context_attributes, with_local_root
+from otelfeedback.tracing.context import context_attributes, with_local_root
 from otelfeedback.tracing.sdk_attributes import add_attributes
 
 _PRIMITIVES = (str, bool, int, float)
@@ -93,7 +93,7 @@ def begin(
     context in which the span is current.
     """
     parent = otel_context.get_current()
-    extra = current_context_attributes()
+    extra = context_attributes(parent)
     attrs = {**extra, **attributes} if extra else attributes
     span = state.tracer.start_span(name, context=parent, attributes=attrs)
     if later:
