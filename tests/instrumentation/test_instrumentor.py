@@ -18,7 +18,7 @@ from tests.instrumentation.conftest import API_KEY, MESSAGES
 ORIGINALS = {
     (cls, name): cls.__dict__[name]
     for cls in (SyncAPIClient, AsyncAPIClient)
-    for name in ("request", "_sleep_for_retry")
+    for name in ("request", "_sleep_for_retry", "_process_response")
     if name in cls.__dict__  # _sleep_for_retry is newer than openai 1.40
 }
 

@@ -70,6 +70,7 @@ class Failure:
         retry_after: send a ``retry-after`` header (seconds).
         body: send these bytes as the body instead (e.g. malformed JSON).
         delay: seconds to wait before answering.
+        content_type: the ``Content-Type`` header of the answer.
     """
 
     status: int = 500
@@ -77,17 +78,19 @@ class Failure:
     retry_after: float | None = None
     body: bytes | None = None
     delay: float = 0.0
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """A request the server received: method, path, headers (names in lower case) and the
-    JSON body."""
+    """A request the server received: method, path, headers (names in lower case), the
+    JSON body and its bytes as received."""
 
     method: str
     path: str
     headers: Mapping[str, str]
     body: Any = field(default=None)
+    raw: bytes = b""
 
 
 def _kind(method: str, path: str) -> str | None:
@@ -222,6 +225,13 @@ class FakeOpenAIServer:
         """Queue a 200 answer whose JSON body is cut off."""
         self.push(Failure(200, body=b'{"id": "chatcmpl-broken", "choices": [{"ind'))
 
+    def reply_body(
+        self, body: bytes, *, content_type: str = "application/json", status: int = 200
+    ) -> None:
+        """Queue an answer of exactly these bytes: ``server.reply_body(b'{"id": ...}')``
+        (any status and content type; the client parses it as it would a real one)."""
+        self.push(Failure(status, body=body, content_type=content_type))
+
     def push(self, *items: Reply | Failure) -> None:
         """Queue replies and failures, used in order, one per request."""
         with self._lock:
@@ -342,7 +352,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         item = fake._take(
             RecordedRequest(
-                self.command, path, {k.lower(): v for k, v in self.headers.items()}, body
+                self.command, path, {k.lower(): v for k, v in self.headers.items()}, body, raw
             )
         )
         fake._wait(item.delay)
@@ -375,9 +385,15 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         self._send_bytes(status, data, headers)
 
-    def _send_bytes(self, status: int, data: bytes, headers: Mapping[str, str] = {}) -> None:
+    def _send_bytes(
+        self,
+        status: int,
+        data: bytes,
+        headers: Mapping[str, str] = {},
+        content_type: str = "application/json",
+    ) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-request-id", "req_fake")
         for key, value in headers.items():
@@ -391,7 +407,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers["retry-after"] = f"{failure.retry_after:g}"
             headers["retry-after-ms"] = f"{failure.retry_after * 1000:g}"
         if failure.body is not None:
-            self._send_bytes(failure.status, failure.body, headers)
+            self._send_bytes(failure.status, failure.body, headers, failure.content_type)
             return
         message = failure.message or f"fake error {failure.status}"
         self._send_json(failure.status, error_body(failure.status, message), headers)

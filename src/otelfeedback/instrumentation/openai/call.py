@@ -19,7 +19,7 @@ from opentelemetry.trace import SpanKind
 
 from otelfeedback import semconv as sc
 from otelfeedback._internal.safety import log_internal_error
-from otelfeedback.instrumentation.openai import raw, streams
+from otelfeedback.instrumentation.openai import raw, streams, wire
 from otelfeedback.instrumentation.openai.content import Content
 from otelfeedback.tracing import _state
 from otelfeedback.tracing.context import context_attributes, with_local_root
@@ -63,11 +63,13 @@ class Call:
     __slots__ = (
         "__weakref__",
         "acc",
+        "body",
         "content",
         "context",
         "ended",
         "endpoint",
         "first_chunk_ns",
+        "http",
         "retries",
         "span",
         "span_id",
@@ -82,6 +84,7 @@ class Call:
         context: otel_context.Context,
         endpoint: Endpoint,
         content: Content,
+        body: Mapping[str, Any] | None = None,
     ) -> None:
         self.span = span
         self.trace_id, self.span_id = ids
@@ -93,6 +96,11 @@ class Call:
         self.retries = 0
         self.first_chunk_ns = 0
         self.acc: streams.Accumulator = streams._NoAccumulator()  # a stream's chunks so far
+        # The request body as the SDK was given it (content captured only), for
+        # ``input.value`` when the bytes sent are not at hand; the HTTP response, once the
+        # client has it (``note_response``), whose bytes and request's bytes are recorded.
+        self.body = body
+        self.http: Any = None
 
     # --- outcomes --------------------------------------------------------------------
     def succeed(self, result: Any, stream: bool, is_async: bool) -> Any:
@@ -153,6 +161,13 @@ class Call:
             self._record_error(exc)
         self._end(None, how)
 
+    # --- the HTTP response ----------------------------------------------------------
+    def note_response(self, http: Any) -> None:
+        """Keep the ``httpx`` response the client is about to process (see
+        ``wrapper.process_response_sync``): its body and its request's body are what
+        ``input.value`` / ``output.value`` record."""
+        self.http = http
+
     # --- retries ---------------------------------------------------------------------
     def note_retry(self, options: Mapping[str, Any], error: str | None, at_ns: int) -> None:
         """Add a retry event (at ``at_ns``, when the client decided to retry)."""
@@ -187,14 +202,23 @@ class Call:
         self.ended = True
         attrs: dict[str, Any] = {}
         what = "response"
+        whole = response is not None  # else a stream's, rebuilt from its chunks
         try:
             if response is None:  # a stream: what its chunks add up to
                 what = "stream"
                 response = self.acc.result()
             if response is not None:
                 attrs = self.endpoint.response(response, self.content)
+                if self.content.capture and self.endpoint.output_is_body:
+                    text = wire.body_text(self.http) if whole else None
+                    self._add_io(attrs, "output", response if text is None else text)
         except Exception:
             log_internal_error(f"recording an OpenAI {what}")
+        if self.content.capture:
+            try:
+                self._add_io(attrs, "input", self._request_body())
+            except Exception:
+                log_internal_error("recording an OpenAI request")
         if self.first_chunk_ns:
             seconds = (self.first_chunk_ns - self.start_ns) / 1e9
             attrs[sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = seconds
@@ -209,6 +233,24 @@ class Call:
             _state._last_trace_id.set(self.trace_id)
         except Exception:
             log_internal_error("ending an OpenAI span")
+
+    def _request_body(self) -> Any:
+        """The request body as sent (its text), else the body the SDK was given."""
+        http = self.http
+        if http is not None:
+            text = wire.body_text(getattr(http, "request", None))
+            if text is not None:
+                return text
+        return self.body if self.body is not None else {}
+
+    def _add_io(self, attrs: dict[str, Any], which: str, value: Any) -> None:
+        """Add ``content.io(which, value)`` to ``attrs``, listing both values in
+        ``otelfeedback.truncated`` when both are cut."""
+        found = self.content.io(which, value)
+        cut = found.get(sc.TRUNCATED)
+        if cut and sc.TRUNCATED in attrs:
+            found[sc.TRUNCATED] = [*attrs[sc.TRUNCATED], *cut]
+        attrs.update(found)
 
     def __del__(self) -> None:
         # A stream or raw response dropped unfinished: end its span now.

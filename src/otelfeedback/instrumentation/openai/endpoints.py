@@ -26,6 +26,9 @@ class Endpoint:
     request: Callable[[Mapping[str, Any], Content], dict[str, Any]]
     response: Callable[[Any, Content], dict[str, Any]]
     accumulator: Callable[[], streams.Accumulator] | None
+    output_is_body: bool = True
+    """``output.value`` is the response body (added by ``Call``, from the bytes received
+    when it can); else ``response`` records its own (embeddings: a summary, no vectors)."""
     type_attributes: Mapping[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -50,7 +53,12 @@ COMPLETIONS = Endpoint(
     streams.CompletionAccumulator,
 )
 EMBEDDINGS = Endpoint(
-    "embeddings", SpanType.EMBEDDING, request_attrs.embeddings, response_attrs.embeddings, None
+    "embeddings",
+    SpanType.EMBEDDING,
+    request_attrs.embeddings,
+    response_attrs.embeddings,
+    None,
+    output_is_body=False,
 )
 
 _BY_PATH: dict[str, Endpoint] = {

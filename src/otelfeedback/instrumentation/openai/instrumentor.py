@@ -35,6 +35,8 @@ _TARGETS = (
     ("AsyncAPIClient", "request", "request_async"),
     ("SyncAPIClient", "_sleep_for_retry", "retry_sync"),
     ("AsyncAPIClient", "_sleep_for_retry", "retry_async"),
+    ("SyncAPIClient", "_process_response", "process_response_sync"),
+    ("AsyncAPIClient", "_process_response", "process_response_async"),
 )
 
 

@@ -4,6 +4,10 @@ Each function takes a response model or the same data as plain JSON (raw respons
 rebuilt streams), reading fields with ``get`` so both work. The ``full`` profile adds the
 OpenInference duplicates (``llm.model_name``, ``llm.token_count.*``) and OpenAI's service
 tier and system fingerprint.
+
+``output.value`` of a chat, completion or Responses-API call is the response body, added by
+``Call`` (from the bytes received, when it has them); an embeddings call records a summary
+here instead (the vectors are never recorded).
 """
 
 from __future__ import annotations
@@ -113,8 +117,6 @@ def chat(resp: Any, content: Content) -> dict[str, Any]:
             _output_message(i if index is None else index, text, calls, content, attrs)
     if reasons:
         attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
-    if content.capture:
-        attrs.update(content.io("output", resp))
     return attrs
 
 
@@ -130,8 +132,6 @@ def completions(resp: Any, content: Content) -> dict[str, Any]:
             _output_message(get(choice, "index", i), get(choice, "text"), [], content, attrs)
     if reasons:
         attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
-    if content.capture:
-        attrs.update(content.io("output", resp))
     return attrs
 
 
@@ -159,7 +159,6 @@ def responses(resp: Any, content: Content) -> dict[str, Any]:
     attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
     if content.capture:
         _output_message(0, "".join(texts) if texts else None, calls, content, attrs)
-        attrs.update(content.io("output", resp))
     return attrs
 
 

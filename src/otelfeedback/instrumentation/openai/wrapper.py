@@ -1,8 +1,10 @@
 """The choke point: every OpenAI API call goes through the client's ``request`` method.
 
 ``request`` is wrapped once per client class (sync and async share ``_begin`` and the
-``Call`` methods; only the ``await`` differs), and ``_sleep_for_retry`` is wrapped to show
-retries as they happen. A call we do not trace, or cannot, runs the original untouched.
+``Call`` methods; only the ``await`` differs), ``_sleep_for_retry`` is wrapped to show
+retries as they happen, and ``_process_response`` to keep the HTTP response (whose bytes
+``input.value`` / ``output.value`` record). A call we do not trace, or cannot, runs the
+original untouched.
 """
 
 from __future__ import annotations
@@ -113,11 +115,11 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
                 head[sc.LLM_MODEL_NAME] = model
             name = f"{name} {model}"
         rest = endpoint.request(body, content)
-        if content.capture:
-            rest.update(content.io("input", body))
         rest.update(endpoint.type_attributes)  # late: see call.start_span
         span, ctx, trace_id, span_id = start_span(state.tracer, name, head, rest, parent)
-        return Call(span, (trace_id, span_id), ctx, endpoint, content)
+        # ``input.value`` is recorded at the end, from the bytes sent when there are some.
+        kept = body if content.capture else None
+        return Call(span, (trace_id, span_id), ctx, endpoint, content, kept)
     except Exception:
         log_internal_error("starting an OpenAI span")
         return None
@@ -186,3 +188,21 @@ async def retry_async(
         return await wrapped(*args, **kwargs)
     finally:
         call.note_retry(kwargs, error, at)
+
+
+def process_response_sync(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    call = _CURRENT.get()
+    if call is not None:  # the SDK passes the HTTP response as ``response=``
+        call.note_response(kwargs.get("response"))
+    return wrapped(*args, **kwargs)
+
+
+async def process_response_async(
+    wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    call = _CURRENT.get()
+    if call is not None:
+        call.note_response(kwargs.get("response"))
+    return await wrapped(*args, **kwargs)

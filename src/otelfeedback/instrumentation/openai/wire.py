@@ -1,0 +1,34 @@
+"""The request and response bodies as they crossed the wire, as text for ``input.value`` and
+``output.value``.
+
+The SDK serialises the request body itself and reads the response body before parsing it:
+recording those bytes, decoded, costs a fraction of serialising the body and the response
+model again, and is exactly what was sent and received. ``None`` whenever the bytes are not
+there or are not JSON text; the caller then records its own JSON of the same data.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def body_text(message: Any) -> str | None:
+    """The body of an HTTP ``message`` (an ``httpx`` request or response) as text, if it is
+    in memory and is JSON: its content type's media type ends in ``json`` (the SDK's own
+    rule), and its bytes decode strictly in the encoding a JSON parser detects (UTF-8, or
+    UTF-16/32 by their byte patterns). Else ``None``: a body not read (a stream), another
+    content type, an empty body, bytes that are not valid text in that encoding (such as
+    a lone surrogate, which a JSON parser lets through but an attribute cannot hold)."""
+    try:
+        data = message.content  # raises if the body was not read (httpx's *NotRead)
+        if not data or type(data) is not bytes:
+            return None
+        media_type = message.headers.get("content-type", "").split(";", 1)[0]
+        if not media_type.rstrip().lower().endswith("json"):
+            return None
+        if data[0] == 0x7B and data[1:2] != b"\x00":  # "{" in UTF-8: the usual case
+            return data.decode("utf-8")
+        return data.decode(json.detect_encoding(data))
+    except Exception:  # not read, not text, or not an httpx message: not ours to record
+        return None
