@@ -1,11 +1,12 @@
 """Where one plain chat call's recording goes, part by part (docs/openai.md, "Overhead").
 
 A plain chat call is made once against FakeOpenAIServer (in this process) to keep its
-request options and its response; then each part of the recording is replayed ``--calls``
-times on its own: the whole recording (the wrapper's start, the response, the end, the
-export through our batch processor to a discarding exporter), a bare span through the same
-pipeline, and the pieces. Before each part ``os.getppid()`` is called, a marker on which
-callgrind can cut its profile.
+request options, its HTTP response (as the client's ``_process_response`` gets it, body
+read) and its response; then each part of the recording is replayed ``--calls`` times on its
+own: the whole recording (the wrapper's start, its ``_process_response`` hook noting the
+HTTP response, the response, the end, the export through our batch processor to a
+discarding exporter), a bare span through the same pipeline, and the pieces. Before each
+part ``os.getppid()`` is called, a marker on which callgrind can cut its profile.
 
 Run plainly it prints µs per call of each part, in a hot loop: for finding costs (the
 benchmark, bench/openai_overhead.py, gives the numbers). With ``--callgrind`` it runs itself
@@ -42,32 +43,41 @@ class Discard(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
-def recorded_call() -> tuple[Any, tuple[Any, ...], dict[str, Any], Any]:
-    """One real plain chat call: the client, the ``request`` arguments and the response."""
+def recorded_call() -> tuple[Any, tuple[Any, ...], dict[str, Any], Any, Any]:
+    """One real plain chat call: the client, the ``request`` arguments, the response and
+    the HTTP response (its body read, as after ``_process_response``)."""
     from openai import OpenAI
     from openai._base_client import SyncAPIClient
 
     from otelfeedback.testing import FakeOpenAIServer, RecordedRequest, Reply
 
     kept: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any]] = []
+    http: list[Any] = []
     original = SyncAPIClient.request
+    original_process = SyncAPIClient._process_response
 
     def keep(self: Any, *args: Any, **kwargs: Any) -> Any:
         result = original(self, *args, **kwargs)
         kept.append((self, (self, *args), dict(kwargs), result))
         return result
 
+    def keep_http(self: Any, **kwargs: Any) -> Any:
+        http.append(kwargs["response"])
+        return original_process(self, **kwargs)
+
     def answer(request: RecordedRequest) -> Reply:
         return Reply(ANSWER)
 
     SyncAPIClient.request = keep  # type: ignore[method-assign]
+    SyncAPIClient._process_response = keep_http  # type: ignore[method-assign]
     try:
         with FakeOpenAIServer(default=answer) as server:
             client = OpenAI(base_url=server.base_url, api_key="bench", max_retries=0)
             client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)  # type: ignore[arg-type]
     finally:
         SyncAPIClient.request = original  # type: ignore[method-assign]
-    return kept[0]
+        SyncAPIClient._process_response = original_process  # type: ignore[method-assign]
+    return (*kept[0], http[0])
 
 
 def parts(profile: str) -> dict[str, Callable[[], Any]]:
@@ -77,12 +87,12 @@ def parts(profile: str) -> dict[str, Callable[[], Any]]:
     import otelfeedback
     from otelfeedback.export.encodable import encodable_span
     from otelfeedback.export.span_size import estimated_span_bytes
-    from otelfeedback.instrumentation.openai import call, endpoints, wrapper
+    from otelfeedback.instrumentation.openai import call, endpoints, wire, wrapper
     from otelfeedback.tracing import _state
     from otelfeedback.tracing.sdk_attributes import add_attributes
 
     otelfeedback.configure(store="", exporters=[Discard()])
-    client, args, kwargs, response = recorded_call()
+    client, args, kwargs, response, http = recorded_call()
     args = args[1:]  # the wrapper gets the bound method's arguments
     otelfeedback.instrument_openai(attributes=profile)
     state = _state.current()
@@ -98,24 +108,36 @@ def parts(profile: str) -> dict[str, Callable[[], Any]]:
         started["head"], started["rest"] = dict(a[2]), dict(a[3] or {})
         return original_start(*a)
 
-    wrapper.start_span = keep_start  # type: ignore[assignment]
-    try:
-        first = wrapper._begin(client, args, kwargs)
-        assert first is not None
-        first.succeed(response, False, False)
-    finally:
-        wrapper.start_span = original_start  # type: ignore[assignment]
-    head, rest = started["head"], started["rest"]
-    answer = endpoint.response(response, content)
-    everything = {**head, **rest}
-    finished = tracer.start_span("chat", attributes=everything)
-    finished.set_attributes(answer)
-    finished.end()
+    def processed(**kw: Any) -> Any:  # the SDK's _process_response, already done
+        return response
+
+    process = {"response": http, "stream": False}
 
     def whole() -> None:
         recording = wrapper._begin(client, args, kwargs)
         assert recording is not None
+        token = wrapper._CURRENT.set(recording)  # as request_sync does around the call
+        wrapper.process_response_sync(processed, client, (), process)
+        wrapper._CURRENT.reset(token)
         recording.succeed(response, False, False)
+
+    wrapper.start_span = keep_start  # type: ignore[assignment]
+    try:
+        whole()
+    finally:
+        wrapper.start_span = original_start  # type: ignore[assignment]
+    head, rest = started["head"], started["rest"]
+    sent, received = wire.body_text(http.request), wire.body_text(http)
+    assert sent is not None and received is not None, "the bodies are not JSON text"
+    answer = {
+        **endpoint.response(response, content),
+        **content.io("output", received),
+        **content.io("input", sent),
+    }
+    everything = {**head, **rest}
+    finished = tracer.start_span("chat", attributes=everything)
+    finished.set_attributes(answer)
+    finished.end()
 
     def bare_span() -> None:
         tracer.start_span("chat", kind=SpanKind.CLIENT).end()
@@ -133,9 +155,11 @@ def parts(profile: str) -> dict[str, Callable[[], Any]]:
             add_attributes(span, answer),
         ),
         "request attributes": lambda: endpoint.request(body, content),
-        "input.value": lambda: content.io("input", body),
-        "response attributes (with output.value)": lambda: endpoint.response(response, content),
-        "output.value": lambda: content.io("output", response),
+        "input.value (the bytes sent)": lambda: content.io("input", wire.body_text(http.request)),
+        "input.value by our JSON (the fallback)": lambda: content.io("input", body),
+        "response attributes (no output.value)": lambda: endpoint.response(response, content),
+        "output.value (the bytes received)": lambda: content.io("output", wire.body_text(http)),
+        "output.value by pydantic (the fallback)": lambda: content.io("output", response),
         "pipeline: size estimate (calling thread)": lambda: estimated_span_bytes(finished),
         "pipeline: value check (export worker)": lambda: encodable_span(finished),
     }

@@ -253,3 +253,35 @@ def test_raw_responses_record_the_body_read(
         a = attrs(span)
         assert a["output.value"] == PRETTY
         assert a["input.value"].encode("utf-8") == request.raw
+
+
+class _Message:
+    """An HTTP message of another library: headers in a plain mapping, maybe not read."""
+
+    def __init__(self, content: bytes | None, content_type: str) -> None:
+        self._content = content
+        self.headers = {"content-type": content_type}
+
+    @property
+    def content(self) -> bytes:
+        if self._content is None:
+            raise RuntimeError("not read")
+        return self._content
+
+
+@pytest.mark.parametrize(
+    ("message", "text"),
+    [
+        (_Message(b'{"a": "\xc3\xa9"}', "application/json"), '{"a": "é"}'),
+        (_Message(b' ["x"]', "Application/JSON ; charset=utf-8"), ' ["x"]'),
+        (_Message(None, "application/json"), None),  # a stream, not read
+        (_Message(b"", "application/json"), None),
+        (_Message(b'{"a": 1}', "text/plain"), None),
+        (_Message(b'{"a": "\xff"}', "application/json"), None),
+        (None, None),  # no response noted
+    ],
+)
+def test_body_text_of_any_message_or_none(message: Any, text: str | None) -> None:
+    from otelfeedback.instrumentation.openai.wire import body_text
+
+    assert body_text(message) == text

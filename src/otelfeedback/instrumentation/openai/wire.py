@@ -24,11 +24,28 @@ def body_text(message: Any) -> str | None:
         data = message.content  # raises if the body was not read (httpx's *NotRead)
         if not data or type(data) is not bytes:
             return None
-        media_type = message.headers.get("content-type", "").split(";", 1)[0]
-        if not media_type.rstrip().lower().endswith("json"):
+        media_type = _content_type(message.headers).split(b";", 1)[0]
+        if not media_type.rstrip().lower().endswith(b"json"):
             return None
         if data[0] == 0x7B and data[1:2] != b"\x00":  # "{" in UTF-8: the usual case
             return data.decode("utf-8")
         return data.decode(json.detect_encoding(data))
     except Exception:  # not read, not text, or not an httpx message: not ours to record
         return None
+
+
+def _content_type(headers: Any) -> bytes:
+    """The ``Content-Type`` header's value (``b""`` when absent).
+
+    Hot path: ``headers.get`` lower-cases, encodes and compares every header in Python
+    (about 10,000 CPU instructions for a request's 17 headers, against 2,000 here); httpx
+    and httpx2 keep the headers in ``_list`` as (name, lower-case name, value) byte
+    triples, scanned here up to the first match. Anything else gets ``headers.get``."""
+    items = getattr(headers, "_list", None)
+    if type(items) is list:
+        for item in items:
+            if item[1] == b"content-type":
+                value: bytes = item[2]
+                return value
+        return b""
+    return str(headers.get("content-type", "")).encode("latin-1")
