@@ -285,3 +285,25 @@ def test_body_text_of_any_message_or_none(message: Any, text: str | None) -> Non
     from otelfeedback.instrumentation.openai.wire import body_text
 
     assert body_text(message) == text
+
+
+def test_a_hook_failing_on_one_body_leaves_out_that_body_and_its_step_only(
+    server: FakeOpenAIServer,
+    client: OpenAI,
+    spans: CapturedSpans,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTELFEEDBACK_RAISE_INTERNAL_ERRORS", "false")
+
+    def redact(text: str) -> str:
+        if '"messages"' in text:  # the request body only
+            raise RuntimeError("cannot redact this")
+        return text.replace("Zoë", "[NAME]")
+
+    otelfeedback.instrument_openai(redact=redact)
+    server.reply_body(PRETTY.encode("utf-8"))
+    assert _chat(client).choices[0].message.content == ANSWER
+    a = attrs(only(spans))
+    assert "input.value" not in a and "input.mime_type" not in a
+    assert a["output.value"] == PRETTY.replace("Zoë", "[NAME]")
+    assert a["llm.input_messages.1.message.content"] == MESSAGES[1]["content"]

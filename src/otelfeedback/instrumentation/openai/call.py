@@ -1,10 +1,12 @@
 """One instrumented OpenAI call: its span from start to end, whatever way the call ends.
 
-``wrapper._begin`` starts the span with the request's attributes; the choke-point wrapper
-then reports the outcome with ``fail`` (the SDK raised) or ``succeed`` (a response, a stream
-or a raw response), and the response's attributes are set in one go when the call ends (a
-stream's chunks are accumulated as they go by, and recorded when it ends). Every step
-catches its own failures: recording never changes what the caller gets.
+``wrapper._begin`` starts the span with the request's attributes; the client's HTTP
+response is noted when the client gets it (``note_response``); the choke-point wrapper then
+reports the outcome with ``fail`` (the SDK raised) or ``succeed`` (a response, a stream or a
+raw response), and the response's attributes, with ``input.value`` / ``output.value`` (the
+bodies as sent, see ``wire``), are set in one go when the call ends (a stream's chunks are
+accumulated as they go by, and recorded when it ends). Every step catches its own
+failures: recording never changes what the caller gets.
 """
 
 from __future__ import annotations
@@ -208,10 +210,11 @@ class Call:
                 what = "stream"
                 response = self.acc.result()
             if response is not None:
-                attrs = self.endpoint.response(response, self.content)
+                found = self.endpoint.response(response, self.content)
                 if self.content.capture and self.endpoint.output_is_body:
                     text = wire.body_text(self.http) if whole else None
-                    self._add_io(attrs, "output", response if text is None else text)
+                    self._add_io(found, "output", response if text is None else text)
+                attrs = found  # all of the response's attributes, or none
         except Exception:
             log_internal_error(f"recording an OpenAI {what}")
         if self.content.capture:

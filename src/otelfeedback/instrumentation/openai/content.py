@@ -58,7 +58,9 @@ class Content:
 
 
 def dump_json(value: Any) -> str:
-    """JSON of a request body, an OpenAI response model, or a plain value.
+    """JSON of a request body, an OpenAI response model, or a plain value: what
+    ``input.value`` / ``output.value`` record when the body's own bytes are not at hand
+    (see ``wire.body_text``), and a stream's rebuilt response.
 
     Response models are dumped with only the fields the server sent (close to the wire
     body, and faster than a full ``model_dump``)."""
