@@ -65,6 +65,20 @@ def test_response_preview(value: object, expected: str) -> None:
     assert response_preview(value) == expected
 
 
+def test_a_body_as_a_server_sent_it_reads_like_its_compact_json() -> None:
+    """``output.value`` of an OpenAI span is the body received: indented, maybe after a
+    newline. The conversation and the previews are the same as from compact JSON."""
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi there"}}],
+    }
+    for text in (json.dumps(body, indent=2), "\n" + json.dumps(body, indent=2) + "\n"):
+        assert as_conversation(text) == as_conversation(body)
+        assert response_preview(text) == response_preview(body) == "Hi there"
+    assert as_conversation("  not json {") is None
+
+
 def test_tool_call_arguments_are_parsed() -> None:
     messages = as_conversation(
         [

@@ -124,12 +124,18 @@ def _messages(items: Any) -> list[Message] | None:
 
 
 def parse_json_text(value: Any) -> Any:
-    """``value`` parsed when it is a string holding a JSON object or array, else itself."""
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
+    """``value`` parsed when it is a string holding a JSON object or array, else itself.
+    Whitespace before it is allowed (a response body as a server sent it may start with a
+    newline)."""
+    if isinstance(value, str) and value:
+        first = value[0]
+        if first.isspace():
+            first = value.lstrip()[:1]
+        if first in ("{", "["):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
     return value
 
 
