@@ -4,7 +4,9 @@ chunks), against FakeOpenAIServer on loopback, uninstrumented vs each attribute 
 ``sdk``, a span of the OpenTelemetry SDK alone (a provider with no span processor: none of
 our code), ``otel``, a span through our pipeline (the floor of any span-per-call
 instrumentation with it), ``otel2``, that span and a second one right after it (what a
-span costs when the SDK's code has just run), interleaved in one run.
+span costs when the SDK's code has just run), interleaved in one run. ``--sides`` can add
+``lean-nocontent``: the lean profile with content capture off (no messages, no
+``input.value`` / ``output.value``), what recording the content costs.
 
 The server runs in a child process, so the client process's CPU time is the client's own.
 The sides take turns in blocks of calls, in an order that rotates each cycle: ``off`` (the
@@ -192,13 +194,16 @@ BARE_SIDES = ("off", "sdk", "otel", "otel2")
 def enter(side: str, sdk: SDKTimer, tracer: Any, alone: Any) -> None:
     """Put the client in the state of ``side``: ``off``, ``sdk`` (a bare span of the SDK
     alone, ``alone``), ``otel`` (a bare span through our pipeline), ``otel2`` (and a second
-    one), or an attribute profile of ours."""
+    one), an attribute profile of ours, or ``lean-nocontent`` (``lean`` with
+    ``capture_content=False``: what recording the content costs)."""
     import otelfeedback
 
     otelfeedback.uninstrument_openai()
     sdk.tracer = {"sdk": alone, "otel": tracer, "otel2": tracer}.get(side)
     sdk.second = side == "otel2"
-    if side not in BARE_SIDES:
+    if side == "lean-nocontent":
+        otelfeedback.instrument_openai(attributes="lean", capture_content=False)
+    elif side not in BARE_SIDES:
         otelfeedback.instrument_openai(attributes=side)
 
 
@@ -235,9 +240,10 @@ def compare(
     enter("off", sdk, tracer, alone)
     off = results["off"]
     off_sdk = off.sdk_ns / off.calls / 1e3
+    width = max(6, *(len(side) + 1 for side in sides))
     print(f"\n{name}: {args.cycles} cycles of {args.block} calls per side; µs per call")
     print(
-        f"{'side':<6}{'wall':>7}{'thread':>8}{'+thread':>9}{'(in SDK':>9}{'ours)':>7}"
+        f"{'side':<{width}}{'wall':>7}{'thread':>8}{'+thread':>9}{'(in SDK':>9}{'ours)':>7}"
         f"{'+export':>9}{'= +cpu':>8}{'gc':>6}{'gc0/1/2 per 1k calls':>22}"
         f"{'spans':>7}{'attrs':>7}"
     )
@@ -250,7 +256,7 @@ def compare(
         worker = (r.worker_ns - off.worker_ns) / r.calls / 1e3
         gcs = "/".join(f"{r.gc[g] * 1000 / r.calls:.0f}" for g in range(3))
         print(
-            f"{side:<6}{statistics.median(r.wall_blocks):>7.0f}"
+            f"{side:<{width}}{statistics.median(r.wall_blocks):>7.0f}"
             f"{statistics.median(r.thread_blocks):>8.0f}{plus_thread:>+9.0f}"
             f"{plus_sdk:>+9.0f}{plus_thread - plus_sdk:>+7.0f}{worker:>+9.0f}"
             f"{plus_thread + worker:>+8.0f}{r.gc[3] * 1e6 / r.calls:>6.1f}{gcs:>22}"
