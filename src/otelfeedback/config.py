@@ -363,6 +363,11 @@ SETTINGS: Final[tuple[Setting, ...]] = (
 _BY_NAME: Final[dict[str, Setting]] = {s.name: s for s in SETTINGS}
 
 
+def default(name: str) -> Any:
+    """The default of setting ``name`` (what ``resolve`` gives when nothing sets it)."""
+    return _BY_NAME[name].default
+
+
 def resolve(name: str, explicit: Any = None, environ: Mapping[str, str] | None = None) -> Any:
     """Return the value of setting ``name``: ``explicit`` if given, else the environment,
     else the OTel fallback variables, else the default.

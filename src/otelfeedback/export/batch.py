@@ -51,7 +51,7 @@ logger = logging.getLogger("otelfeedback")
 LOST_MEMORY = 8192
 #: The default bound of the queue's memory (queued and in-flight spans), in bytes: the
 #: ``export_queue_bytes`` setting's default.
-QUEUE_BYTES: int = next(s.default for s in config.SETTINGS if s.name == "export_queue_bytes")
+QUEUE_BYTES: int = config.default("export_queue_bytes")
 #: Spans of one export call hold at most this many bytes (and at least one span).
 BATCH_BYTES = 8 * 1024 * 1024
 
