@@ -50,6 +50,7 @@ MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant. Answer in one sentence."},
     {"role": "user", "content": "What is OpenTelemetry, and why would I trace my LLM app?"},
 ]
+ANSWER = "OpenTelemetry is a vendor-neutral standard for traces and metrics."
 TARGET_US = 150.0
 
 
@@ -60,7 +61,7 @@ def serve() -> None:
     def answer(request: RecordedRequest) -> Reply:
         if request.body.get("stream"):
             return Reply(chunks=CHUNKS)
-        return Reply("OpenTelemetry is a vendor-neutral standard for traces and metrics.")
+        return Reply(ANSWER)
 
     with FakeOpenAIServer(default=answer) as server:
         print(server.base_url, flush=True)

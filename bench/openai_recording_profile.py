@@ -1,6 +1,7 @@
 """Where one plain chat call's recording goes, part by part (docs/openai.md, "Overhead").
 
-A plain chat call is made once against FakeOpenAIServer (in this process) to keep its
+The benchmark's plain chat call (bench/openai_overhead.py's messages and the fake server's
+answer) is made once against FakeOpenAIServer (in this process) to keep its
 request options, its HTTP response (as the client's ``_process_response`` gets it, body
 read) and its response; then each part of the recording is replayed ``--calls`` times on its
 own: the whole recording (the wrapper's start, its ``_process_response`` hook noting the
@@ -28,14 +29,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from openai_overhead import ANSWER, MESSAGES
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-
-MESSAGES = [
-    {"role": "system", "content": "You are a helpful assistant. Answer in one sentence."},
-    {"role": "user", "content": "What is OpenTelemetry, and why would I trace my LLM app?"},
-]
-ANSWER = "OpenTelemetry is a vendor-neutral standard for traces and metrics."
 
 
 class Discard(SpanExporter):
