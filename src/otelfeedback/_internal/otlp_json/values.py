@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 INT64_MIN = -(2**63)
@@ -103,18 +103,6 @@ def encodable(value: Any) -> Any:
     return value
 
 
-def _fine(value: Any) -> bool:
-    """Whether OTLP carries ``value`` as it is (the common types checked inline)."""
-    kind = type(value)
-    if kind is str:
-        return value.isascii() or _SURROGATE.search(value) is None
-    if kind is int:
-        return bool(INT64_MIN <= value <= INT64_MAX)
-    if kind is float or kind is bool:
-        return True
-    return encodable(value) is value
-
-
 #: Attribute keys already found fine (a span's keys come from a small vocabulary): checking
 #: a known key is one set lookup in C. Bounded; cleared when full.
 _FINE_KEYS: set[Any] = set()
@@ -124,7 +112,7 @@ _FINE_KEYS_MAX = 4096
 def _fine_keys(attributes: Mapping[str, Any]) -> bool:
     if _FINE_KEYS.issuperset(attributes):
         return True
-    if not all(map(_fine, attributes)):
+    if not _all_fine(attributes):
         return False
     if len(_FINE_KEYS) >= _FINE_KEYS_MAX:
         _FINE_KEYS.clear()
@@ -132,10 +120,11 @@ def _fine_keys(attributes: Mapping[str, Any]) -> bool:
     return True
 
 
-def _fine_values(attributes: Mapping[str, Any]) -> bool:
-    """``_fine`` of every value, the usual types inline (no Python call per value: this
-    runs for every attribute of every span an exporter gets)."""
-    for value in attributes.values():
+def _all_fine(values: Iterable[Any]) -> bool:
+    """Whether OTLP carries every one of ``values`` as it is: the usual types checked
+    inline, with no Python call per value (this runs for every attribute of every span an
+    exporter gets), anything else by ``encodable``."""
+    for value in values:
         kind = type(value)
         if kind is str:
             if value.isascii() or _SURROGATE.search(value) is None:  # isascii is O(1)
@@ -171,7 +160,7 @@ def safe_json(value: Any) -> Any:
 def encodable_attributes(attributes: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     """``attributes`` with keys and values made encodable; the same object when nothing
     changes (the usual case allocates nothing)."""
-    if not attributes or (_fine_keys(attributes) and _fine_values(attributes)):
+    if not attributes or (_fine_keys(attributes) and _all_fine(attributes.values())):
         return attributes
     return {encodable(key): encodable(value) for key, value in attributes.items()}
 
