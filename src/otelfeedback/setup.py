@@ -20,6 +20,13 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.sdk.trace.sampling import (
+    ParentBased,
+    ParentBasedTraceIdRatio,
+    Sampler,
+    StaticSampler,
+    TraceIdRatioBased,
+)
 
 from otelfeedback import config
 from otelfeedback._internal import store_schemes
@@ -116,6 +123,45 @@ def _processor(exporter: SpanExporter, settings: Mapping[str, int]) -> BoundedBa
         export_timeout_ms=settings["export_timeout_ms"],
         shutdown_timeout_ms=settings["shutdown_timeout_ms"],
     )
+
+
+#: The SDK's samplers that decide without reading a span's attributes, and the fields of a
+#: parent-based one holding its delegates.
+_BLIND_SAMPLERS = (StaticSampler, TraceIdRatioBased)
+_DELEGATES = (
+    "_root",
+    "_remote_parent_sampled",
+    "_remote_parent_not_sampled",
+    "_local_parent_sampled",
+    "_local_parent_not_sampled",
+)
+
+
+def _reads_attributes(sampler: Sampler | None) -> bool:
+    """Whether ``sampler`` may read the attributes a span starts with: ``False`` only for
+    the SDK's own always-on/off and trace-id ratio samplers, and parent-based ones made of
+    them (by exact type: a subclass may read anything)."""
+    kind = type(sampler)
+    if kind in _BLIND_SAMPLERS:
+        return False
+    if kind is ParentBased or kind is ParentBasedTraceIdRatio:
+        return any(_reads_attributes(getattr(sampler, name, None)) for name in _DELEGATES)
+    return True
+
+
+def _quiet_start(provider: Any, processors: list[BoundedBatchSpanProcessor]) -> object:
+    """The provider's tuple of span processors when nothing reads a span's attributes at
+    its start (``TracingState.quiet_start``): a sampler that reads none, and only our
+    processors (whose ``on_start`` does nothing). ``None`` otherwise."""
+    found = getattr(getattr(provider, "_active_span_processor", None), "_span_processors", None)
+    if (
+        _reads_attributes(getattr(provider, "sampler", None))
+        or type(found) is not tuple
+        or len(found) != len(processors)
+        or not all(a is b for a, b in zip(found, processors, strict=True))
+    ):
+        return None
+    return found
 
 
 def configure(
@@ -282,6 +328,7 @@ def configure(
         max_value_length=int(config.resolve("max_value_length", max_value_length)),
         status_ok=bool(config.resolve("status_ok", status_ok)),
         openai_attributes=profile,
+        quiet_start=None if joined else _quiet_start(provider, processors),
     )
     _replace(new, state)
     return new

@@ -27,6 +27,14 @@ class TracingState:
     status_ok: bool = True
     #: The OpenAI span attribute profile: ``"lean"`` or ``"full"``.
     openai_attributes: str = "lean"
+    #: The tracer's span processors (the SDK's tuple of them) when ``configure()`` built
+    #: the provider and found that nothing reads a span's attributes at its start: a
+    #: sampler that reads none (the SDK's always-on/off, trace-id ratio and parent-based
+    #: ones) and processors of ours. While the tracer has exactly these (a processor added
+    #: later makes a new tuple), spans get the attributes meant for the sampler right
+    #: after their start, the cheap way (``sdk_attributes.start_sdk_span``). ``None``: at the
+    #: start, where the sampler and ``on_start`` see them.
+    quiet_start: object = None
 
 
 _active: TracingState | None = None

@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry.attributes import BoundedAttributes
-from opentelemetry.trace import Span
+from opentelemetry.trace import Span, SpanKind, Tracer
 
 _SCALARS = frozenset((str, int, float, bool))
 _STR = frozenset((str,))
+_SCALARS_AND_ARRAYS = _SCALARS | {list, tuple}
 
 
 def _plain(attributes: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -31,15 +33,15 @@ def _plain(attributes: Mapping[str, Any]) -> Mapping[str, Any] | None:
         return None
     if _SCALARS.issuperset(map(type, attributes.values())):
         return attributes
+    if not _SCALARS_AND_ARRAYS.issuperset(map(type, attributes.values())):
+        return None
     plain = dict(attributes)
     for key, value in attributes.items():
-        kind = type(value)
-        if kind in _SCALARS:
+        if type(value) in _SCALARS:
             continue
-        if (kind is list or kind is tuple) and _STR.issuperset(map(type, value)):
-            plain[key] = tuple(value)
-            continue
-        return None
+        if not _STR.issuperset(map(type, value)):
+            return None
+        plain[key] = tuple(value)
     return plain
 
 
@@ -78,3 +80,37 @@ def add_attributes(span: Span, attributes: Mapping[str, Any]) -> None:
             found.update(plain)
             return
     span.set_attributes(attributes)  # ended or full: the SDK warns, or drops the oldest
+
+
+def start_sdk_span(
+    tracer: Tracer,
+    name: str,
+    parent: otel_context.Context,
+    attributes: Mapping[str, Any],
+    later: Mapping[str, Any] | None = None,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    quiet: object = None,
+) -> Span:
+    """``tracer.start_span(name, context=parent, kind=kind, attributes=attributes)``, then
+    ``add_attributes(span, later)``.
+
+    Args:
+        quiet: the span processors (the SDK's tuple of them) with which nothing reads a
+            span's attributes at its start (``TracingState.quiet_start``): while
+            ``tracer`` has exactly these, ``attributes`` are added after the start with
+            ``add_attributes``, the cheap way. ``None``: always given to the SDK.
+    """
+    if (
+        quiet is not None
+        and getattr(getattr(tracer, "span_processor", None), "_span_processors", None) is quiet
+    ):
+        span = tracer.start_span(name, context=parent, kind=kind)
+        both = {**attributes, **later} if later else attributes
+        if both:
+            add_attributes(span, both)
+        return span
+    span = tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
+    if later:
+        add_attributes(span, later)
+    return span

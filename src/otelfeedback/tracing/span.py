@@ -20,7 +20,7 @@ from otelfeedback._internal.serialization import to_json, truncate
 from otelfeedback.semconv import SpanType
 from otelfeedback.tracing import _state
 from otelfeedback.tracing.context import context_attributes, with_local_root
-from otelfeedback.tracing.sdk_attributes import add_attributes
+from otelfeedback.tracing.sdk_attributes import add_attributes, start_sdk_span
 
 _PRIMITIVES = (str, bool, int, float)
 
@@ -87,7 +87,8 @@ def begin(
 
     ``attributes`` (the span type, the decorator's own) and the session/user/tags in force
     are given at the start, where a sampler sees them; ``later`` (the inputs: built by us,
-    valid by construction) are added right after with ``add_attributes``.
+    valid by construction) are added right after with ``add_attributes``
+    (``sdk_attributes.start_sdk_span``).
 
     Returns the span, the token to detach with (``None`` when not attached) and the
     context in which the span is current.
@@ -95,9 +96,7 @@ def begin(
     parent = otel_context.get_current()
     extra = context_attributes(parent)
     attrs = {**extra, **attributes} if extra else attributes
-    span = state.tracer.start_span(name, context=parent, attributes=attrs)
-    if later:
-        add_attributes(span, later)
+    span = start_sdk_span(state.tracer, name, parent, attrs, later, quiet=state.quiet_start)
     span_context = span.get_span_context()
     ctx = with_local_root(
         trace_api.set_span_in_context(span, parent),

@@ -25,7 +25,7 @@ from otelfeedback.instrumentation.openai import raw, streams, wire
 from otelfeedback.instrumentation.openai.content import Content
 from otelfeedback.tracing import _state
 from otelfeedback.tracing.context import context_attributes, with_local_root
-from otelfeedback.tracing.sdk_attributes import add_attributes
+from otelfeedback.tracing.sdk_attributes import add_attributes, start_sdk_span
 from otelfeedback.tracing.span import record_error
 
 if TYPE_CHECKING:
@@ -38,20 +38,22 @@ def start_span(
     attributes: dict[str, Any],
     later: dict[str, Any] | None = None,
     parent: otel_context.Context | None = None,
+    quiet: object = None,
 ) -> tuple[trace_api.Span, otel_context.Context, int, int]:
     """A CLIENT span, child of ``parent`` (default: the current context), known to the
     tracing layer as live (like ``tracing.span.begin``, with a kind). ``attributes`` are
     given to the SDK at the start (a sampler sees them); ``later`` are added right after,
-    then the session/user/tags in force, with ``sdk_attributes.add_attributes``. Returns
-    the span, the context in which it is current, its trace id and span id."""
+    then the session/user/tags in force, with ``sdk_attributes.add_attributes``
+    (``quiet``: see ``sdk_attributes.start_sdk_span``). Returns the span, the context in
+    which it is current, its trace id and span id."""
     if parent is None:
         parent = otel_context.get_current()
-    span = tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=attributes)
     extra = context_attributes(parent)
     if extra:  # last: past the attribute limit the SDK drops the earliest attributes
         later = {**later, **extra} if later else dict(extra)
-    if later:
-        add_attributes(span, later)
+    span = start_sdk_span(
+        tracer, name, parent, attributes, later, kind=SpanKind.CLIENT, quiet=quiet
+    )
     span_context = span.get_span_context()
     trace_id, span_id = span_context.trace_id, span_context.span_id
     ctx = with_local_root(trace_api.set_span_in_context(span, parent), span, trace_id, span_id)

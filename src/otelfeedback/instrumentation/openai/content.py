@@ -42,7 +42,9 @@ class Content:
         text = value if isinstance(value, str) else dump_json(value)
         if self.redact is not None:
             text = self.redact(text)
-        text, cut = truncate(text, self.max_length)
+        cut = False
+        if len(text) > self.max_length > 0:  # (0: no cap)
+            text, cut = truncate(text, self.max_length)
         value_key, mime_key = (
             (semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE)
             if which == "input"

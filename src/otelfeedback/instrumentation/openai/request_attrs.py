@@ -43,12 +43,10 @@ def parameters(body: Mapping[str, Any], invocation_key: str, full: bool) -> dict
     all parameters under ``invocation_key`` and ``gen_ai.request.stream`` when false (the
     lean profile records the stream flag only when it is set)."""
     attrs: dict[str, Any] = {}
-    for key, attr in _PARAMS.items():
-        value = body.get(key)
-        if value is None:
-            continue
+    for key in _PARAMS.keys() & body.keys():  # the ones present (usually few or none)
+        value = body[key]
         if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-            attrs[attr] = value
+            attrs[_PARAMS[key]] = value
     stop = body.get("stop")
     if isinstance(stop, str):
         attrs[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]

@@ -116,7 +116,9 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
             name = f"{name} {model}"
         rest = endpoint.request(body, content)
         rest.update(endpoint.type_attributes)  # late: see call.start_span
-        span, ctx, trace_id, span_id = start_span(state.tracer, name, head, rest, parent)
+        span, ctx, trace_id, span_id = start_span(
+            state.tracer, name, head, rest, parent, state.quiet_start
+        )
         # ``input.value`` is recorded at the end, from the bytes sent when there are some.
         kept = body if content.capture else None
         return Call(span, (trace_id, span_id), ctx, endpoint, content, kept)
