@@ -4,9 +4,14 @@ chunks), against FakeOpenAIServer on loopback, uninstrumented vs each attribute 
 ``sdk``, a span of the OpenTelemetry SDK alone (a provider with no span processor: none of
 our code), ``otel``, a span through our pipeline (the floor of any span-per-call
 instrumentation with it), ``otel2``, that span and a second one right after it (what a
-span costs when the SDK's code has just run), interleaved in one run. ``--sides`` can add
-``lean-nocontent``: the lean profile with content capture off (no messages, no
-``input.value`` / ``output.value``), what recording the content costs.
+span costs when the SDK's code has just run), and ``stock``, the floor of recording the
+lean span's attributes with OpenTelemetry alone: a span from a stock SDK provider (the
+SDK's ``BatchSpanProcessor`` to a counting exporter) started with the five attributes a
+sampler may read and given the other seventeen by ``set_attributes`` before it ends, their
+values taken from a recorded lean span (nothing of ours runs, and nothing is built),
+interleaved in one run. ``--sides`` can add ``lean-nocontent``: the lean profile with
+content capture off (no messages, no ``input.value`` / ``output.value``), what recording the
+content costs.
 
 The server runs in a child process, so the client process's CPU time is the client's own.
 The sides take turns in blocks of calls, in an order that rotates each cycle: ``off`` (the
@@ -26,7 +31,7 @@ collections per generation; ``spans`` exported per call and ``attrs`` per span.
 Target: at most 150 µs added CPU per plain chat call.
 
     python bench/openai_overhead.py [--block 20] [--cycles 60]
-        [--sides off,sdk,otel,otel2,lean,full]
+        [--sides off,sdk,otel,otel2,stock,lean,full]
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 CHUNKS = [f"w{i} " for i in range(48)]  # + the role chunk and the finish chunk = 50
 MESSAGES = [
@@ -52,6 +57,8 @@ MESSAGES = [
 ]
 ANSWER = "OpenTelemetry is a vendor-neutral standard for traces and metrics."
 TARGET_US = 150.0
+#: The attributes of a lean span of the call being measured (``stock`` records them).
+STOCK: dict[str, Any] = {}
 
 
 def serve() -> None:
@@ -74,10 +81,13 @@ class CountingExporter(SpanExporter):
     def __init__(self) -> None:
         self.spans = 0
         self.attributes = 0
+        self.last: dict[str, Any] = {}  # the attributes of the last span
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         self.spans += len(spans)
         self.attributes += sum(len(s.attributes or ()) for s in spans)
+        if spans:
+            self.last = dict(spans[-1].attributes or {})
         return SpanExportResult.SUCCESS
 
 
@@ -109,7 +119,8 @@ class SDKTimer:
     span-per-call instrumentation costs here before it records anything. ``sdk`` is the
     same span from a provider with no span processor at all (the OpenTelemetry SDK alone,
     none of our code), and ``otel2`` adds a second bare span right after the first (what a
-    span costs once the SDK's code has just run: the first span's extra is cold code)."""
+    span costs once the SDK's code has just run: the first span's extra is cold code).
+    ``stock`` starts the span with ``head`` and sets ``rest`` before it ends."""
 
     def __init__(self) -> None:
         from openai._base_client import SyncAPIClient
@@ -118,13 +129,17 @@ class SDKTimer:
         self.ns = 0
         self.tracer: trace.Tracer | None = None
         self.second = False
+        self.head: dict[str, Any] | None = None
+        self.rest: dict[str, Any] | None = None
         original = SyncAPIClient.__dict__["request"]
         timer = self
 
         def request(self: Any, *args: Any, **kwargs: Any) -> Any:
             span = None
             if timer.tracer is not None:
-                span = timer.tracer.start_span("chat", kind=trace.SpanKind.CLIENT)
+                span = timer.tracer.start_span(
+                    "chat", kind=trace.SpanKind.CLIENT, attributes=timer.head
+                )
                 token = context.attach(trace.set_span_in_context(span))
                 if timer.second:
                     timer.tracer.start_span("second", kind=trace.SpanKind.CLIENT).end()
@@ -135,6 +150,8 @@ class SDKTimer:
                 timer.ns += time.thread_time_ns() - start
                 if span is not None:
                     context.detach(token)
+                    if timer.rest:
+                        span.set_attributes(timer.rest)
                     span.end()
 
         SyncAPIClient.request = request  # type: ignore[method-assign]
@@ -162,19 +179,18 @@ def block(
     watch: GCWatch,
     sdk: SDKTimer,
     exporter: CountingExporter,
+    flush: Callable[[], Any],
 ) -> None:
-    """Run ``calls`` calls of ``fn``, then export their spans, and add what it cost to
-    ``side``: the calling thread's CPU during the calls, and the CPU of the rest of the
-    process (the export worker) until the export is done."""
-    import otelfeedback
-
+    """Run ``calls`` calls of ``fn``, then export their spans (``flush``), and add what it
+    cost to ``side``: the calling thread's CPU during the calls, and the CPU of the rest of
+    the process (the export workers) until the export is done."""
     g0, n0, s0, a0 = watch.snapshot(), sdk.ns, exporter.spans, exporter.attributes
     cpu, wall, thread = time.process_time_ns(), time.perf_counter_ns(), time.thread_time_ns()
     for _ in range(calls):
         fn()
     calls_thread = time.thread_time_ns() - thread
     wall = time.perf_counter_ns() - wall
-    otelfeedback.flush()
+    flush()
     worker = (time.process_time_ns() - cpu) - (time.thread_time_ns() - thread)
     g1 = watch.snapshot()
     side.thread_blocks.append(calls_thread / calls / 1e3)
@@ -189,19 +205,47 @@ def block(
 
 
 #: Sides that are not an attribute profile of ours.
-BARE_SIDES = ("off", "sdk", "otel", "otel2")
+BARE_SIDES = ("off", "sdk", "otel", "otel2", "stock")
+#: The attributes the GenAI conventions list for sampling: ``stock`` starts its span with them.
+SAMPLER_KEYS = (
+    "gen_ai.provider.name",
+    "gen_ai.operation.name",
+    "server.address",
+    "server.port",
+    "gen_ai.request.model",
+)
 
 
-def enter(side: str, sdk: SDKTimer, tracer: Any, alone: Any) -> None:
+@dataclass
+class Tracers:
+    """``ours`` (through our pipeline), ``alone`` (the SDK with no span processor) and
+    ``stock`` (the SDK with its own batch processor)."""
+
+    ours: Any
+    alone: Any
+    stock: Any
+
+
+def enter(side: str, sdk: SDKTimer, tracers: Tracers) -> None:
     """Put the client in the state of ``side``: ``off``, ``sdk`` (a bare span of the SDK
-    alone, ``alone``), ``otel`` (a bare span through our pipeline), ``otel2`` (and a second
-    one), an attribute profile of ours, or ``lean-nocontent`` (``lean`` with
-    ``capture_content=False``: what recording the content costs)."""
+    alone), ``otel`` (a bare span through our pipeline), ``otel2`` (and a second one),
+    ``stock`` (the lean span's attributes, already built, on a stock SDK span), an attribute
+    profile of ours, or ``lean-nocontent`` (``lean`` with ``capture_content=False``: what
+    recording the content costs)."""
     import otelfeedback
 
     otelfeedback.uninstrument_openai()
-    sdk.tracer = {"sdk": alone, "otel": tracer, "otel2": tracer}.get(side)
+    sdk.tracer = {
+        "sdk": tracers.alone,
+        "otel": tracers.ours,
+        "otel2": tracers.ours,
+        "stock": tracers.stock,
+    }.get(side)
     sdk.second = side == "otel2"
+    sdk.head = sdk.rest = None
+    if side == "stock":
+        sdk.head = {k: v for k, v in STOCK.items() if k in SAMPLER_KEYS}
+        sdk.rest = {k: v for k, v in STOCK.items() if k not in SAMPLER_KEYS}
     if side == "lean-nocontent":
         otelfeedback.instrument_openai(attributes="lean", capture_content=False)
     elif side not in BARE_SIDES:
@@ -216,8 +260,8 @@ def compare(
     exporter: CountingExporter,
     watch: GCWatch,
     sdk: SDKTimer,
-    tracer: Any,
-    alone: Any,
+    tracers: Tracers,
+    flush: Callable[[], Any],
 ) -> dict[str, float]:
     """Print what each side costs; return the added CPU per call of each traced side.
 
@@ -225,20 +269,23 @@ def compare(
     the machine's drift hits all alike; a side's added thread CPU is the median, over the
     cycles, of its block minus the ``off`` block of the same cycle. The export worker's
     CPU (the process's CPU outside the calling thread) is charged per exported span."""
-    import otelfeedback
-
+    enter("lean", sdk, tracers)  # the attributes ``stock`` records: a lean span's
+    fn()
+    flush()
+    STOCK.clear()
+    STOCK.update(exporter.last)
     for side in sides:  # warm up every side
-        enter(side, sdk, tracer, alone)
+        enter(side, sdk, tracers)
         for _ in range(args.block):
             fn()
     results = {s: Side(s) for s in sides}
-    otelfeedback.flush()
+    flush()
     for cycle in range(args.cycles):
         order = sides[cycle % len(sides) :] + sides[: cycle % len(sides)]
         for side in order:
-            enter(side, sdk, tracer, alone)
-            block(results[side], fn, args.block, watch, sdk, exporter)
-    enter("off", sdk, tracer, alone)
+            enter(side, sdk, tracers)
+            block(results[side], fn, args.block, watch, sdk, exporter, flush)
+    enter("off", sdk, tracers)
     off = results["off"]
     off_sdk = off.sdk_ns / off.calls / 1e3
     width = max(6, *(len(side) + 1 for side in sides))
@@ -272,7 +319,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--block", type=int, default=20, help="calls per block")
     parser.add_argument("--cycles", type=int, default=60, help="blocks per side")
-    parser.add_argument("--sides", default="off,sdk,otel,otel2,lean,full", help="off first")
+    parser.add_argument("--sides", default="off,sdk,otel,otel2,stock,lean,full", help="off first")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -293,10 +340,19 @@ def main() -> None:
     assert child.stdout is not None and child.stdin is not None
     base_url = child.stdout.readline().strip()
     exporter = CountingExporter()
-    tracer = otelfeedback.configure(store="", exporters=[exporter]).tracer_provider.get_tracer(
-        "bench"
+    ours = otelfeedback.configure(store="", exporters=[exporter]).tracer_provider
+    stock = TracerProvider()
+    stock.add_span_processor(BatchSpanProcessor(exporter))
+    tracers = Tracers(
+        ours=ours.get_tracer("bench"),
+        alone=TracerProvider().get_tracer("bench"),  # no span processor: the SDK alone
+        stock=stock.get_tracer("bench"),
     )
-    alone = TracerProvider().get_tracer("bench")  # no span processor: the SDK alone
+
+    def flush() -> None:
+        otelfeedback.flush()
+        stock.force_flush()
+
     client = OpenAI(base_url=base_url, api_key="bench", max_retries=0)
     sdk = SDKTimer()
     watch = GCWatch()
@@ -319,7 +375,7 @@ def main() -> None:
     print(f"{load}; fake server in a child process (pid {child.pid}), its CPU not counted")
     try:
         added = {
-            name: compare(name, fn, sides, args, exporter, watch, sdk, tracer, alone)
+            name: compare(name, fn, sides, args, exporter, watch, sdk, tracers, flush)
             for name, fn in (("chat", plain), ("chat, 50 chunks", streamed))
         }
         print()
