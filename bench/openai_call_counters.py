@@ -26,14 +26,13 @@ import collections
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import openai_overhead as timing
+from callgrind import run_in_parts
 
 #: Whose code a bytecode is (``httpx`` also counts ``httpx2``, which recent clients use).
 OWNERS = ("otelfeedback", "opentelemetry", "openai", "httpx", "httpcore", "h11", "pydantic")
@@ -146,42 +145,12 @@ def marked_blocks(sides: list[str], calls: int, cycles: int) -> None:
 
 def instructions(sides: list[str], calls: int, cycles: int) -> dict[str, dict[str, float]]:
     """Instructions and cache misses per call (whole process), for each side."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "cg.out"
-        child = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                "--cache-sim=yes",
-                "--I1=65536,8,64",
-                "--D1=49152,12,64",
-                "--LL=2097152,16,64",
-                "--dump-before=getppid",
-                f"--callgrind-out-file={out}",
-                sys.executable,
-                __file__,
-                "--blocks",
-                "--sides",
-                ",".join(sides),
-                "--calls",
-                str(calls),
-                "--cycles",
-                str(cycles),
-            ],
-            check=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        order = child.stdout.strip().splitlines()[-1].split(",")
-        totals: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-        for index, side in enumerate(order):
-            # Dump 1 is the setup; then each block, and the gap before the next one.
-            text = Path(f"{out}.{2 + 2 * index}").read_text()
-            lines = text.splitlines()
-            events = next(line for line in lines if line.startswith("events:")).split()[1:]
-            counts = next(line for line in lines if line.startswith(("totals:", "summary:")))
-            totals[side].update(dict(zip(events, map(int, counts.split()[1:]), strict=True)))
+    blocks = ["--blocks", "--sides", ",".join(sides), "--calls", str(calls)]
+    printed, parts = run_in_parts([__file__, *blocks, "--cycles", str(cycles)], cache_sim=True)
+    order = printed.strip().splitlines()[-1].split(",")
+    totals: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for index, side in enumerate(order):
+        totals[side].update(parts[1 + 2 * index])  # part 0: the setup; then block, gap, ...
     per_call = {
         side: {k: v / (calls * cycles) for k, v in found.items()} for side, found in totals.items()
     }

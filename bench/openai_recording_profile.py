@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
+from callgrind import run_in_parts
 from openai_overhead import ANSWER, MESSAGES
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -184,34 +181,11 @@ def replay(calls: int, profile: str) -> list[tuple[str, float]]:
 
 
 def under_callgrind(calls: int, profile: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "cg.out"
-        child = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                "--dump-before=getppid",
-                f"--callgrind-out-file={out}",
-                sys.executable,
-                __file__,
-                "--calls",
-                str(calls),
-                "--profile",
-                profile,
-            ],
-            check=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        names = [line[10:] for line in child.stdout.splitlines()[1:]]  # as printed
-        print(f"thousand CPU instructions per call ({profile}, {calls} calls per part)")
-        for index, name in enumerate(names, start=2):  # dump 1 is the setup
-            text = Path(f"{out}.{index}").read_text()
-            totals = next(
-                line for line in text.splitlines() if line.startswith(("totals:", "summary:"))
-            )
-            print(f"{int(totals.split()[1]) / calls / 1e3:>8.0f}  {name}")
+    printed, parts = run_in_parts([__file__, "--calls", str(calls), "--profile", profile])
+    names = [line[10:] for line in printed.splitlines()[1:]]  # as printed
+    print(f"thousand CPU instructions per call ({profile}, {calls} calls per part)")
+    for name, counted in zip(names, parts[1:], strict=False):  # part 0 is the setup
+        print(f"{counted['Ir'] / calls / 1e3:>8.0f}  {name}")
 
 
 def main() -> None:
