@@ -385,6 +385,13 @@ def main() -> None:
                 if name == "chat" and side not in BARE_SIDES:
                     verdict = "  OK" if us <= TARGET_US else f"  over the {TARGET_US:.0f} µs target"
                 print(f"added cpu per call, {name}, {side}: {us:+.0f} µs{verdict}")
+            floor = per_side.get("stock")
+            for side, us in per_side.items():
+                if floor is not None and floor > 0 and side not in BARE_SIDES:
+                    print(
+                        f"  {side} over the stock floor ({floor:+.0f} µs, the same run): "
+                        f"{us - floor:+.0f} µs, {us / floor:.2f}×"
+                    )
         print("load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     finally:
         client.close()
