@@ -193,7 +193,7 @@ def test_a_status_error_after_retries_still_records_the_request(
         with pytest.raises(openai.InternalServerError):
             _chat(client, temperature=0.25)
     a = attrs(only(spans))
-    assert json.loads(a["input.value"]) == server.requests[-1].body
+    assert a["input.value"].encode("utf-8") == server.requests[-1].raw  # the bytes sent
     assert "output.value" not in a
 
 

@@ -139,6 +139,8 @@ class Call:
         """Record the SDK's exception (it is re-raised by the caller) and end the span."""
         if self.ended:
             return
+        if self.http is None:  # a status error carries the HTTP response (and its request)
+            self.http = getattr(exc, "response", None)
         self._record_error(exc)
         self._end(None, None)
 
