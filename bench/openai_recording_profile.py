@@ -122,10 +122,16 @@ def parts(profile: str) -> dict[str, Callable[[], Any]]:
     head, rest = started["head"], started["rest"]
     sent, received = wire.body_text(http.request), wire.body_text(http)
     assert sent is not None and received is not None, "the bodies are not JSON text"
+
+    def io(which: str, value: Any) -> dict[str, Any]:
+        attrs: dict[str, Any] = {}
+        content.add_io(attrs, which, value)
+        return attrs
+
     answer = {
         **endpoint.response(response, content),
-        **content.io("output", received),
-        **content.io("input", sent),
+        **io("output", received),
+        **io("input", sent),
     }
     everything = {**head, **rest}
     finished = tracer.start_span("chat", attributes=everything)
@@ -148,11 +154,11 @@ def parts(profile: str) -> dict[str, Callable[[], Any]]:
             add_attributes(span, answer),
         ),
         "request attributes": lambda: endpoint.request(body, content),
-        "input.value (the bytes sent)": lambda: content.io("input", wire.body_text(http.request)),
-        "input.value by our JSON (the fallback)": lambda: content.io("input", body),
+        "input.value (the bytes sent)": lambda: io("input", wire.body_text(http.request)),
+        "input.value by our JSON (the fallback)": lambda: io("input", body),
         "response attributes (no output.value)": lambda: endpoint.response(response, content),
-        "output.value (the bytes received)": lambda: content.io("output", wire.body_text(http)),
-        "output.value by pydantic (the fallback)": lambda: content.io("output", response),
+        "output.value (the bytes received)": lambda: io("output", wire.body_text(http)),
+        "output.value by pydantic (the fallback)": lambda: io("output", response),
         "pipeline: size estimate (calling thread)": lambda: estimated_span_bytes(finished),
         "pipeline: value check (export worker)": lambda: encodable_span(finished),
     }

@@ -22,18 +22,26 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 
 _SCALARS = frozenset((str, int, float, bool))
 _STR = frozenset((str,))
+_SCALARS_AND_TUPLES = _SCALARS | {tuple}
 _SCALARS_AND_ARRAYS = _SCALARS | {list, tuple}
 
 
 def _plain(attributes: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """``attributes`` as the SDK would store them (list values as tuples), or ``None`` if
     a key or a value is not plain. The common case (every value a scalar) is checked in C:
-    ``map`` and ``issuperset`` make no Python call per value."""
+    ``map`` and ``set`` make no Python call per value; tuples of strings (what we record
+    arrays as) need one pass over the values, lists a copy."""
     if not _STR.issuperset(map(type, attributes)) or "" in attributes:
         return None
-    if _SCALARS.issuperset(map(type, attributes.values())):
+    values = attributes.values()
+    kinds = set(map(type, values))
+    if kinds <= _SCALARS:
         return attributes
-    if not _SCALARS_AND_ARRAYS.issuperset(map(type, attributes.values())):
+    if kinds <= _SCALARS_AND_TUPLES:  # tuples are stored as they are: check their items
+        if all(_STR.issuperset(map(type, v)) for v in values if type(v) is tuple):
+            return attributes
+        return None
+    if not kinds <= _SCALARS_AND_ARRAYS:
         return None
     plain = dict(attributes)
     for key, value in attributes.items():

@@ -109,13 +109,13 @@ class Call:
     # --- outcomes --------------------------------------------------------------------
     def succeed(self, result: Any, stream: bool, is_async: bool) -> Any:
         """Record ``result`` (or start watching it) and return it unchanged."""
-        try:
-            if raw.is_stream(result):
+        try:  # (``raw.is_stream`` / ``raw.is_raw_response``, inline: every call runs this)
+            if isinstance(result, raw.STREAM_TYPES):
                 self.watch_stream(result, is_async)
-            elif raw.is_raw_response(result):
+            elif isinstance(result, raw.RAW_TYPES):
                 raw.observe(result, self, stream)
             else:
-                self.finish_with(result)
+                self._end(result, None)
         except Exception:
             log_internal_error("recording an OpenAI response")
             self.end()
@@ -217,13 +217,13 @@ class Call:
                 found = self.endpoint.response(response, self.content)
                 if self.content.capture and self.endpoint.output_is_body:
                     text = wire.body_text(self.http) if whole else None
-                    self._add_io(found, "output", response if text is None else text)
+                    self.content.add_io(found, "output", response if text is None else text)
                 attrs = found  # all of the response's attributes, or none
         except Exception:
             log_internal_error(f"recording an OpenAI {what}")
         if self.content.capture:
             try:
-                self._add_io(attrs, "input", self._request_body())
+                self.content.add_io(attrs, "input", self._request_body())
             except Exception:
                 log_internal_error("recording an OpenAI request")
         if self.first_chunk_ns:
@@ -249,15 +249,6 @@ class Call:
             if text is not None:
                 return text
         return self.body if self.body is not None else {}
-
-    def _add_io(self, attrs: dict[str, Any], which: str, value: Any) -> None:
-        """Add ``content.io(which, value)`` to ``attrs``, listing both values in
-        ``otelfeedback.truncated`` when both are cut."""
-        found = self.content.io(which, value)
-        cut = found.get(sc.TRUNCATED)
-        if cut and sc.TRUNCATED in attrs:
-            found[sc.TRUNCATED] = [*attrs[sc.TRUNCATED], *cut]
-        attrs.update(found)
 
     def __del__(self) -> None:
         # A stream or raw response dropped unfinished: end its span now.

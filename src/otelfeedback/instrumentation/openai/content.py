@@ -37,26 +37,24 @@ class Content:
             return value
         return truncate(value, self.max_length)[0]
 
-    def io(self, which: str, value: Any) -> dict[str, Any]:
-        """``input.*`` or ``output.*`` (``which``) attributes holding ``value`` as JSON."""
+    def add_io(self, attrs: dict[str, Any], which: str, value: Any) -> None:
+        """Add to ``attrs`` the ``input.*`` or ``output.*`` (``which``) attributes holding
+        ``value`` (JSON text as it is, anything else as our JSON); a value cut to the size
+        cap is listed in ``otelfeedback.truncated``, after any listed already."""
         text = value if isinstance(value, str) else dump_json(value)
         if self.redact is not None:
             text = self.redact(text)
-        cut = False
-        if len(text) > self.max_length > 0:  # (0: no cap)
-            text, cut = truncate(text, self.max_length)
         value_key, mime_key = (
             (semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE)
             if which == "input"
             else (semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE)
         )
-        attrs: dict[str, Any] = {
-            value_key: text,
-            mime_key: semconv.MIME_TEXT if cut else semconv.MIME_JSON,
-        }
-        if cut:
-            attrs[semconv.TRUNCATED] = [value_key]
-        return attrs
+        if len(text) <= self.max_length or self.max_length <= 0:  # (0: no cap)
+            attrs[value_key], attrs[mime_key] = text, semconv.MIME_JSON
+            return
+        attrs[value_key] = truncate(text, self.max_length)[0]
+        attrs[mime_key] = semconv.MIME_TEXT
+        attrs[semconv.TRUNCATED] = [*attrs.get(semconv.TRUNCATED, ()), value_key]
 
 
 def dump_json(value: Any) -> str:

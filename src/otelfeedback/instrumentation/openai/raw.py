@@ -21,24 +21,24 @@ from otelfeedback.instrumentation.openai import streams
 if TYPE_CHECKING:
     from otelfeedback.instrumentation.openai.call import Call
 
-_RAW_TYPES: tuple[type, ...]
+RAW_TYPES: tuple[type, ...]
 try:  # private modules: tolerate their absence in other SDK versions
     from openai._legacy_response import LegacyAPIResponse
     from openai._response import BaseAPIResponse
 
-    _RAW_TYPES = (LegacyAPIResponse, BaseAPIResponse)
+    RAW_TYPES = (LegacyAPIResponse, BaseAPIResponse)
 except ImportError:  # pragma: no cover - depends on the SDK version
-    _RAW_TYPES = ()
+    RAW_TYPES = ()
 
-_STREAM_TYPES = (Stream, AsyncStream)
+STREAM_TYPES = (Stream, AsyncStream)
 
 
 def is_stream(value: Any) -> bool:
-    return isinstance(value, _STREAM_TYPES)
+    return isinstance(value, STREAM_TYPES)
 
 
 def is_raw_response(value: Any) -> bool:
-    return isinstance(value, _RAW_TYPES)
+    return isinstance(value, RAW_TYPES)
 
 
 def _read_body(response: Any) -> Any:

@@ -116,7 +116,7 @@ def chat(resp: Any, content: Content) -> dict[str, Any]:
             index = f.get("index")
             _output_message(i if index is None else index, text, calls, content, attrs)
     if reasons:
-        attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
+        attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
     return attrs
 
 
@@ -131,7 +131,7 @@ def completions(resp: Any, content: Content) -> dict[str, Any]:
         if content.capture:
             _output_message(get(choice, "index", i), get(choice, "text"), [], content, attrs)
     if reasons:
-        attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
+        attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = tuple(reasons)
     return attrs
 
 
@@ -156,7 +156,7 @@ def responses(resp: Any, content: Content) -> dict[str, Any]:
         reason = "stop"
     else:
         reason = str(get(get(resp, "incomplete_details"), "reason", status or "unknown"))
-    attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
+    attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = (reason,)
     if content.capture:
         _output_message(0, "".join(texts) if texts else None, calls, content, attrs)
     return attrs
@@ -182,5 +182,5 @@ def embeddings(resp: Any, content: Content) -> dict[str, Any]:
             "dimensions": len(first) if isinstance(first, list) else None,
             "usage": {"prompt_tokens": attrs.get(sc.GEN_AI_USAGE_INPUT_TOKENS)},
         }
-        attrs.update(content.io("output", summary))
+        content.add_io(attrs, "output", summary)
     return attrs
