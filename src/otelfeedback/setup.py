@@ -154,12 +154,8 @@ def _quiet_start(provider: Any, processors: list[BoundedBatchSpanProcessor]) -> 
     its start (``TracingState.quiet_start``): a sampler that reads none, and only our
     processors (whose ``on_start`` does nothing). ``None`` otherwise."""
     found = getattr(getattr(provider, "_active_span_processor", None), "_span_processors", None)
-    if (
-        _reads_attributes(getattr(provider, "sampler", None))
-        or type(found) is not tuple
-        or len(found) != len(processors)
-        or not all(a is b for a, b in zip(found, processors, strict=True))
-    ):
+    # (processors compare by identity: a tuple of exactly ours, in order)
+    if _reads_attributes(getattr(provider, "sampler", None)) or found != tuple(processors):
         return None
     return found
 
