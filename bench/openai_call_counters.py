@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,52 +42,19 @@ MISSES = ("I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw")
 def chat_calls() -> Iterator[tuple[Callable[[], None], Callable[[str], None]]]:
     """A plain chat call against the fake server, and a function that puts the client in a
     side's state (after its first call, which it makes and does not count)."""
-    from openai import OpenAI
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    with timing.session() as bench:
 
-    import otelfeedback
+        def enter(side: str) -> None:
+            timing.enter(side, bench.sdk, bench.tracers)
+            bench.plain()
+            bench.flush()
 
-    child = subprocess.Popen(
-        [sys.executable, timing.__file__, "--serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None and child.stdin is not None
-    exporter = timing.CountingExporter()
-    ours = otelfeedback.configure(store="", exporters=[exporter]).tracer_provider
-    stock = TracerProvider()
-    stock.add_span_processor(BatchSpanProcessor(exporter))
-    tracers = timing.Tracers(
-        ours=ours.get_tracer("bench"),
-        alone=TracerProvider().get_tracer("bench"),
-        stock=stock.get_tracer("bench"),
-    )
-    sdk = timing.SDKTimer()
-    client = OpenAI(base_url=child.stdout.readline().strip(), api_key="bench", max_retries=0)
-
-    def plain() -> None:
-        client.chat.completions.create(model="gpt-4o-mini", messages=timing.MESSAGES)  # type: ignore[arg-type]
-
-    def flush() -> None:
-        otelfeedback.flush()
-        stock.force_flush()
-
-    def enter(side: str) -> None:
-        timing.enter(side, sdk, tracers)
-        plain()
-        flush()
-
-    try:
-        enter("lean")  # the attributes ``stock`` records: a lean span's
-        timing.STOCK.update(exporter.last)
-        yield plain, enter
-    finally:
-        timing.enter("off", sdk, tracers)
-        client.close()
-        child.stdin.close()
-        child.wait(10)
+        try:
+            enter("lean")  # the attributes ``stock`` records: a lean span's
+            timing.STOCK.update(bench.exporter.last)
+            yield bench.plain, enter
+        finally:
+            timing.enter("off", bench.sdk, bench.tracers)
 
 
 def owner(filename: str) -> str:

@@ -43,7 +43,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -315,22 +316,31 @@ def compare(
     return added
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--block", type=int, default=20, help="calls per block")
-    parser.add_argument("--cycles", type=int, default=60, help="blocks per side")
-    parser.add_argument("--sides", default="off,sdk,otel,otel2,stock,lean,full", help="off first")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve:
-        serve()
-        return
+@dataclass
+class Session:
+    """The fake server (in a child process) and a client of it; the exporter, tracers and
+    timer the sides use, and ``flush`` (our pipeline and the stock one)."""
 
+    client: Any
+    exporter: CountingExporter
+    tracers: Tracers
+    sdk: SDKTimer
+    flush: Callable[[], None]
+    server_pid: int
+
+    def plain(self) -> None:
+        """One plain chat call."""
+        self.client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """Start the fake server, configure our pipeline and the stock one, and open a client;
+    close them all at the end."""
     from openai import OpenAI
 
     import otelfeedback
 
-    sides = args.sides.split(",")
     child = subprocess.Popen(
         [sys.executable, __file__, "--serve"],
         stdin=subprocess.PIPE,
@@ -354,29 +364,49 @@ def main() -> None:
         stock.force_flush()
 
     client = OpenAI(base_url=base_url, api_key="bench", max_retries=0)
-    sdk = SDKTimer()
+    try:
+        yield Session(client, exporter, tracers, SDKTimer(), flush, child.pid)
+    finally:
+        client.close()
+        child.stdin.close()
+        child.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--block", type=int, default=20, help="calls per block")
+    parser.add_argument("--cycles", type=int, default=60, help="blocks per side")
+    parser.add_argument("--sides", default="off,sdk,otel,otel2,stock,lean,full", help="off first")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve()
+        return
+
+    sides = args.sides.split(",")
     watch = GCWatch()
     gc.callbacks.append(watch)
+    with session() as bench:
 
-    def plain() -> None:
-        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)  # type: ignore[arg-type]
+        def streamed() -> None:
+            stream = bench.client.chat.completions.create(
+                model="gpt-4o-mini",
+                messages=MESSAGES,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            n = sum(1 for _ in stream)
+            assert n == 51, n  # 50 content chunks + the usage chunk
 
-    def streamed() -> None:
-        stream = client.chat.completions.create(
-            model="gpt-4o-mini",
-            messages=MESSAGES,  # type: ignore[arg-type]
-            stream=True,
-            stream_options={"include_usage": True},
+        load = "load average before: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(
+            f"{load}; fake server in a child process (pid {bench.server_pid}), its CPU not counted"
         )
-        n = sum(1 for _ in stream)
-        assert n == 51, n  # 50 content chunks + the usage chunk
-
-    load = "load average before: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"{load}; fake server in a child process (pid {child.pid}), its CPU not counted")
-    try:
         added = {
-            name: compare(name, fn, sides, args, exporter, watch, sdk, tracers, flush)
-            for name, fn in (("chat", plain), ("chat, 50 chunks", streamed))
+            name: compare(
+                name, fn, sides, args, bench.exporter, watch, bench.sdk, bench.tracers, bench.flush
+            )
+            for name, fn in (("chat", bench.plain), ("chat, 50 chunks", streamed))
         }
         print()
         for name, per_side in added.items():
@@ -393,10 +423,6 @@ def main() -> None:
                         f"{us - floor:+.0f} µs, {us / floor:.2f}×"
                     )
         print("load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
-    finally:
-        client.close()
-        child.stdin.close()
-        child.wait(10)
 
 
 if __name__ == "__main__":
