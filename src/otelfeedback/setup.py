@@ -149,15 +149,22 @@ def _reads_attributes(sampler: Sampler | None) -> bool:
     return True
 
 
+def _quiet_end(provider: Any, processors: list[BoundedBatchSpanProcessor]) -> object:
+    """The provider's tuple of span processors when they are exactly ours (whose
+    ``on_start`` does nothing, and whose ``on_end`` queues the span for export):
+    ``TracingState.quiet_end``. ``None`` otherwise."""
+    found = getattr(getattr(provider, "_active_span_processor", None), "_span_processors", None)
+    # (processors compare by identity: a tuple of exactly ours, in order)
+    return found if found == tuple(processors) else None
+
+
 def _quiet_start(provider: Any, processors: list[BoundedBatchSpanProcessor]) -> object:
     """The provider's tuple of span processors when nothing reads a span's attributes at
     its start (``TracingState.quiet_start``): a sampler that reads none, and only our
-    processors (whose ``on_start`` does nothing). ``None`` otherwise."""
-    found = getattr(getattr(provider, "_active_span_processor", None), "_span_processors", None)
-    # (processors compare by identity: a tuple of exactly ours, in order)
-    if _reads_attributes(getattr(provider, "sampler", None)) or found != tuple(processors):
+    processors. ``None`` otherwise."""
+    if _reads_attributes(getattr(provider, "sampler", None)):
         return None
-    return found
+    return _quiet_end(provider, processors)
 
 
 def configure(
@@ -325,6 +332,7 @@ def configure(
         status_ok=bool(config.resolve("status_ok", status_ok)),
         openai_attributes=profile,
         quiet_start=None if joined else _quiet_start(provider, processors),
+        quiet_end=None if joined else _quiet_end(provider, processors),
     )
     _replace(new, state)
     return new

@@ -45,6 +45,7 @@ from otelfeedback._internal.safety import log_internal_error, warn_limited
 from otelfeedback.export import fork_support
 from otelfeedback.export.encodable import encodable_spans
 from otelfeedback.export.span_size import estimated_span_bytes
+from otelfeedback.tracing.completion import Completion, pending
 
 logger = logging.getLogger("otelfeedback")
 #: How many ids of dropped or failed spans a processor remembers (``was_lost``).
@@ -112,8 +113,11 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         self._in_flight = 0  # spans of the batch the exporter has now (retrying, maybe)
         #: Ids of the latest spans dropped or failed (``was_lost``).
         self._lost: collections.deque[int] = collections.deque(maxlen=LOST_MEMORY)
-        #: Finished spans with their estimated sizes, oldest first.
-        self._queue: collections.deque[tuple[ReadableSpan, int]] = collections.deque()
+        #: Finished spans with their estimated sizes and their completions (the attributes
+        #: they get before export, ``tracing/completion.py``), oldest first.
+        self._queue: collections.deque[tuple[ReadableSpan, int, Completion | None]] = (
+            collections.deque()
+        )
         #: Estimated bytes of the queued spans and of the batch being exported.
         self._queued_bytes = 0
         #: The most ``_queued_bytes`` has been: how near the bound the queue came.
@@ -132,17 +136,20 @@ class BoundedBatchSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         if not span.context or not span.context.trace_flags.sampled:
             return
+        completion = pending(span.context.span_id)
         if self.write_through is not None and self.write_through(span):
             if self._shutdown:
                 self._lost.append(span.context.span_id)
             else:
-                self._export([span], in_flight=False)
+                self._export([(span, completion)], in_flight=False)
             return
         if self._shutdown:
             return
         if self._worker is None or self._pid != os.getpid():
             self._start_worker()
         size = estimated_span_bytes(span)
+        if completion is not None:
+            size += completion.size
         queue = self._queue
         with self._bytes_lock:
             queued_bytes = self._queued_bytes + size
@@ -151,7 +158,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             )
             if fits:
                 self._queued_bytes = queued_bytes
-                queue.append((span, size))
+                queue.append((span, size, completion))
                 self.peak_queued_bytes = max(self.peak_queued_bytes, queued_bytes)
         if not fits:
             self._drop(span, size)
@@ -217,11 +224,11 @@ class BoundedBatchSpanProcessor(SpanProcessor):
     def _drain(self, everything: bool) -> None:
         queue = self._queue
         while queue and not self._abandoned:
-            batch: list[ReadableSpan] = []
+            batch: list[tuple[ReadableSpan, Completion | None]] = []
             batch_bytes = 0
             while queue and len(batch) < self.max_batch_size and batch_bytes < BATCH_BYTES:
-                span, size = queue.popleft()
-                batch.append(span)
+                span, size, completion = queue.popleft()
+                batch.append((span, completion))
                 batch_bytes += size
             try:
                 self._export(batch)
@@ -231,12 +238,19 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             if not everything and len(queue) < self.max_batch_size:
                 return
 
-    def _export(self, batch: list[ReadableSpan], *, in_flight: bool = True) -> None:
+    def _export(
+        self, pairs: list[tuple[ReadableSpan, Completion | None]], *, in_flight: bool = True
+    ) -> None:
+        """Complete the spans that have a completion, then export them all."""
+        batch = [span for span, _ in pairs]
         # An instrumented HTTP client in the app must not trace our own exports.
         token = context.attach(context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
         if in_flight:
             self._in_flight = len(batch)
         try:
+            for span, completion in pairs:
+                if completion is not None:
+                    completion.apply(span)
             result = self.exporter.export(encodable_spans(batch) if self._repair else batch)
         except Exception:
             self._failed(batch)
@@ -304,7 +318,7 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             log_internal_error("exporter shutdown failed")
         left = len(self._queue)
         if left:
-            self._lost.extend(span.context.span_id for span, _ in self._queue if span.context)
+            self._lost.extend(span.context.span_id for span, _, _ in self._queue if span.context)
             self._queue.clear()
             self._queued_bytes = 0
             self.dropped_spans += left

@@ -35,6 +35,11 @@ class TracingState:
     #: after their start, the cheap way (``sdk_attributes.start_sdk_span``). ``None``: at the
     #: start, where the sampler and ``on_start`` see them.
     quiet_start: object = None
+    #: The tracer's span processors when ``configure()`` built the provider and every
+    #: processor is ours: while the tracer has exactly these, nothing but our processors
+    #: sees a span end, and a span may end with a completion (``tracing/completion.py``).
+    #: ``None``: every attribute is set before the span ends.
+    quiet_end: object = None
 
 
 _active: TracingState | None = None

@@ -82,12 +82,60 @@ def add_attributes(span: Span, attributes: Mapping[str, Any]) -> None:
         if getattr(span, "_end_time", None) is None and (
             bounded.maxlen is None or len(found) + len(plain) <= bounded.maxlen
         ):
-            if not found.keys().isdisjoint(plain):
-                for key in plain:
-                    found.pop(key, None)
-            found.update(plain)
+            _merge(found, plain)
             return
     span.set_attributes(attributes)  # ended or full: the SDK warns, or drops the oldest
+
+
+def _merge(found: dict[str, Any], plain: Mapping[str, Any]) -> None:
+    """Add ``plain`` to the attribute dict ``found`` as the SDK does: a key set again moves
+    to the end."""
+    if not found.keys().isdisjoint(plain):
+        for key in plain:
+            found.pop(key, None)
+    found.update(plain)
+
+
+def complete_attributes(span: Any, attributes: Mapping[str, Any]) -> None:
+    """Add ``attributes`` to a finished SDK span that only our span processors hold (a
+    span's completion, ``tracing/completion.py``): what ``set_attributes`` would have done
+    just before it ended.
+
+    Plain values within the count limit go straight into the span's attribute dict, as in
+    ``add_attributes``; anything else goes key by key through the SDK's own attribute
+    container (its value cleaning and length limit; past the count limit the oldest
+    attribute is dropped and counted).
+
+    Raises:
+        TypeError: ``span`` does not hold the SDK's attribute container.
+    """
+    bounded: Any = getattr(span, "_attributes", None)
+    if type(bounded) is not BoundedAttributes:
+        raise TypeError(f"not a finished SDK span: {type(span).__name__}")
+    found: Any = getattr(bounded, "_dict", None)
+    plain = (
+        _plain(attributes)
+        if type(found) is dict and getattr(bounded, "max_value_len", 0) is None
+        else None
+    )
+    if plain is not None and (bounded.maxlen is None or len(found) + len(plain) <= bounded.maxlen):
+        _merge(found, plain)
+        return
+    immutable = bounded._immutable  # (set when the span ended)
+    bounded._immutable = False
+    try:
+        for key, value in attributes.items():
+            bounded[key] = value
+    finally:
+        bounded._immutable = immutable
+
+
+def processors_are(tracer: Tracer, processors: object) -> bool:
+    """Whether the SDK ``tracer`` has exactly the span processors ``processors`` (the
+    SDK's tuple of them, compared by identity: adding a processor makes a new tuple);
+    ``False`` for ``None`` or another kind of tracer."""
+    found = getattr(getattr(tracer, "span_processor", None), "_span_processors", None)
+    return processors is not None and found is processors
 
 
 def start_sdk_span(
@@ -109,10 +157,7 @@ def start_sdk_span(
             ``tracer`` has exactly these, ``attributes`` are added after the start with
             ``add_attributes``, the cheap way. ``None``: always given to the SDK.
     """
-    if (
-        quiet is not None
-        and getattr(getattr(tracer, "span_processor", None), "_span_processors", None) is quiet
-    ):
+    if quiet is not None and processors_are(tracer, quiet):
         span = tracer.start_span(name, context=parent, kind=kind)
         both = {**attributes, **later} if later else attributes
         if both:

@@ -1,18 +1,23 @@
 """One instrumented OpenAI call: its span from start to end, whatever way the call ends.
 
-``wrapper._begin`` starts the span with the request's attributes; the client's HTTP
+``wrapper._begin`` starts the span with what a sampler may read; the client's HTTP
 response is noted when the client gets it (``note_response``); the choke-point wrapper then
 reports the outcome with ``fail`` (the SDK raised) or ``succeed`` (a response, a stream or a
-raw response), and the response's attributes, with ``input.value`` / ``output.value`` (the
-bodies as sent, see ``wire``), are set in one go when the call ends (a stream's chunks are
-accumulated as they go by, and recorded when it ends). Every step catches its own
-failures: recording never changes what the caller gets.
+raw response). The request's and the response's attributes, with ``input.value`` /
+``output.value`` (the bodies as sent, see ``wire``), are set in one go when the call ends
+(``end_attributes``; a stream's chunks are accumulated as they go by, and recorded when it
+ends). When only our span processors see the span end, a whole response's are built from
+the two bodies by the export worker instead (``from_bodies``, the span's completion: see
+``tracing/completion.py``). Every step catches its own failures: recording never changes
+what the caller gets.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
@@ -24,19 +29,23 @@ from otelfeedback._internal.safety import log_internal_error
 from otelfeedback.instrumentation.openai import raw, streams, wire
 from otelfeedback.instrumentation.openai.content import Content
 from otelfeedback.tracing import _state
+from otelfeedback.tracing.completion import Completion, end_span
 from otelfeedback.tracing.context import context_attributes, with_local_root
-from otelfeedback.tracing.sdk_attributes import add_attributes, start_sdk_span
+from otelfeedback.tracing.sdk_attributes import add_attributes, processors_are, start_sdk_span
 from otelfeedback.tracing.span import record_error
 
 if TYPE_CHECKING:
     from otelfeedback.instrumentation.openai.endpoints import Endpoint
+
+#: A whole response's attributes beside its bodies, in bytes (the completion's estimate).
+PENDING_BYTES = 4096
 
 
 def start_span(
     tracer: trace_api.Tracer,
     name: str,
     attributes: dict[str, Any],
-    later: dict[str, Any] | None = None,
+    later: Mapping[str, Any] | None = None,
     parent: otel_context.Context | None = None,
     quiet: object = None,
 ) -> tuple[trace_api.Span, otel_context.Context, int, int]:
@@ -71,6 +80,7 @@ class Call:
         "content",
         "context",
         "ended",
+        "ending",
         "endpoint",
         "first_chunk_ns",
         "http",
@@ -88,7 +98,8 @@ class Call:
         context: otel_context.Context,
         endpoint: Endpoint,
         content: Content,
-        body: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any],
+        ending: tuple[trace_api.Tracer, object] | None = None,
     ) -> None:
         self.span = span
         self.trace_id, self.span_id = ids
@@ -100,11 +111,16 @@ class Call:
         self.retries = 0
         self.first_chunk_ns = 0
         self.acc: streams.Accumulator = streams._NoAccumulator()  # a stream's chunks so far
-        # The request body as the SDK was given it (content captured only), for
-        # ``input.value`` when the bytes sent are not at hand; the HTTP response, once the
-        # client has it (``note_response``), whose bytes and request's bytes are recorded.
+        # The request body as the SDK sends it (its own copy of the arguments): the
+        # request's attributes, and ``input.value`` when the bytes sent are not at hand;
+        # the HTTP response, once the client has it (``note_response``), whose bytes and
+        # request's bytes are recorded.
         self.body = body
         self.http: Any = None
+        # The tracer and its span processors with which only ours see the span end
+        # (``TracingState.quiet_end``): then a whole response's attributes are built by
+        # the export worker (``tracing/completion.py``).
+        self.ending = ending
 
     # --- outcomes --------------------------------------------------------------------
     def succeed(self, result: Any, stream: bool, is_async: bool) -> Any:
@@ -201,31 +217,15 @@ class Call:
         self._end(None, None)
 
     def _end(self, response: Any, stream_end: str | None) -> None:
-        """Set the response's attributes (``response``, or the one the stream's chunks add
-        up to) in one go, and end the span."""
+        """End the span: with the attributes known now (time to first chunk, how a stream
+        ended, retries), then those of the request, of ``response`` (or the one the
+        stream's chunks add up to) and the bodies (``_attributes``). A whole response's
+        are built by the export worker when only our processors see the span end
+        (``tracing/completion.py``); otherwise, and for streams, here."""
         if self.ended:
             return
         self.ended = True
         attrs: dict[str, Any] = {}
-        what = "response"
-        whole = response is not None  # else a stream's, rebuilt from its chunks
-        try:
-            if response is None:  # a stream: what its chunks add up to
-                what = "stream"
-                response = self.acc.result()
-            if response is not None:
-                found = self.endpoint.response(response, self.content)
-                if self.content.capture and self.endpoint.output_is_body:
-                    text = wire.body_text(self.http) if whole else None
-                    self.content.add_io(found, "output", response if text is None else text)
-                attrs = found  # all of the response's attributes, or none
-        except Exception:
-            log_internal_error(f"recording an OpenAI {what}")
-        if self.content.capture:
-            try:
-                self.content.add_io(attrs, "input", self._request_body())
-            except Exception:
-                log_internal_error("recording an OpenAI request")
         if self.first_chunk_ns:
             seconds = (self.first_chunk_ns - self.start_ns) / 1e9
             attrs[sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = seconds
@@ -233,24 +233,120 @@ class Call:
             attrs[sc.STREAM_END] = stream_end
         if self.retries:
             attrs[sc.HTTP_REQUEST_RESEND_COUNT] = self.retries
+        later = None
+        try:
+            later = self._completion(response)
+            if later is None:
+                attrs.update(self._attributes(response))
+        except Exception:  # (each part catches its own: this is for what is left)
+            log_internal_error("recording an OpenAI call")
         try:
             if attrs:
                 add_attributes(self.span, attrs)
-            self.span.end(end_time=_state.span_ending(self.trace_id, self.span_id))
+            end_time = _state.span_ending(self.trace_id, self.span_id)
+            if later is None:
+                self.span.end(end_time=end_time)
+            else:
+                end_span(self.span, self.span_id, end_time, later)
             _state._last_trace_id.set(self.trace_id)
         except Exception:
             log_internal_error("ending an OpenAI span")
 
-    def _request_body(self) -> Any:
-        """The request body as sent (its text), else the body the SDK was given."""
+    def _completion(self, response: Any) -> Completion | None:
+        """The completion that builds the end attributes of a whole ``response`` in the
+        export worker, from the bodies as they crossed the wire (``from_bodies``): when
+        only our processors see the span end (the tracer still has the processors
+        ``configure()`` found to be ours), both bodies are JSON text in memory, the
+        response's attributes read as well from its JSON as from the SDK's model (not
+        embeddings, whose vectors arrive base64-encoded), and no redaction hook is set
+        (the app's hook runs in the app's thread). Else ``None``.
+
+        It holds the two texts, nothing else of the call: strings, which the garbage
+        collector does not track (the response model, the HTTP exchange and the request
+        body are freed as the call returns, as without it)."""
+        ending, http = self.ending, self.http
+        if (
+            ending is None
+            or response is None
+            or http is None
+            or self.content.redact is not None
+            or not self.endpoint.output_is_body  # (embeddings: the SDK decodes the vectors)
+            or not processors_are(*ending)
+        ):
+            return None
+        received = wire.body_text(http)
+        sent = wire.body_text(getattr(http, "request", None))
+        if received is None or sent is None:
+            return None
+        # Both texts end up in input.value / output.value, and their contents about once
+        # more in the messages' attributes.
+        size = PENDING_BYTES + 2 * (len(sent) + len(received))
+        return Completion(partial(from_bodies, self.endpoint, self.content, sent, received), size)
+
+    def _attributes(self, response: Any) -> dict[str, Any]:
+        """``end_attributes`` here and now: of ``response`` (whole), else of the response
+        a stream's chunks add up to, with the bodies' texts when at hand."""
+        what = "response"
+        whole = response is not None
+        if not whole:  # a stream: what its chunks add up to
+            what = "stream"
+            try:
+                response = self.acc.result()
+            except Exception:
+                log_internal_error("recording an OpenAI stream")
+        sent = received = None
         http = self.http
-        if http is not None:
-            text = wire.body_text(getattr(http, "request", None))
-            if text is not None:
-                return text
-        return self.body if self.body is not None else {}
+        if self.content.capture and http is not None:
+            received = wire.body_text(http) if whole else None
+            sent = wire.body_text(getattr(http, "request", None))
+        return end_attributes(
+            self.endpoint, self.content, self.body, response, sent, received, what
+        )
 
     def __del__(self) -> None:
         # A stream or raw response dropped unfinished: end its span now.
         if not self.ended:
             self.end_stream("abandoned")
+
+
+def end_attributes(
+    endpoint: Endpoint,
+    content: Content,
+    body: Mapping[str, Any],
+    response: Any,
+    sent: str | None,
+    received: str | None,
+    what: str = "response",
+) -> dict[str, Any]:
+    """What a call's span gets at its end: the request's attributes (from ``body``), the
+    response's (from ``response``, a model or its JSON data; none if ``None``) and, with
+    content captured, ``input.value`` / ``output.value``: the texts ``sent`` and
+    ``received`` when at hand, else our JSON of ``body`` / ``response``. Each part that
+    fails is logged and left out (``what``: the response's kind, for the log)."""
+    attrs: dict[str, Any] = {}
+    try:
+        attrs = endpoint.request(body, content)
+    except Exception:
+        log_internal_error("recording an OpenAI request")
+    if response is not None:
+        try:
+            attrs.update(endpoint.response(response, content))
+        except Exception:
+            log_internal_error(f"recording an OpenAI {what}")
+        if content.capture and endpoint.output_is_body:
+            try:
+                content.add_io(attrs, "output", response if received is None else received)
+            except Exception:
+                log_internal_error(f"recording an OpenAI {what}")
+    if content.capture:
+        try:
+            content.add_io(attrs, "input", body if sent is None else sent)
+        except Exception:
+            log_internal_error("recording an OpenAI request")
+    return attrs
+
+
+def from_bodies(endpoint: Endpoint, content: Content, sent: str, received: str) -> dict[str, Any]:
+    """``end_attributes`` of a whole response from the request and response bodies as they
+    crossed the wire (JSON text): what a call's completion builds in the export worker."""
+    return end_attributes(endpoint, content, json.loads(sent), json.loads(received), sent, received)

@@ -34,6 +34,15 @@ def body_text(message: Any) -> str | None:
         return None
 
 
+def body_size(message: Any) -> int:
+    """The bytes of an HTTP ``message``'s body in memory (0 when it was not read)."""
+    try:
+        data = message.content
+    except Exception:  # not read (a stream), or not an httpx message
+        return 0
+    return len(data) if type(data) is bytes else 0
+
+
 def _content_type(headers: Any) -> bytes:
     """The ``Content-Type`` header's value (``b""`` when absent).
 

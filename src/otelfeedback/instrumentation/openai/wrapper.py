@@ -114,14 +114,13 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
             if content.full:
                 head[sc.LLM_MODEL_NAME] = model
             name = f"{name} {model}"
-        rest = endpoint.request(body, content)
-        rest.update(endpoint.type_attributes)  # late: see call.start_span
         span, ctx, trace_id, span_id = start_span(
-            state.tracer, name, head, rest, parent, state.quiet_start
+            state.tracer, name, head, endpoint.type_attributes, parent, state.quiet_start
         )
-        # ``input.value`` is recorded at the end, from the bytes sent when there are some.
-        kept = body if content.capture else None
-        return Call(span, (trace_id, span_id), ctx, endpoint, content, kept)
+        # The request's attributes are recorded at the end with the response's (and
+        # ``input.value`` from the bytes sent when there are some).
+        ending = (state.tracer, state.quiet_end)
+        return Call(span, (trace_id, span_id), ctx, endpoint, content, body, ending)
     except Exception:
         log_internal_error("starting an OpenAI span")
         return None
