@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 
 #: A whole response's attributes beside its bodies, in bytes (the completion's estimate).
 PENDING_BYTES = 4096
+#: Calls that end within this many ns of the previous one are "in a row": their spans
+#: share the export worker's batches, which build their attributes back to back.
+IN_A_ROW_NS = 100_000_000
+_last_end_ns = 0  # (monotonic; written by every call's end, from any thread)
 
 
 def start_span(
@@ -255,18 +259,24 @@ class Call:
     def _completion(self, response: Any) -> Completion | None:
         """The completion that builds the end attributes of a whole ``response`` in the
         export worker, from the bodies as they crossed the wire (``from_bodies``): when
-        only our processors see the span end (the tracer still has the processors
-        ``configure()`` found to be ours), both bodies are JSON text in memory, the
-        response's attributes read as well from its JSON as from the SDK's model (not
-        embeddings, whose vectors arrive base64-encoded), and no redaction hook is set
-        (the app's hook runs in the app's thread). Else ``None``.
+        the call comes right after another (``IN_A_ROW_NS``: the worker then builds a
+        batch of them back to back, where one alone would cost it as much as here, plus
+        parsing the bodies), only our processors see the span end (the tracer still has
+        the processors ``configure()`` found to be ours), both bodies are JSON text in
+        memory, the response's attributes read as well from its JSON as from the SDK's
+        model (not embeddings, whose vectors arrive base64-encoded), and no redaction
+        hook is set (the app's hook runs in the app's thread). Else ``None``.
 
         It holds the two texts, nothing else of the call: strings, which the garbage
         collector does not track (the response model, the HTTP exchange and the request
         body are freed as the call returns, as without it)."""
+        global _last_end_ns
+        now = time.monotonic_ns()
+        in_a_row, _last_end_ns = now - _last_end_ns < IN_A_ROW_NS, now
         ending, http = self.ending, self.http
         if (
-            ending is None
+            not in_a_row
+            or ending is None
             or response is None
             or http is None
             or self.content.redact is not None
