@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
@@ -39,6 +40,46 @@ def test_importing_otelfeedback_neither_imports_nor_patches_openai() -> None:
         "assert not hasattr(b.SyncAPIClient.request, '__wrapped__'), 'patched at import'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _shape(fn: object) -> tuple[str, str, bool]:
+    return (
+        getattr(fn, "__qualname__", ""),
+        str(inspect.signature(fn)),  # type: ignore[arg-type]
+        inspect.iscoroutinefunction(fn),
+    )
+
+
+def test_patched_methods_keep_their_name_signature_and_kind() -> None:
+    before = {key: _shape(fn) for key, fn in ORIGINALS.items()}
+    otelfeedback.instrument_openai()
+    after = {(cls, name): _shape(cls.__dict__[name]) for cls, name in ORIGINALS}
+    assert not _restored()
+    assert after == before
+    assert inspect.iscoroutinefunction(AsyncAPIClient.__dict__["request"])
+
+
+def test_a_wrapper_another_library_adds_later_keeps_working_after_uninstrument(
+    client: OpenAI, spans: CapturedSpans
+) -> None:
+    otelfeedback.instrument_openai()
+    ours = SyncAPIClient.__dict__["request"]
+    seen: list[str] = []
+
+    def theirs(self: SyncAPIClient, *args: object, **kwargs: object) -> object:
+        seen.append("theirs")
+        return ours(self, *args, **kwargs)
+
+    SyncAPIClient.request = theirs  # type: ignore[method-assign]
+    try:
+        _call(client)
+        otelfeedback.uninstrument_openai()
+        assert SyncAPIClient.__dict__["request"] is theirs  # theirs is left in place
+        _call(client)  # ours, under theirs, now passes the call through
+    finally:
+        SyncAPIClient.request = ORIGINALS[(SyncAPIClient, "request")]  # type: ignore[method-assign]
+    assert seen == ["theirs", "theirs"]
+    assert len(spans.get_finished_spans()) == 1
 
 
 def test_uninstrumented_clients_make_no_spans(client: OpenAI, spans: CapturedSpans) -> None:
