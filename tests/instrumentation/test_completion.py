@@ -19,18 +19,21 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import otelfeedback
+from otelfeedback.export.encodable import encodable_span
 from otelfeedback.testing import FakeOpenAIServer, ToolCall
 from tests.instrumentation.conftest import API_KEY, MESSAGES, WEATHER_TOOL
 
 
 class AtEnd(SpanProcessor):
-    """An app's processor that reads each span's attributes in ``on_end``."""
+    """An app's processor that reads each span's attributes in ``on_end`` (kept as our
+    exporters get them, after the value rule: an integer past 64 bits as its text, a lone
+    surrogate as U+FFFD)."""
 
     def __init__(self) -> None:
         self.seen: list[dict[str, Any]] = []
 
     def on_end(self, span: ReadableSpan) -> None:
-        self.seen.append(dict(span.attributes or {}))
+        self.seen.append(dict(encodable_span(span).attributes or {}))
 
 
 def _chat_with_tools(client: OpenAI, server: FakeOpenAIServer) -> None:
@@ -77,8 +80,31 @@ def _completion(client: OpenAI, server: FakeOpenAIServer) -> None:
     client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Say hi")
 
 
+EDGE_BODY = json.dumps(
+    {
+        "id": "chatcmpl-edge",
+        "object": "chat.completion",
+        "model": "gpt-4o",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "\ud800 lone, \U0001f600, " + "é" * 50},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 2**70, "completion_tokens": 1.5, "total_tokens": -1},
+    }
+).encode()  # (json.dumps escapes the lone surrogate: the bytes are valid UTF-8)
+
+
+def _chat_edge_values(client: OpenAI, server: FakeOpenAIServer) -> None:
+    server.reply_body(EDGE_BODY)
+    client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": ""}])
+
+
 CALLS: list[Callable[[OpenAI, FakeOpenAIServer], None]] = [
     _chat_with_tools,
+    _chat_edge_values,
     _chat_refusal_with_usage_details,
     _chat_raw_after_a_retry,
     _responses,
@@ -146,8 +172,14 @@ def test_spans_are_the_same_and_a_processor_added_later_sees_every_attribute_at_
     if settings.get("capture_content", True):
         name = "llm.output_messages.0.message.tool_calls.0.tool_call.function.name"
         assert tools[name] == "get_weather"
-    retried = dict(built_later[2])
+    retried = dict(built_later[3])
     assert retried["http.request.resend_count"] == 1
+    edge = dict(built_later[1])
+    assert edge["gen_ai.usage.input_tokens"] == str(2**70)  # (the value rule: past 64 bits)
+    assert "gen_ai.usage.output_tokens" not in edge  # 1.5 is no token count
+    if settings.get("capture_content", True) and "max_value_length" not in settings:
+        text = edge["llm.output_messages.0.message.content"]
+        assert text.startswith("\ufffd lone, \U0001f600, é")
 
 
 def test_two_exporters_get_the_whole_span(server: FakeOpenAIServer, client: OpenAI) -> None:

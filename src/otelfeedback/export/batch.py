@@ -6,7 +6,9 @@ The queue is bounded by bytes, not by span count: each span's size is estimated 
 (``export/span_size.py``) and a span is queued while the queued and in-flight spans stay
 within ``max_queue_bytes`` (128 MiB by default); a span that would pass it is dropped,
 counted and warned about at a bounded rate. A single span larger than the whole bound can
-never be queued: it is dropped the same way, with its own warning. A count bound
+never be queued: it is dropped the same way, with its own warning. A span that ends with a
+completion (``tracing/completion.py``: attributes still to build) is queued with it, counted
+with what it will add, and completed by the worker just before its batch is exported. A count bound
 (``max_queue_size``) applies as well when set (``OTEL_BSP_MAX_QUEUE_SIZE``).
 
 Batches are large on purpose: up to ``max_batch_size`` spans and ``BATCH_BYTES`` (8 MiB,

@@ -289,8 +289,9 @@ class Call:
         if received is None or sent is None:
             return None
         # Both texts end up in input.value / output.value, and their contents about once
-        # more in the messages' attributes.
-        size = PENDING_BYTES + 2 * (len(sent) + len(received))
+        # more in the messages' attributes; their bytes on the wire (UTF-8: at least what
+        # the texts hold in memory) are what they are counted by.
+        size = PENDING_BYTES + 2 * (wire.body_size(http) + wire.body_size(http.request))
         return Completion(partial(from_bodies, self.endpoint, self.content, sent, received), size)
 
     def _attributes(self, response: Any) -> dict[str, Any]:
