@@ -120,11 +120,10 @@ def _recorded(exporter: InMemorySpanExporter) -> list[list[tuple[str, Any]]]:
             _in_a_row(client, server)
             for call in CALLS:
                 call(client, server)
-        port = server.port
     assert otelfeedback.flush(10)
     spans = exporter.get_finished_spans()[1:]
     exporter.clear()
-    return [_listed(s.attributes or {}, port) for s in spans]
+    return [_listed(s.attributes or {}) for s in spans]
 
 
 def _in_a_row(client: OpenAI, server: FakeOpenAIServer) -> None:
@@ -134,10 +133,9 @@ def _in_a_row(client: OpenAI, server: FakeOpenAIServer) -> None:
     client.chat.completions.create(model="gpt-4o", messages=MESSAGES)  # type: ignore[arg-type]
 
 
-def _listed(attributes: Any, port: int) -> list[tuple[str, Any]]:
-    return [
-        (k, "the port" if v == port and k == "server.port" else v) for k, v in attributes.items()
-    ]
+def _listed(attributes: Any) -> list[tuple[str, Any]]:
+    """The attributes in order (each pass has its own fake server: its port is left out)."""
+    return [(k, "the port" if k == "server.port" else v) for k, v in attributes.items()]
 
 
 @pytest.mark.parametrize(
@@ -153,19 +151,7 @@ def _listed(attributes: Any, port: int) -> list[tuple[str, Any]]:
 def test_spans_are_the_same_and_a_processor_added_later_sees_every_attribute_at_the_end(
     settings: dict[str, Any],
 ) -> None:
-    exporter = InMemorySpanExporter()
-    configuration = otelfeedback.configure(store="", exporters=[exporter], **settings)
-    otelfeedback.instrument_openai()
-    built_later = _recorded(exporter)
-
-    app_processor = AtEnd()
-    configuration.tracer_provider.add_span_processor(app_processor)  # type: ignore[attr-defined]
-    built_in_call = _recorded(exporter)
-
-    assert len(built_later) == len(CALLS)
-    assert built_later == built_in_call  # the same attributes, in the same order
-    port = app_processor.seen[0]["server.port"]
-    assert [_listed(seen, port) for seen in app_processor.seen[1:]] == built_in_call
+    built_later = _compare_both_ways(settings)
     tools = dict(built_later[0])
     assert tools["gen_ai.response.finish_reasons"] == ("tool_calls",)
     assert tools["gen_ai.request.temperature"] == 0.2
@@ -180,6 +166,43 @@ def test_spans_are_the_same_and_a_processor_added_later_sees_every_attribute_at_
     if settings.get("capture_content", True) and "max_value_length" not in settings:
         text = edge["llm.output_messages.0.message.content"]
         assert text.startswith("\ufffd lone, \U0001f600, é")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "12"), ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "16")],
+    ids=["count limit", "value length limit"],
+)
+def test_the_sdks_attribute_limits_apply_the_same_either_way(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, value)
+    built_later = _compare_both_ways({})
+    for attributes in built_later:
+        if variable == "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT":
+            assert len(attributes) == 12  # the oldest dropped, as set_attributes does
+        else:  # the SDK cut every text (the bodies too) to 16 characters
+            found = dict(attributes)
+            assert len(found["input.value"]) == len(found["output.value"]) == 16
+
+
+def _compare_both_ways(settings: dict[str, Any]) -> list[list[tuple[str, Any]]]:
+    """Record ``CALLS`` with our processors only (attributes built by the export worker),
+    then with an app's processor added (built in the call); assert the spans are the same
+    and the app's processor saw them whole in ``on_end``."""
+    exporter = InMemorySpanExporter()
+    configuration = otelfeedback.configure(store="", exporters=[exporter], **settings)
+    otelfeedback.instrument_openai()
+    built_later = _recorded(exporter)
+
+    app_processor = AtEnd()
+    configuration.tracer_provider.add_span_processor(app_processor)  # type: ignore[attr-defined]
+    built_in_call = _recorded(exporter)
+
+    assert len(built_later) == len(CALLS)
+    assert built_later == built_in_call  # the same attributes, in the same order
+    assert [_listed(seen) for seen in app_processor.seen[1:]] == built_in_call
+    return built_later
 
 
 def test_two_exporters_get_the_whole_span(server: FakeOpenAIServer, client: OpenAI) -> None:
