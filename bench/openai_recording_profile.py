@@ -80,7 +80,7 @@ def parts(profile: str) -> dict[str, Callable[[], Any]]:
     import otelfeedback
     from otelfeedback.export.encodable import encodable_span
     from otelfeedback.export.span_size import estimated_span_bytes
-    from otelfeedback.instrumentation.openai import call, endpoints, wire, wrapper
+    from otelfeedback.instrumentation.openai import endpoints, wire, wrapper
     from otelfeedback.tracing import _state
     from otelfeedback.tracing.sdk_attributes import add_attributes
 
@@ -95,11 +95,11 @@ def parts(profile: str) -> dict[str, Callable[[], Any]]:
     endpoint = endpoints.CHAT
 
     started: dict[str, dict[str, Any]] = {}
-    original_start = call.start_span
+    original_begin = wrapper.begin
 
-    def keep_start(*a: Any) -> Any:  # the attributes the wrapper starts the span with
-        started["head"], started["rest"] = dict(a[2]), dict(a[3] or {})
-        return original_start(*a)
+    def keep_start(*a: Any, **kw: Any) -> Any:  # the attributes the wrapper starts the span with
+        started["head"], started["rest"] = dict(a[2]), dict(a[4] or {})
+        return original_begin(*a, **kw)
 
     def processed(**kw: Any) -> Any:  # the SDK's _process_response, already done
         return response
@@ -114,11 +114,11 @@ def parts(profile: str) -> dict[str, Callable[[], Any]]:
         wrapper._CURRENT.reset(token)
         recording.succeed(response, False, False)
 
-    wrapper.start_span = keep_start  # type: ignore[assignment]
+    wrapper.begin = keep_start  # type: ignore[assignment]
     try:
         whole()
     finally:
-        wrapper.start_span = original_start  # type: ignore[assignment]
+        wrapper.begin = original_begin  # type: ignore[assignment]
     head, rest = started["head"], started["rest"]
     sent, received = wire.body_text(http.request), wire.body_text(http)
     assert sent is not None and received is not None, "the bodies are not JSON text"
@@ -128,7 +128,8 @@ def parts(profile: str) -> dict[str, Callable[[], Any]]:
         content.add_io(attrs, which, value)
         return attrs
 
-    answer = {
+    answer = {  # what the span gets at its end
+        **endpoint.request(body, content),
         **endpoint.response(response, content),
         **io("output", received),
         **io("input", sent),

@@ -119,7 +119,11 @@ def test_spans_are_the_same_and_a_processor_added_later_sees_the_start(
     chat_start, trace_start = app_processor.seen[1], app_processor.seen[0]
     assert trace_start["otelfeedback.span_type"] == "CHAIN"
     assert trace_start["session.id"] == "s-1"
-    assert chat_start == {
+    assert chat_start == {  # like any span of ours, with the session and tags in force
+        "session.id": "s-1",
+        "gen_ai.conversation.id": "s-1",
+        "otelfeedback.trace.tags": '{"team": "search"}',
+        "tag.tags": ("team=search",),
         "gen_ai.provider.name": "openai",
         "gen_ai.operation.name": "chat",
         "server.address": "127.0.0.1",

@@ -82,21 +82,31 @@ def begin(
     attributes: Mapping[str, Any],
     attach: bool = True,
     later: Mapping[str, Any] | None = None,
+    *,
+    kind: trace_api.SpanKind = trace_api.SpanKind.INTERNAL,
+    parent: otel_context.Context | None = None,
 ) -> tuple[trace_api.Span, object | None, otel_context.Context]:
-    """Start a span as a child of the current context; make it current when ``attach``.
+    """Start a span of ours as a child of ``parent`` (default: the current context), known
+    as live (``_state._live_spans``) and as its trace's local root when it is the first of
+    ours there; make it current when ``attach``. Used by ``@trace``, ``start_span`` and the
+    OpenAI instrumentation (a ``CLIENT`` span, made current around the request only).
 
-    ``attributes`` (the span type, the decorator's own) and the session/user/tags in force
-    are given at the start, where a sampler sees them; ``later`` (the inputs: built by us,
-    valid by construction) are added right after with ``add_attributes``
+    ``attributes`` (the span type, the decorator's own; an OpenAI call's operation,
+    provider, model and server) and the session/user/tags in force are given at the start,
+    where a sampler sees them; ``later`` (built by us, valid by construction: the inputs, a
+    span type) are added right after with ``add_attributes``
     (``sdk_attributes.start_sdk_span``).
 
     Returns the span, the token to detach with (``None`` when not attached) and the
     context in which the span is current.
     """
-    parent = otel_context.get_current()
+    if parent is None:
+        parent = otel_context.get_current()
     extra = context_attributes(parent)
     attrs = {**extra, **attributes} if extra else attributes
-    span = start_sdk_span(state.tracer, name, parent, attrs, later, quiet=state.quiet_start)
+    span = start_sdk_span(
+        state.tracer, name, parent, attrs, later, kind=kind, quiet=state.quiet_start
+    )
     span_context = span.get_span_context()
     ctx = with_local_root(
         trace_api.set_span_in_context(span, parent),

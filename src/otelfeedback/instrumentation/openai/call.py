@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace as trace_api
-from opentelemetry.trace import SpanKind
 
 from otelfeedback import semconv as sc
 from otelfeedback._internal.safety import log_internal_error
@@ -30,8 +29,7 @@ from otelfeedback.instrumentation.openai import raw, streams, wire
 from otelfeedback.instrumentation.openai.content import Content
 from otelfeedback.tracing import _state
 from otelfeedback.tracing.completion import Completion, end_span
-from otelfeedback.tracing.context import context_attributes, with_local_root
-from otelfeedback.tracing.sdk_attributes import add_attributes, processors_are, start_sdk_span
+from otelfeedback.tracing.sdk_attributes import add_attributes, processors_are
 from otelfeedback.tracing.span import record_error
 
 if TYPE_CHECKING:
@@ -43,35 +41,6 @@ PENDING_BYTES = 4096
 #: share the export worker's batches, which build their attributes back to back.
 IN_A_ROW_NS = 100_000_000
 _last_end_ns = 0  # (monotonic; written by every call's end, from any thread)
-
-
-def start_span(
-    tracer: trace_api.Tracer,
-    name: str,
-    attributes: dict[str, Any],
-    later: Mapping[str, Any] | None = None,
-    parent: otel_context.Context | None = None,
-    quiet: object = None,
-) -> tuple[trace_api.Span, otel_context.Context, int, int]:
-    """A CLIENT span, child of ``parent`` (default: the current context), known to the
-    tracing layer as live (like ``tracing.span.begin``, with a kind). ``attributes`` are
-    given to the SDK at the start (a sampler sees them); ``later`` are added right after,
-    then the session/user/tags in force, with ``sdk_attributes.add_attributes``
-    (``quiet``: see ``sdk_attributes.start_sdk_span``). Returns the span, the context in
-    which it is current, its trace id and span id."""
-    if parent is None:
-        parent = otel_context.get_current()
-    extra = context_attributes(parent)
-    if extra:  # last: past the attribute limit the SDK drops the earliest attributes
-        later = {**later, **extra} if later else dict(extra)
-    span = start_sdk_span(
-        tracer, name, parent, attributes, later, kind=SpanKind.CLIENT, quiet=quiet
-    )
-    span_context = span.get_span_context()
-    trace_id, span_id = span_context.trace_id, span_context.span_id
-    ctx = with_local_root(trace_api.set_span_in_context(span, parent), span, trace_id, span_id)
-    _state._live_spans[span_id] = span
-    return span, ctx, trace_id, span_id
 
 
 class Call:

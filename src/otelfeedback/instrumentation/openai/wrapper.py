@@ -17,13 +17,15 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+from opentelemetry.trace import SpanKind
 
 from otelfeedback import semconv as sc
 from otelfeedback._internal.safety import log_internal_error
 from otelfeedback.instrumentation.openai import endpoints, registry
-from otelfeedback.instrumentation.openai.call import Call, start_span
+from otelfeedback.instrumentation.openai.call import Call
 from otelfeedback.instrumentation.openai.content import Content
 from otelfeedback.tracing import _state
+from otelfeedback.tracing.span import begin
 
 _CURRENT: ContextVar[Call | None] = ContextVar("otelfeedback_openai_call", default=None)
 _PROVIDERS: dict[tuple[type, bool], dict[str, str]] = {}  # per client class and profile
@@ -101,7 +103,8 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
         state = _state.current()
         content = _content(state)
         # What a sampler may read goes to the SDK at the start (the conventions' list:
-        # operation, provider, model, server); the rest is added right after.
+        # operation, provider, model, server; ``begin`` adds the session/user/tags), the
+        # span type right after, the rest at the end.
         head: dict[str, Any] = {
             **_provider(client, content.full),
             sc.GEN_AI_OPERATION_NAME: endpoint.operation,
@@ -114,13 +117,14 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call |
             if content.full:
                 head[sc.LLM_MODEL_NAME] = model
             name = f"{name} {model}"
-        span, ctx, trace_id, span_id = start_span(
-            state.tracer, name, head, endpoint.type_attributes, parent, state.quiet_start
+        span, _, ctx = begin(
+            state, name, head, False, endpoint.type_attributes, kind=SpanKind.CLIENT, parent=parent
         )
         # The request's attributes are recorded at the end with the response's (and
         # ``input.value`` from the bytes sent when there are some).
-        ending = (state.tracer, state.quiet_end)
-        return Call(span, (trace_id, span_id), ctx, endpoint, content, body, ending)
+        span_context = span.get_span_context()
+        ids = (span_context.trace_id, span_context.span_id)
+        return Call(span, ids, ctx, endpoint, content, body, (state.tracer, state.quiet_end))
     except Exception:
         log_internal_error("starting an OpenAI span")
         return None
