@@ -9,6 +9,12 @@ lock, with the SDK's own rules: a key set again moves to the end, nothing is add
 span. Whenever the fast path could differ from ``set_attributes`` it is not taken: another
 ``Span`` class or attribute container, a value length limit in force, the count limit
 reached, a value of another type, an ended span (``set_attributes`` logs its warning).
+
+``complete_attributes`` does the same for a span that has ended and that only our span
+processors hold (its completion, ``tracing/completion.py``), with the SDK's attribute
+container's own rules whenever the fast path could differ. ``start_sdk_span`` starts a span
+with its attributes given to the SDK, or added right after when nothing can read them at the
+start (``processors_are``: the tracer still has the processors found to be ours).
 """
 
 from __future__ import annotations
