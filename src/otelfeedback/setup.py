@@ -149,22 +149,16 @@ def _reads_attributes(sampler: Sampler | None) -> bool:
     return True
 
 
-def _quiet_end(provider: Any, processors: list[BoundedBatchSpanProcessor]) -> object:
-    """The provider's tuple of span processors when they are exactly ours (whose
-    ``on_start`` does nothing, and whose ``on_end`` queues the span for export):
-    ``TracingState.quiet_end``. ``None`` otherwise."""
+def _quiet(provider: Any, processors: list[BoundedBatchSpanProcessor]) -> tuple[object, object]:
+    """``TracingState.quiet_start`` and ``quiet_end``: the provider's tuple of span
+    processors when they are exactly ours (whose ``on_start`` does nothing, and whose
+    ``on_end`` queues the span for export), for the start only if its sampler reads no
+    attribute either; ``None`` otherwise."""
     found = getattr(getattr(provider, "_active_span_processor", None), "_span_processors", None)
     # (processors compare by identity: a tuple of exactly ours, in order)
-    return found if found == tuple(processors) else None
-
-
-def _quiet_start(provider: Any, processors: list[BoundedBatchSpanProcessor]) -> object:
-    """The provider's tuple of span processors when nothing reads a span's attributes at
-    its start (``TracingState.quiet_start``): a sampler that reads none, and only our
-    processors. ``None`` otherwise."""
-    if _reads_attributes(getattr(provider, "sampler", None)):
-        return None
-    return _quiet_end(provider, processors)
+    end = found if found == tuple(processors) else None
+    start = None if end is None or _reads_attributes(getattr(provider, "sampler", None)) else end
+    return start, end
 
 
 def configure(
@@ -325,14 +319,15 @@ def configure(
         owns_provider=not joined,
         judge_model=config.resolve("judge_model", judge_model),
     )
+    quiet_start, quiet_end = (None, None) if joined else _quiet(provider, processors)
     state = _state.TracingState(
         tracer=provider.get_tracer("otelfeedback", package_version()),
         capture_content=new.capture_content,
         max_value_length=int(config.resolve("max_value_length", max_value_length)),
         status_ok=bool(config.resolve("status_ok", status_ok)),
         openai_attributes=profile,
-        quiet_start=None if joined else _quiet_start(provider, processors),
-        quiet_end=None if joined else _quiet_end(provider, processors),
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
     )
     _replace(new, state)
     return new

@@ -98,7 +98,7 @@ class Call:
     # --- outcomes --------------------------------------------------------------------
     def succeed(self, result: Any, stream: bool, is_async: bool) -> Any:
         """Record ``result`` (or start watching it) and return it unchanged."""
-        try:  # (``raw.is_stream`` / ``raw.is_raw_response``, inline: every call runs this)
+        try:  # (the type checks inline: every call runs this)
             if isinstance(result, raw.STREAM_TYPES):
                 self.watch_stream(result, is_async)
             elif isinstance(result, raw.RAW_TYPES):

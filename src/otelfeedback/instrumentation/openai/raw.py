@@ -37,10 +37,6 @@ def is_stream(value: Any) -> bool:
     return isinstance(value, STREAM_TYPES)
 
 
-def is_raw_response(value: Any) -> bool:
-    return isinstance(value, RAW_TYPES)
-
-
 def _read_body(response: Any) -> Any:
     """The JSON body if the HTTP response has been read, else ``None``."""
     http = getattr(response, "http_response", None)
